@@ -1,0 +1,86 @@
+// Firestore TaskStore. Layout: tasks/{taskKey}, one document per task, and
+// tasks/{taskKey}/reports/{reportId}, one per content report. Dates are stored
+// as Firestore Timestamps (so a TTL policy can use expireAt) and come back as
+// Dates.
+import type { Firestore, DocumentData } from '@google-cloud/firestore';
+import type { Heartbeat, StoredReport } from '../domain/report.js';
+import type { TaskRecord } from '../domain/task.js';
+import type { TaskStore } from '../ports/task-store.js';
+import { byReceived } from './memory-task-store.js';
+
+// gRPC status codes the client surfaces on `err.code`.
+const NOT_FOUND = 5;
+const ALREADY_EXISTS = 6;
+
+export const TASKS = 'tasks';
+export const REPORTS = 'reports';
+
+export class FirestoreTaskStore implements TaskStore {
+  constructor(private readonly db: Firestore) {}
+
+  private task(taskKey: string) {
+    return this.db.collection(TASKS).doc(taskKey);
+  }
+
+  async addReport(taskKey: string, stored: StoredReport): Promise<void> {
+    try {
+      // create() is a single write with an exists=false precondition: a retry
+      // of the same report fails with ALREADY_EXISTS instead of overwriting.
+      await this.task(taskKey).collection(REPORTS).doc(stored.id).create({
+        kind: stored.report.kind,
+        report: stored.report,
+        receivedAt: stored.receivedAt,
+        expireAt: stored.expireAt,
+      });
+    } catch (err) {
+      if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
+    }
+  }
+
+  async recordHeartbeat(taskKey: string, heartbeat: Heartbeat, at: Date): Promise<boolean> {
+    try {
+      // update() carries an exists=true precondition: one write, no read.
+      await this.task(taskKey).update({ lastHeartbeatAt: at, pid: heartbeat.pid });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === NOT_FOUND) return false;
+      throw err;
+    }
+  }
+
+  async updateTask(taskKey: string, next: (current: TaskRecord | undefined) => TaskRecord): Promise<TaskRecord> {
+    const ref = this.task(taskKey);
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const current = snap.exists ? (fromFirestore(snap.data()!) as TaskRecord) : undefined;
+      const updated = next(current);
+      if (updated !== current) tx.set(ref, updated as unknown as DocumentData);
+      return updated;
+    });
+  }
+
+  async getTask(taskKey: string): Promise<TaskRecord | undefined> {
+    const snap = await this.task(taskKey).get();
+    return snap.exists ? (fromFirestore(snap.data()!) as TaskRecord) : undefined;
+  }
+
+  async listReports(taskKey: string): Promise<StoredReport[]> {
+    const snap = await this.task(taskKey).collection(REPORTS).get();
+    return snap.docs
+      .map((d) => {
+        const data = fromFirestore(d.data()) as { report: StoredReport['report']; receivedAt: Date; expireAt: Date };
+        return { id: d.id, report: data.report, receivedAt: data.receivedAt, expireAt: data.expireAt };
+      })
+      .sort(byReceived);
+  }
+}
+
+/** Turn Firestore Timestamps back into Dates, everywhere in a document. */
+export function fromFirestore(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (typeof (value as { toDate?: unknown }).toDate === 'function') return (value as { toDate(): Date }).toDate();
+  if (Array.isArray(value)) return value.map(fromFirestore);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = fromFirestore(v);
+  return out;
+}

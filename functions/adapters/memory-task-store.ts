@@ -1,0 +1,68 @@
+// In-memory TaskStore: for npm start without gcloud and for fast tests. Counts
+// document reads and writes the way Firestore would bill them, so the contract
+// suite can hold both adapters to the same cost invariants.
+import type { Heartbeat, StoredReport } from '../domain/report.js';
+import type { TaskRecord } from '../domain/task.js';
+import { failedPrecondition } from '../domain/errors.js';
+import type { TaskStore } from '../ports/task-store.js';
+
+export interface OpCounts {
+  reads: number;
+  writes: number;
+}
+
+export class MemoryTaskStore implements TaskStore {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly reports = new Map<string, Map<string, StoredReport>>();
+  readonly ops: OpCounts = { reads: 0, writes: 0 };
+
+  async addReport(taskKey: string, report: StoredReport): Promise<void> {
+    this.ops.writes++;
+    let byId = this.reports.get(taskKey);
+    if (!byId) this.reports.set(taskKey, (byId = new Map()));
+    if (!byId.has(report.id)) byId.set(report.id, structuredClone(report));
+  }
+
+  async recordHeartbeat(taskKey: string, heartbeat: Heartbeat, at: Date): Promise<boolean> {
+    this.ops.writes++;
+    const task = this.tasks.get(taskKey);
+    if (!task) return false;
+    this.tasks.set(taskKey, { ...task, lastHeartbeatAt: at, pid: heartbeat.pid });
+    return true;
+  }
+
+  async updateTask(taskKey: string, next: (current: TaskRecord | undefined) => TaskRecord): Promise<TaskRecord> {
+    this.ops.reads++;
+    const current = this.tasks.get(taskKey);
+    const copy = current && structuredClone(current);
+    const updated = next(copy); // may throw: nothing written
+    if (updated === copy) return current!;
+    if (updated.key !== taskKey) throw failedPrecondition('task key mismatch');
+    this.ops.writes++;
+    this.tasks.set(taskKey, structuredClone(updated));
+    return updated;
+  }
+
+  async getTask(taskKey: string): Promise<TaskRecord | undefined> {
+    this.ops.reads++;
+    const t = this.tasks.get(taskKey);
+    return t && structuredClone(t);
+  }
+
+  async listReports(taskKey: string): Promise<StoredReport[]> {
+    const all = [...(this.reports.get(taskKey)?.values() ?? [])];
+    this.ops.reads += Math.max(1, all.length);
+    return all.map((r) => structuredClone(r)).sort(byReceived);
+  }
+
+  /** Documents held, for tests that check nothing was written. */
+  size(): number {
+    let n = this.tasks.size;
+    for (const m of this.reports.values()) n += m.size;
+    return n;
+  }
+}
+
+export function byReceived(a: StoredReport, b: StoredReport): number {
+  return a.receivedAt.getTime() - b.receivedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

@@ -1,0 +1,103 @@
+// What a build step can report, as validated, normalised values. The API edge
+// turns wire messages into these; everything inward trusts them.
+import { createHash } from 'node:crypto';
+
+/** 64 lowercase hex characters. */
+export type Sha256Hex = string & { readonly __brand: 'sha256' };
+
+export interface GitDependency {
+  kind: 'git';
+  repo: string;
+  commit: string;
+  refs: string[];
+  eventTime?: Date;
+}
+
+export interface CipdDependency {
+  kind: 'cipd';
+  packageName: string;
+  instanceId: string;
+  tags: string[]; // "key:value", sorted
+  refs: string[]; // ref names, sorted
+  eventTime?: Date;
+}
+
+export interface GcsDependency {
+  kind: 'gcs';
+  uri: string;
+  sha256: Sha256Hex;
+  eventTime?: Date;
+}
+
+export type ArtifactLocation =
+  | { type: 'gcs'; uri: string }
+  | { type: 'cipd'; packageName: string; instanceId: string; host: string }
+  | { type: 'oci'; image: string; tag?: string };
+
+export interface ArtifactReport {
+  kind: 'artifact';
+  sha256: Sha256Hex;
+  location: ArtifactLocation;
+  /** When this artifact is an SBOM: digests of the artifacts it describes, sorted. */
+  sbomSubjects: Sha256Hex[];
+}
+
+/** Reports stored one document each, written without reading the task. */
+export type ContentReport = GitDependency | CipdDependency | GcsDependency | ArtifactReport;
+export type ReportKind = ContentReport['kind'];
+
+export interface ConfigSource {
+  uri: string;
+  digest: Record<string, string>;
+  entryPoint?: string;
+}
+
+export interface StageReport {
+  stage: import('./stage.js').Stage;
+  /** The reporter's own clock, kept for the record; the server clock orders events. */
+  reportedTime?: Date;
+  recipe?: string;
+  pid?: number;
+  configSource?: ConfigSource;
+}
+
+export interface Heartbeat {
+  pid: number;
+  reporter: string;
+}
+
+/** A content report as stored: what was said and when the server received it. */
+export interface StoredReport {
+  id: string;
+  report: ContentReport;
+  receivedAt: Date;
+  /** When the document may be deleted by the TTL policy. */
+  expireAt: Date;
+}
+
+/**
+ * A report's id comes from its content, so a retried report lands on the same
+ * document and is stored once.
+ */
+export function reportId(report: ContentReport): string {
+  return createHash('sha256').update(canonicalJson(report)).digest('hex').slice(0, 40);
+}
+
+/** JSON with object keys sorted and undefined dropped: same value, same bytes. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,139 @@
+// A task: one run of a build step, owned by one identity. The record kept in
+// the task store and the pure rules that move it from stage to stage.
+import { createHash } from 'node:crypto';
+import { alreadyExists, failedPrecondition } from './errors.js';
+import { isClosed, isStage, stageIndex, type Stage, type TaskState } from './stage.js';
+import type { ConfigSource, StageReport } from './report.js';
+
+/** The authenticated caller, as the identity verifier established it. */
+export interface Identity {
+  issuer: string;
+  subject: string;
+  email: string;
+}
+
+export interface TimelineEntry {
+  stage: Stage;
+  /** Server time the report was accepted. */
+  at: Date;
+  /** The reporter's own time, when it sent one. */
+  reportedAt?: Date;
+}
+
+export interface Finding {
+  code: 'FETCH_AFTER_COMPILE';
+  message: string;
+  at: Date;
+}
+
+export interface TaskRecord {
+  key: string;
+  taskId: string;
+  owner: Identity;
+  state: TaskState;
+  recipe: string;
+  pid: number;
+  configSource?: ConfigSource;
+  /** Server time each stage was first entered. */
+  stageTimes: Partial<Record<Stage, Date>>;
+  timeline: TimelineEntry[];
+  findings: Finding[];
+  createdAt: Date;
+  updatedAt: Date;
+  lastHeartbeatAt?: Date;
+}
+
+/** Cap on timeline entries: a task has a handful of stages; this stops a loop from growing the document. */
+export const MAX_TIMELINE = 64;
+
+/**
+ * The task key: derived by the server from who is calling and the id they
+ * gave, so one identity can never reach another's task.
+ */
+export function taskKey(identity: Pick<Identity, 'issuer' | 'subject'>, taskId: string): string {
+  return createHash('sha256')
+    .update(`${identity.issuer}\n${identity.subject}\n${taskId}`)
+    .digest('hex')
+    .slice(0, 40);
+}
+
+export interface StageInput {
+  key: string;
+  taskId: string;
+  owner: Identity;
+  report: StageReport;
+  now: Date;
+}
+
+/**
+ * Apply a stage report to the current task (undefined when none exists yet)
+ * and return the next record. Throws a ServiceError when the move is refused;
+ * the caller then writes nothing. Returns the same object when the report is a
+ * retry that changes nothing.
+ */
+export function applyStage(current: TaskRecord | undefined, input: StageInput): TaskRecord {
+  const { report, now } = input;
+  if (!current) {
+    if (report.stage !== 'STARTED') {
+      throw failedPrecondition(`task "${input.taskId}" has not been started: report STARTED first`);
+    }
+    return {
+      key: input.key,
+      taskId: input.taskId,
+      owner: input.owner,
+      state: 'STARTED',
+      recipe: report.recipe!,
+      pid: report.pid!,
+      ...(report.configSource ? { configSource: report.configSource } : {}),
+      stageTimes: { STARTED: now },
+      timeline: [entry(report, now)],
+      findings: [],
+      createdAt: now,
+      updatedAt: now,
+      lastHeartbeatAt: now,
+    };
+  }
+
+  if (isClosed(current.state)) {
+    throw failedPrecondition(`task "${input.taskId}" is ${current.state}: no further stage reports are accepted`);
+  }
+  if (report.stage === 'STARTED') {
+    if (report.recipe !== current.recipe) {
+      throw alreadyExists(
+        `task "${input.taskId}" was already started with recipe "${current.recipe}"; a task id can be started once`,
+      );
+    }
+    return current; // a retried STARTED
+  }
+
+  const from = current.state as Stage; // not closed, so a reported stage
+  const findings = [...current.findings];
+  if (report.stage === from) return current; // a retry: nothing new to record
+  if (stageIndex(report.stage) < stageIndex(from)) {
+    // The one tolerated step back: compile needed more dependencies. Allowed, but
+    // the provenance will say so.
+    if (report.stage === 'FETCH' && from === 'COMPILE') {
+      findings.push({ code: 'FETCH_AFTER_COMPILE', message: 'the task entered FETCH again after COMPILE had begun', at: now });
+    } else {
+      throw failedPrecondition(`task "${input.taskId}" is at ${from}; it cannot go back to ${report.stage}`);
+    }
+  }
+
+  const stageTimes = { ...current.stageTimes };
+  if (!stageTimes[report.stage]) stageTimes[report.stage] = now;
+  const timeline = current.timeline.length < MAX_TIMELINE ? [...current.timeline, entry(report, now)] : current.timeline;
+  return {
+    ...current,
+    state: report.stage,
+    stageTimes,
+    timeline,
+    findings,
+    updatedAt: now,
+  };
+}
+
+function entry(report: StageReport, now: Date): TimelineEntry {
+  return { stage: report.stage, at: now, ...(report.reportedTime ? { reportedAt: report.reportedTime } : {}) };
+}
+
+export { isStage };

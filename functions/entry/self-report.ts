@@ -1,0 +1,22 @@
+// Cloud Function entry point `selfReport` (HTTP, functions-framework): the
+// SelfReport API. Thin: the handler is built once from the environment on the
+// first request; the logic lives in api/ and domain/.
+import { http } from '@google-cloud/functions-framework';
+import { loadConfig } from '../config.js';
+import { createTaskStore, createVerifier, selfReportHandler } from '../app/compose.js';
+import { fromExpress, send, type HttpHandler } from '../api/http.js';
+
+let handler: Promise<HttpHandler> | undefined;
+
+async function build(): Promise<HttpHandler> {
+  const config = loadConfig();
+  return selfReportHandler(config, { store: await createTaskStore(config), verifier: createVerifier(config) });
+}
+
+http('selfReport', async (req, res) => {
+  handler ??= build().catch((err) => {
+    handler = undefined; // let the next request try again
+    throw err;
+  });
+  send(res, await (await handler)(fromExpress(req)));
+});

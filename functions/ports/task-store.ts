@@ -1,0 +1,33 @@
+// The task store port: where tasks and their reports live. Adapters: Firestore
+// (production, and the emulator in tests) and in-memory (npm start without
+// gcloud, fast tests). Both pass test/contract/task-store.contract.ts.
+import type { Heartbeat, StoredReport } from '../domain/report.js';
+import type { TaskRecord } from '../domain/task.js';
+
+export interface TaskStore {
+  /**
+   * Store one content report under the task. Cost: one document write and no
+   * reads. Idempotent: a report whose id is already stored is left as it was
+   * (its first receivedAt stands).
+   */
+  addReport(taskKey: string, report: StoredReport): Promise<void>;
+
+  /**
+   * Record a heartbeat on the task. Cost: one document write and no reads.
+   * Returns false when the task does not exist.
+   */
+  recordHeartbeat(taskKey: string, heartbeat: Heartbeat, at: Date): Promise<boolean>;
+
+  /**
+   * Read-modify-write the task document in one transaction. `next` gets the
+   * current record (undefined if there is none) and returns the record to
+   * write; returning the same object writes nothing; throwing aborts with
+   * nothing written.
+   */
+  updateTask(taskKey: string, next: (current: TaskRecord | undefined) => TaskRecord): Promise<TaskRecord>;
+
+  getTask(taskKey: string): Promise<TaskRecord | undefined>;
+
+  /** Every report of a task, in receivedAt order (then id). */
+  listReports(taskKey: string): Promise<StoredReport[]>;
+}
