@@ -41,7 +41,7 @@ export function connectEndpoint(register: (router: ConnectRouter) => void): Http
     const res = await handler({
       httpVersion: '1.1',
       method: req.method,
-      url: req.url,
+      url: new URL(req.url, `http://${req.headers.get('host') ?? 'localhost'}`).toString(), // Connect wants it absolute
       header: req.headers,
       body: once(req.body),
       signal: new AbortController().signal,
