@@ -30,12 +30,16 @@ export class OidcVerifier implements IdentityVerifier {
     this.cacheSize = opts.cacheSize ?? 10_000;
   }
 
-  async verify(token: string): Promise<Identity> {
+  verify(token: string): Identity | Promise<Identity> {
     const hit = this.cache.get(token);
     if (hit) {
       if (hit.expMs > Date.now()) return hit.identity;
       this.cache.delete(token);
     }
+    return this.verifyFresh(token);
+  }
+
+  private async verifyFresh(token: string): Promise<Identity> {
     const client = await this.oauthClient();
     let payload: Record<string, unknown> | undefined;
     try {

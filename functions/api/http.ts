@@ -2,12 +2,42 @@
 // functions-framework and from the local server alike.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/** What handlers read of request headers; case-insensitive. */
+export interface HeaderReader {
+  get(name: string): string | null;
+  /** A full fetch Headers copy, for code that needs one (built on demand: it is costly per request). */
+  toHeaders(): Headers;
+}
+
 export interface HttpRequest {
   method: string;
   /** Path and query, e.g. "/provenance.snooperpb.SelfReport/ReportGit". */
   url: string;
-  headers: Headers;
+  headers: HeaderReader;
   body: Uint8Array;
+}
+
+/** Headers over node's already-lowercased header object, without copying it. */
+export class NodeHeaders implements HeaderReader {
+  constructor(private readonly raw: IncomingMessage['headers']) {}
+  get(name: string): string | null {
+    const v = this.raw[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+  }
+  toHeaders(): Headers {
+    const h = new Headers();
+    for (const [k, v] of Object.entries(this.raw)) {
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const x of v) h.append(k, x);
+      else h.set(k, v);
+    }
+    return h;
+  }
+}
+
+/** HeaderReader over a fetch Headers (tests, and callers that have one). */
+export function fetchHeaders(h: Headers): HeaderReader {
+  return { get: (n) => h.get(n), toHeaders: () => h };
 }
 
 export interface HttpResponse {
@@ -24,7 +54,7 @@ export function jsonResponse(status: number, value: unknown, headers: Record<str
 
 /** Express/functions-framework request → HttpRequest (the body is already read into rawBody). */
 export function fromExpress(req: IncomingMessage & { rawBody?: Buffer; originalUrl?: string }): HttpRequest {
-  return { method: req.method ?? 'GET', url: req.originalUrl ?? req.url ?? '/', headers: toHeaders(req), body: req.rawBody ?? new Uint8Array() };
+  return { method: req.method ?? 'GET', url: req.originalUrl ?? req.url ?? '/', headers: new NodeHeaders(req.headers), body: req.rawBody ?? new Uint8Array() };
 }
 
 /** Plain node request → HttpRequest, reading at most maxBytes + 1 of the body. */
@@ -36,21 +66,11 @@ export async function fromNode(req: IncomingMessage, maxBytes: number): Promise<
     if (size > maxBytes + 1) break; // enough to know it is too big
     chunks.push(chunk as Buffer);
   }
-  return { method: req.method ?? 'GET', url: req.url ?? '/', headers: toHeaders(req), body: Buffer.concat(chunks) };
+  return { method: req.method ?? 'GET', url: req.url ?? '/', headers: new NodeHeaders(req.headers), body: Buffer.concat(chunks) };
 }
 
 export function send(res: ServerResponse, out: HttpResponse): void {
-  res.statusCode = out.status;
-  for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
-  res.end(out.body);
-}
-
-function toHeaders(req: IncomingMessage): Headers {
-  const h = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) h.append(k, x);
-    else h.set(k, v);
-  }
-  return h;
+  const body = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;
+  res.writeHead(out.status, { ...out.headers, 'content-length': String(body.byteLength) });
+  res.end(body);
 }

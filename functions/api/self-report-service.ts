@@ -1,7 +1,6 @@
 // The SelfReport RPCs: authenticate the caller, bind the task id, validate the
 // request into domain values, hand them to ReportIngest. One place per RPC,
 // the same order every time: identity (401/403), task id, fields (400), store.
-import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { unauthenticated } from '../domain/errors.js';
 import type { ReportIngest } from '../domain/ingest.js';
 import type { Identity } from '../domain/task.js';
@@ -21,16 +20,31 @@ export interface SelfReportDeps {
   onUploadComplete?: UploadCompleteHook;
 }
 
-export function registerSelfReport(router: ConnectRouter, deps: SelfReportDeps): void {
+import type { UnaryImpl } from './connect-endpoint.js';
+import type { HeaderReader } from './http.js';
+import type {
+  ReportArtifactDigestRequest,
+  ReportCipdRequest,
+  ReportGcsRequest,
+  ReportGitRequest,
+  ReportPIDRequest,
+  ReportTaskStageRequest,
+} from '../gen/provenance/snooperpb/report_pb.js';
+
+export { SelfReport };
+
+/** The six RPCs, keyed by their generated local names, for connectEndpoint(SelfReport, …). */
+export function selfReportMethods(deps: SelfReportDeps): Record<string, UnaryImpl> {
   const { ingest } = deps;
 
-  async function caller(ctx: HandlerContext): Promise<{ identity: Identity; taskId: string }> {
-    const auth = ctx.requestHeader.get('authorization');
+  async function caller(headers: HeaderReader): Promise<{ identity: Identity; taskId: string }> {
+    const auth = headers.get('authorization');
     const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
     if (!m) throw unauthenticated('missing "Authorization: Bearer <OIDC ID token>" header');
-    const identity = await deps.verifier.verify(m[1]!);
+    const verified = deps.verifier.verify(m[1]!);
+    const identity = verified instanceof Promise ? await verified : verified;
     ingest.authorize(identity);
-    return { identity, taskId: taskIdHeader(ctx.requestHeader.get('x-task-id')) };
+    return { identity, taskId: taskIdHeader(headers.get('x-task-id')) };
   }
 
   const vctx = () => ({ now: ingest.now(), maxClockSkewSeconds: deps.maxClockSkewSeconds });
@@ -38,24 +52,24 @@ export function registerSelfReport(router: ConnectRouter, deps: SelfReportDeps):
   // Each RPC returns Empty; errors become Connect errors with their codes.
   const rpc =
     <Req>(body: (req: Req, who: { identity: Identity; taskId: string }) => Promise<void>) =>
-    async (req: Req, ctx: HandlerContext) => {
+    async (req: Req, headers: HeaderReader) => {
       try {
-        await body(req, await caller(ctx));
+        await body(req, await caller(headers));
         return {};
       } catch (err) {
         throw toConnectError(err);
       }
     };
 
-  router.service(SelfReport, {
-    reportGit: rpc((req, { identity, taskId }) => ingest.addReport(identity, taskId, validate.gitReport(req, vctx()))),
-    reportCipd: rpc((req, { identity, taskId }) => ingest.addReport(identity, taskId, validate.cipdReport(req, vctx()))),
-    reportGcs: rpc((req, { identity, taskId }) => ingest.addReport(identity, taskId, validate.gcsReport(req, vctx()))),
-    reportArtifactDigest: rpc((req, { identity, taskId }) => ingest.addReport(identity, taskId, validate.artifactReport(req))),
-    reportPID: rpc((req, { identity, taskId }) => ingest.heartbeat(identity, taskId, validate.heartbeat(req))),
-    reportTaskStage: rpc(async (req, { identity, taskId }) => {
+  return {
+    reportGit: rpc((req: ReportGitRequest, { identity, taskId }) => ingest.addReport(identity, taskId, validate.gitReport(req, vctx()))),
+    reportCipd: rpc((req: ReportCipdRequest, { identity, taskId }) => ingest.addReport(identity, taskId, validate.cipdReport(req, vctx()))),
+    reportGcs: rpc((req: ReportGcsRequest, { identity, taskId }) => ingest.addReport(identity, taskId, validate.gcsReport(req, vctx()))),
+    reportArtifactDigest: rpc((req: ReportArtifactDigestRequest, { identity, taskId }) => ingest.addReport(identity, taskId, validate.artifactReport(req))),
+    reportPID: rpc((req: ReportPIDRequest, { identity, taskId }) => ingest.heartbeat(identity, taskId, validate.heartbeat(req))),
+    reportTaskStage: rpc(async (req: ReportTaskStageRequest, { identity, taskId }) => {
       const outcome = await ingest.reportStage(identity, taskId, validate.stageReport(req, vctx()));
       if (outcome.uploadComplete && deps.onUploadComplete) await deps.onUploadComplete(outcome.task.key);
     }),
-  });
+  };
 }

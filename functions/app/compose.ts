@@ -10,7 +10,7 @@ import { GOOGLE_ISSUERS, OidcVerifier, googleCertificates } from '../adapters/oi
 import { DEV_ISSUER, DevIssuer } from '../adapters/dev-issuer.js';
 import { MemoryTaskStore } from '../adapters/memory-task-store.js';
 import { connectEndpoint } from '../api/connect-endpoint.js';
-import { registerSelfReport, type UploadCompleteHook } from '../api/self-report-service.js';
+import { SelfReport, selfReportMethods, type UploadCompleteHook } from '../api/self-report-service.js';
 import type { HttpHandler } from '../api/http.js';
 
 export async function createTaskStore(config: Config): Promise<TaskStore> {
@@ -49,8 +49,9 @@ export function selfReportHandler(config: Config, parts: SelfReportParts): HttpH
     pidReporterAllowlist: config.pidReporterAllowlist,
     reportRetentionMs: config.reportRetentionDays * 86_400_000,
   });
-  return connectEndpoint((router) =>
-    registerSelfReport(router, {
+  return connectEndpoint(
+    SelfReport,
+    selfReportMethods({
       ingest,
       verifier: parts.verifier,
       maxClockSkewSeconds: config.maxClockSkewSeconds,

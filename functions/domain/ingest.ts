@@ -40,9 +40,9 @@ export class ReportIngest {
     }
   }
 
-  async addReport(identity: Identity, taskId: string, report: ContentReport): Promise<void> {
+  addReport(identity: Identity, taskId: string, report: ContentReport): Promise<void> {
     const now = this.clock.now();
-    await this.store.addReport(taskKey(identity, taskId), {
+    return this.store.addReport(taskKey(identity, taskId), {
       id: reportId(report),
       report,
       receivedAt: now,

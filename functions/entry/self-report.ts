@@ -7,6 +7,7 @@ import { createTaskStore, createVerifier, selfReportHandler } from '../app/compo
 import { fromExpress, send, type HttpHandler } from '../api/http.js';
 
 let handler: Promise<HttpHandler> | undefined;
+let ready: HttpHandler | undefined; // once built: no extra await per request
 
 async function build(): Promise<HttpHandler> {
   const config = loadConfig();
@@ -14,9 +15,12 @@ async function build(): Promise<HttpHandler> {
 }
 
 http('selfReport', async (req, res) => {
-  handler ??= build().catch((err) => {
-    handler = undefined; // let the next request try again
-    throw err;
-  });
-  send(res, await (await handler)(fromExpress(req)));
+  if (!ready) {
+    handler ??= build().catch((err) => {
+      handler = undefined; // let the next request try again
+      throw err;
+    });
+    ready = await handler;
+  }
+  send(res, await ready(fromExpress(req)));
 });

@@ -4,6 +4,9 @@
 import type { Identity } from '../domain/task.js';
 
 export interface IdentityVerifier {
-  /** Resolves the identity, or rejects with a ServiceError('unauthenticated'). */
-  verify(bearerToken: string): Promise<Identity>;
+  /**
+   * The identity, or a ServiceError('unauthenticated'). May answer
+   * synchronously (a token verified before): callers await only a promise.
+   */
+  verify(bearerToken: string): Identity | Promise<Identity>;
 }

@@ -5,7 +5,7 @@ import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
 import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
 import { selfReportHandler } from '../../functions/app/compose.js';
 import { loadConfig } from '../../functions/config.js';
-import type { HttpHandler, HttpResponse } from '../../functions/api/http.js';
+import { fetchHeaders, type HttpHandler, type HttpResponse } from '../../functions/api/http.js';
 import type { TaskStore } from '../../functions/ports/task-store.js';
 import { ManualClock, type Clock } from '../../functions/ports/clock.js';
 
@@ -46,7 +46,7 @@ export function selfReportHarness(opts: { store?: TaskStore; clock?: Clock; env?
       const res = await handler({
         method: o.httpMethod ?? 'POST',
         url: `/provenance.snooperpb.SelfReport/${method}`,
-        headers,
+        headers: fetchHeaders(headers),
         body: o.raw ?? Buffer.from(JSON.stringify(body)),
       });
       const text = Buffer.from(res.body as Uint8Array).toString();

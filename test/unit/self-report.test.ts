@@ -3,6 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { create, toBinary } from '@bufbuild/protobuf';
+import { gzipSync } from 'node:zlib';
+import { fetchHeaders } from '../../functions/api/http.js';
 import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
 import { taskKey } from '../../functions/domain/task.js';
 import { DEV_ISSUER, DevIssuer } from '../../functions/adapters/dev-issuer.js';
@@ -153,6 +155,23 @@ describe('protocol', () => {
     const key = taskKey({ issuer: DEV_ISSUER, subject: subjectOf(h.token()) }, 'build-1');
     const [stored] = await store.listReports(key);
     assert.equal((stored!.report as { sha256: string }).sha256, SHA);
+  });
+
+  it('hands compressed requests to Connect\'s own handler, which accepts them', async () => {
+    const store = new MemoryTaskStore();
+    const h = selfReportHarness({ store });
+    await h.call('ReportTaskStage', STARTED);
+    const raw = gzipSync(Buffer.from(JSON.stringify(gitBody)));
+    const headers = new Headers({ 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${h.token()}`, 'x-task-id': 'build-1' });
+    const res = await h.handler({ method: 'POST', url: '/provenance.snooperpb.SelfReport/ReportGit', headers: fetchHeaders(headers), body: raw });
+    assert.equal(res.status, 200, Buffer.from(res.body as Uint8Array).toString());
+    const key = taskKey({ issuer: DEV_ISSUER, subject: subjectOf(h.token()) }, 'build-1');
+    assert.equal((await store.listReports(key)).length, 1);
+    // and its errors come back in the same Connect format
+    const bad = gzipSync(Buffer.from(JSON.stringify({ gitReport: { repo: 'ftp://x', commit: COMMIT } })));
+    const err = await h.handler({ method: 'POST', url: '/provenance.snooperpb.SelfReport/ReportGit', headers: fetchHeaders(headers), body: bad });
+    assert.equal(err.status, 400);
+    assert.match(Buffer.from(err.body as Uint8Array).toString(), /git_report\.repo/);
   });
 
   it('rejects unknown JSON fields', async () => {

@@ -1,0 +1,4 @@
+// The package's main module, loaded by functions-framework in Cloud Functions:
+// registers every function; each deployment selects one by --entry-point.
+// The entry modules are thin and load heavy SDKs only when first used.
+import './entry/self-report.js';
