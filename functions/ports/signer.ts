@@ -1,0 +1,16 @@
+// The signer port: who signs provenance. Adapters: Cloud KMS (production; a
+// local gRPC KMS server in tests) and a local key file (npm start).
+export type SigningAlgorithm = 'ECDSA_P256_SHA256' | 'ECDSA_P384_SHA384' | 'RSA_PSS_2048_SHA256' | 'RSA_PSS_3072_SHA256' | 'RSA_PSS_4096_SHA256' | 'RSA_PSS_4096_SHA512';
+
+export interface PublicKeyInfo {
+  /** For KMS: the key version's resource name. */
+  keyId: string;
+  algorithm: SigningAlgorithm;
+  pem: string;
+}
+
+export interface Signer {
+  publicKey(): Promise<PublicKeyInfo>;
+  /** Sign these bytes (the signer hashes them as its algorithm requires). */
+  sign(data: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }>;
+}

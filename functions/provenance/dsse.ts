@@ -1,0 +1,35 @@
+// DSSE envelopes (https://github.com/secure-systems-lab/dsse): the signature
+// covers the pre-authentication encoding of (payloadType, payload), never the
+// raw JSON, so a payload cannot be reinterpreted under another type.
+import { canonicalJson } from '../domain/report.js';
+import type { Statement } from './statement.js';
+import type { Signer } from '../ports/signer.js';
+
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+
+export interface Envelope {
+  payloadType: string;
+  payload: string; // base64
+  signatures: { keyid: string; sig: string }[];
+}
+
+/** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body */
+export function pae(payloadType: string, payload: Uint8Array): Buffer {
+  const type = Buffer.from(payloadType, 'utf8');
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
+}
+
+/** The statement's bytes: canonical JSON, so the same statement signs the same bytes. */
+export function statementBytes(statement: Statement): Buffer {
+  return Buffer.from(canonicalJson(statement), 'utf8');
+}
+
+export async function signStatement(statement: Statement, signer: Signer): Promise<Envelope> {
+  const payload = statementBytes(statement);
+  const { keyId, signature } = await signer.sign(pae(IN_TOTO_PAYLOAD_TYPE, payload));
+  return {
+    payloadType: IN_TOTO_PAYLOAD_TYPE,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: keyId, sig: Buffer.from(signature).toString('base64') }],
+  };
+}

@@ -1,0 +1,167 @@
+// How provenance is shaped: an in-toto Statement v1 with a SLSA Provenance v1
+// predicate, assembled from a task and its reports. Pure and deterministic:
+// the same task and reports give the same bytes (everything sorted).
+// docs/buildtype-v1.md documents every field.
+import type { ArtifactReport, ContentReport, StoredReport } from '../domain/report.js';
+import type { TaskRecord } from '../domain/task.js';
+
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
+export const BUILD_TYPE = 'https://github.com/build-provenance/build-provenance/buildtypes/self-report/v1';
+
+export interface ResourceDescriptor {
+  uri?: string;
+  name?: string;
+  digest?: Record<string, string>;
+  annotations?: Record<string, unknown>;
+}
+
+export interface Statement {
+  _type: typeof STATEMENT_TYPE;
+  subject: { name: string; digest: { sha256: string }; annotations?: Record<string, unknown> }[];
+  predicateType: typeof SLSA_PROVENANCE_V1;
+  predicate: {
+    buildDefinition: {
+      buildType: string;
+      externalParameters: Record<string, unknown>;
+      internalParameters: Record<string, unknown>;
+      resolvedDependencies: ResourceDescriptor[];
+    };
+    runDetails: {
+      builder: { id: string };
+      metadata: { invocationId: string; startedOn: string; finishedOn: string };
+      byproducts: ResourceDescriptor[];
+    };
+  };
+}
+
+export interface AssembleOptions {
+  builderId: string;
+}
+
+export class NoSubjectsError extends Error {
+  override name = 'NoSubjectsError';
+}
+
+/** Reports received after UPLOAD_COMPLETE are kept but never enter provenance. */
+export function inWindow(task: TaskRecord, reports: StoredReport[]): StoredReport[] {
+  const start = task.stageTimes.STARTED?.getTime() ?? task.createdAt.getTime();
+  const end = task.stageTimes.UPLOAD_COMPLETE?.getTime() ?? Number.POSITIVE_INFINITY;
+  return reports.filter((r) => r.receivedAt.getTime() >= start && r.receivedAt.getTime() <= end);
+}
+
+export function assembleProvenance(task: TaskRecord, reports: StoredReport[], opts: AssembleOptions): Statement {
+  const window = inWindow(task, reports);
+  const artifacts = window.map((r) => r.report).filter((r): r is ArtifactReport => r.kind === 'artifact');
+  if (artifacts.length === 0) throw new NoSubjectsError('the task reported no artifacts before UPLOAD_COMPLETE');
+
+  const compileAt = task.stageTimes.COMPILE?.getTime();
+  const lateFetches = compileAt === undefined ? [] : window.filter((r) => r.report.kind !== 'artifact' && r.receivedAt.getTime() > compileAt);
+
+  return {
+    _type: STATEMENT_TYPE,
+    subject: subjects(artifacts),
+    predicateType: SLSA_PROVENANCE_V1,
+    predicate: {
+      buildDefinition: {
+        buildType: BUILD_TYPE,
+        externalParameters: {
+          recipe: task.recipe,
+          ...(task.configSource ? { configSource: { uri: task.configSource.uri, digest: task.configSource.digest, ...(task.configSource.entryPoint ? { entryPoint: task.configSource.entryPoint } : {}) } } : {}),
+        },
+        internalParameters: { reporter: task.owner.email },
+        resolvedDependencies: dependencies(window.map((r) => r.report)),
+      },
+      runDetails: {
+        builder: { id: opts.builderId },
+        metadata: {
+          invocationId: task.taskId,
+          startedOn: (task.stageTimes.STARTED ?? task.createdAt).toISOString(),
+          finishedOn: (task.stageTimes.UPLOAD_COMPLETE ?? task.updatedAt).toISOString(),
+        },
+        byproducts: [
+          { name: 'stage-timeline', annotations: { stages: task.timeline.map((t) => ({ stage: t.stage, at: t.at.toISOString() })) } },
+          {
+            name: 'findings',
+            annotations: {
+              findings: [
+                ...task.findings.map((f) => ({ code: f.code, message: f.message, at: f.at.toISOString() })),
+                ...lateFetches.map((r) => ({ code: 'FETCH_AFTER_COMPILE', message: `${describe(r.report)} was fetched after COMPILE began`, at: r.receivedAt.toISOString() })),
+              ].sort((a, b) => cmp(a.at + a.message, b.at + b.message)),
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+function subjects(artifacts: ArtifactReport[]): Statement['subject'] {
+  const byName = new Map<string, Statement['subject'][number]>();
+  const sbomFor = new Map<string, string[]>(); // described digest → SBOM names
+  for (const a of artifacts) {
+    const name = artifactName(a);
+    byName.set(`${name}\n${a.sha256}`, { name, digest: { sha256: a.sha256 } });
+  }
+  for (const a of artifacts) {
+    for (const d of a.sbomSubjects) sbomFor.set(d, [...(sbomFor.get(d) ?? []), artifactName(a)]);
+  }
+  return [...byName.values()]
+    .map((s) => {
+      const describedBy = sbomFor.get(s.digest.sha256);
+      const describes = artifacts.find((a) => a.sha256 === s.digest.sha256 && artifactName(a) === s.name)?.sbomSubjects ?? [];
+      const annotations = {
+        ...(describedBy ? { sbom: [...new Set(describedBy)].sort() } : {}),
+        ...(describes.length ? { sbomFor: describes.map((d) => `sha256:${d}`) } : {}),
+      };
+      return Object.keys(annotations).length ? { ...s, annotations } : s;
+    })
+    .sort((a, b) => cmp(a.name + a.digest.sha256, b.name + b.digest.sha256));
+}
+
+export function artifactName(a: ArtifactReport): string {
+  const l = a.location;
+  switch (l.type) {
+    case 'gcs':
+      return l.uri;
+    case 'cipd':
+      return `cipd://${l.host || 'chrome-infra-packages.appspot.com'}/${l.packageName}@${l.instanceId}`;
+    case 'oci':
+      return l.tag ? `${l.image}:${l.tag}` : l.image;
+  }
+}
+
+function dependencies(reports: ContentReport[]): ResourceDescriptor[] {
+  const out = new Map<string, ResourceDescriptor>();
+  for (const r of reports) {
+    let d: ResourceDescriptor | undefined;
+    if (r.kind === 'git') d = { uri: `git+${r.repo}`, digest: { gitCommit: r.commit }, ...(r.refs.length ? { annotations: { refs: r.refs } } : {}) };
+    if (r.kind === 'cipd') {
+      d = {
+        uri: `cipd://chrome-infra-packages.appspot.com/${r.packageName}@${r.instanceId}`,
+        name: r.packageName,
+        digest: { cipdInstanceId: r.instanceId },
+        ...(r.tags.length || r.refs.length ? { annotations: { ...(r.tags.length ? { tags: r.tags } : {}), ...(r.refs.length ? { refs: r.refs } : {}) } } : {}),
+      };
+    }
+    if (r.kind === 'gcs') d = { uri: r.uri, digest: { sha256: r.sha256 } };
+    if (!d) continue;
+    const key = JSON.stringify([d.uri, d.digest]);
+    const seen = out.get(key);
+    // The same dependency reported twice with different refs: keep the union.
+    if (seen && r.kind === 'git') {
+      const refs = [...new Set([...((seen.annotations?.refs as string[]) ?? []), ...r.refs])].sort();
+      out.set(key, { ...seen, ...(refs.length ? { annotations: { refs } } : {}) });
+    } else if (!seen) out.set(key, d);
+  }
+  return [...out.values()].sort((a, b) => cmp(JSON.stringify([a.uri, a.digest]), JSON.stringify([b.uri, b.digest])));
+}
+
+function describe(r: ContentReport): string {
+  if (r.kind === 'git') return `git ${r.repo}@${r.commit}`;
+  if (r.kind === 'cipd') return `cipd ${r.packageName}@${r.instanceId}`;
+  if (r.kind === 'gcs') return `gcs ${r.uri}`;
+  return `artifact sha256:${r.sha256}`;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
