@@ -1,0 +1,69 @@
+// Signer backed by Cloud KMS. The algorithm comes from the key itself
+// (getPublicKey); signing sends the digest with its CRC32C and checks the
+// response the way KMS documents: the server verified our CRC32C, the response
+// names our key version, and the signature's CRC32C matches. Any mismatch is
+// an integrity error (thrown, so the caller retries).
+import { createHash } from 'node:crypto';
+import { crc32c } from '@aws-crypto/crc32c';
+import type { KeyManagementServiceClient } from '@google-cloud/kms';
+import type { PublicKeyInfo, Signer, SigningAlgorithm } from '../ports/signer.js';
+
+export class KmsIntegrityError extends Error {
+  override name = 'KmsIntegrityError';
+}
+
+const ALGORITHMS: Record<string, { alg: SigningAlgorithm; hash: 'sha256' | 'sha384' | 'sha512' }> = {
+  EC_SIGN_P256_SHA256: { alg: 'ECDSA_P256_SHA256', hash: 'sha256' },
+  EC_SIGN_P384_SHA384: { alg: 'ECDSA_P384_SHA384', hash: 'sha384' },
+  RSA_SIGN_PSS_2048_SHA256: { alg: 'RSA_PSS_2048_SHA256', hash: 'sha256' },
+  RSA_SIGN_PSS_3072_SHA256: { alg: 'RSA_PSS_3072_SHA256', hash: 'sha256' },
+  RSA_SIGN_PSS_4096_SHA256: { alg: 'RSA_PSS_4096_SHA256', hash: 'sha256' },
+  RSA_SIGN_PSS_4096_SHA512: { alg: 'RSA_PSS_4096_SHA512', hash: 'sha512' },
+};
+
+type Int64Value = { value?: string | number | { toString(): string } | null } | null | undefined;
+const int64 = (v: Int64Value): number | undefined => (v?.value === undefined || v.value === null ? undefined : Number(String(v.value)));
+
+export class KmsSigner implements Signer {
+  private key?: Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }>;
+
+  /** keyVersion: projects/…/locations/…/keyRings/…/cryptoKeys/…/cryptoKeyVersions/N */
+  constructor(
+    private readonly client: KeyManagementServiceClient,
+    private readonly keyVersion: string,
+  ) {}
+
+  publicKey(): Promise<PublicKeyInfo> {
+    this.key ??= this.fetchKey().catch((err) => {
+      this.key = undefined;
+      throw err;
+    });
+    return this.key;
+  }
+
+  private async fetchKey(): Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }> {
+    const [pk] = await this.client.getPublicKey({ name: this.keyVersion });
+    if (pk.name !== this.keyVersion) throw new KmsIntegrityError(`getPublicKey answered for "${pk.name}", not ${this.keyVersion}`);
+    const pem = pk.pem ?? '';
+    const crc = int64(pk.pemCrc32c);
+    if (crc === undefined || crc32c(Buffer.from(pem)) !== crc) throw new KmsIntegrityError('public key PEM failed its CRC32C check');
+    const known = ALGORITHMS[String(pk.algorithm)];
+    if (!known) throw new Error(`key algorithm ${String(pk.algorithm)} is not supported for provenance signing (use EC P-256/P-384 or RSA-PSS)`);
+    return { keyId: this.keyVersion, algorithm: known.alg, pem, hash: known.hash };
+  }
+
+  async sign(data: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
+    const key = await (this.publicKey() as ReturnType<KmsSigner['fetchKey']>);
+    const digest = createHash(key.hash).update(data).digest();
+    const [res] = await this.client.asymmetricSign({
+      name: this.keyVersion,
+      digest: { [key.hash]: digest },
+      digestCrc32c: { value: crc32c(digest) },
+    });
+    if (!res.verifiedDigestCrc32c) throw new KmsIntegrityError('KMS did not verify the request digest CRC32C');
+    if (res.name !== this.keyVersion) throw new KmsIntegrityError(`asymmetricSign answered for "${res.name}", not ${this.keyVersion}`);
+    const signature = Buffer.from(res.signature as Uint8Array);
+    if (crc32c(signature) !== int64(res.signatureCrc32c)) throw new KmsIntegrityError('signature failed its CRC32C check (corrupted in transit)');
+    return { keyId: this.keyVersion, signature };
+  }
+}
