@@ -17,6 +17,8 @@ export interface Config {
   firestoreDatabase?: string;
   reportRetentionDays: number;
   maxClockSkewSeconds: number;
+  /** Topic announcing UPLOAD_COMPLETE; empty disables publishing (ingestion only). */
+  uploadCompleteTopic: string;
 }
 
 export class ConfigError extends Error {
@@ -41,6 +43,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...(env.FIRESTORE_DATABASE ? { firestoreDatabase: env.FIRESTORE_DATABASE } : {}),
     reportRetentionDays: int(env, 'REPORT_RETENTION_DAYS', 90, 1, 36500),
     maxClockSkewSeconds: int(env, 'MAX_CLOCK_SKEW_SECONDS', 600, 0, 86400),
+    uploadCompleteTopic: env.UPLOAD_COMPLETE_TOPIC ?? '',
   };
 }
 

@@ -1,7 +1,7 @@
 // The SelfReport RPCs: authenticate the caller, bind the task id, validate the
 // request into domain values, hand them to ReportIngest. One place per RPC,
 // the same order every time: identity (401/403), task id, fields (400), store.
-import { unauthenticated } from '../domain/errors.js';
+import { unauthenticated, unavailable } from '../domain/errors.js';
 import type { ReportIngest } from '../domain/ingest.js';
 import type { Identity } from '../domain/task.js';
 import { SelfReport } from '../gen/provenance/snooperpb/report_pb.js';
@@ -69,7 +69,16 @@ export function selfReportMethods(deps: SelfReportDeps): Record<string, UnaryImp
     reportPID: rpc((req: ReportPIDRequest, { identity, taskId }) => ingest.heartbeat(identity, taskId, validate.heartbeat(req))),
     reportTaskStage: rpc(async (req: ReportTaskStageRequest, { identity, taskId }) => {
       const outcome = await ingest.reportStage(identity, taskId, validate.stageReport(req, vctx()));
-      if (outcome.uploadComplete && deps.onUploadComplete) await deps.onUploadComplete(outcome.task.key);
+      if (outcome.uploadComplete && deps.onUploadComplete) {
+        // UPLOAD_COMPLETE is recorded; if the event cannot be sent the step must
+        // retry (a repeated UPLOAD_COMPLETE publishes again), so say unavailable.
+        try {
+          await deps.onUploadComplete(outcome.task.key);
+        } catch (err) {
+          console.error(JSON.stringify({ severity: 'ERROR', message: 'upload-complete publish failed', taskKey: outcome.task.key, error: String(err) }));
+          throw unavailable('UPLOAD_COMPLETE was recorded but could not be announced; retry the report');
+        }
+      }
     }),
   };
 }

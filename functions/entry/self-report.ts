@@ -5,13 +5,21 @@ import { http } from '@google-cloud/functions-framework';
 import { loadConfig } from '../config.js';
 import { createTaskStore, createVerifier, selfReportHandler } from '../app/compose.js';
 import { fromExpress, send, type HttpHandler } from '../api/http.js';
+import { PubSubPublisher } from '../adapters/pubsub-publisher.js';
 
 let handler: Promise<HttpHandler> | undefined;
 let ready: HttpHandler | undefined; // once built: no extra await per request
 
 async function build(): Promise<HttpHandler> {
   const config = loadConfig();
-  return selfReportHandler(config, { store: await createTaskStore(config), verifier: createVerifier(config) });
+  const publisher = config.uploadCompleteTopic
+    ? new PubSubPublisher({ topic: config.uploadCompleteTopic, ...(config.projectId ? { projectId: config.projectId } : {}) })
+    : undefined;
+  return selfReportHandler(config, {
+    store: await createTaskStore(config),
+    verifier: createVerifier(config),
+    ...(publisher ? { onUploadComplete: (key: string) => publisher.publishUploadComplete(key) } : {}),
+  });
 }
 
 http('selfReport', async (req, res) => {
