@@ -9,6 +9,8 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import { GOOGLE_ISSUERS, OidcVerifier, googleCertificates } from '../adapters/oidc-verifier.js';
 import { DEV_ISSUER, DevIssuer } from '../adapters/dev-issuer.js';
 import { MemoryTaskStore } from '../adapters/memory-task-store.js';
+import { PubSubPublisher } from '../adapters/pubsub-publisher.js';
+import type { EventPublisher } from '../ports/events.js';
 import { connectEndpoint } from '../api/connect-endpoint.js';
 import { SelfReport, selfReportMethods, type UploadCompleteHook } from '../api/self-report-service.js';
 import type { HttpHandler } from '../api/http.js';
@@ -34,6 +36,22 @@ export function createVerifier(config: Config): IdentityVerifier {
     return new OidcVerifier({ audience: config.audience, issuers: [DEV_ISSUER], certificates: async () => certs });
   }
   return new OidcVerifier({ audience: config.audience, issuers: GOOGLE_ISSUERS, certificates: googleCertificates() });
+}
+
+/** The upload-complete publisher the config asks for, if any (Pub/Sub loads on first publish). */
+export function createUploadCompletePublisher(config: Config): EventPublisher | undefined {
+  if (!config.uploadCompleteTopic) return undefined;
+  return new PubSubPublisher({ topic: config.uploadCompleteTopic, ...(config.projectId ? { projectId: config.projectId } : {}) });
+}
+
+/** selfReport as configured: the same wiring for the Cloud Function and npm start. */
+export async function buildSelfReport(config: Config): Promise<HttpHandler> {
+  const publisher = createUploadCompletePublisher(config);
+  return selfReportHandler(config, {
+    store: await createTaskStore(config),
+    verifier: createVerifier(config),
+    ...(publisher ? { onUploadComplete: (key: string) => publisher.publishUploadComplete(key) } : {}),
+  });
 }
 
 export interface SelfReportParts {

@@ -2,7 +2,7 @@
 // process. Firestore emulator when gcloud is installed (started here, stopped
 // on exit), the in-memory store otherwise; the local dev token issuer.
 import { loadConfig } from '../config.js';
-import { createTaskStore, createVerifier, selfReportHandler } from '../app/compose.js';
+import { buildSelfReport } from '../app/compose.js';
 import { gcloudAvailable, startEmulator, type RunningEmulator } from './emulators.js';
 import { listen, localServer } from './server.js';
 
@@ -41,8 +41,7 @@ async function main(): Promise<void> {
 
   try {
     const config = loadConfig();
-    const store = await createTaskStore(config);
-    const selfReport = selfReportHandler(config, { store, verifier: createVerifier(config) });
+    const selfReport = await buildSelfReport(config);
     const server = localServer([{ prefix: '/provenance.snooperpb.SelfReport/', handler: selfReport }]);
     const url = await listen(server, config.port);
     printWelcome(url, storeNote, [...config.reporterAllowlist], config.audience);
