@@ -3,10 +3,9 @@
 // as Firestore Timestamps (so a TTL policy can use expireAt) and come back as
 // Dates.
 import type { Firestore, DocumentData } from '@google-cloud/firestore';
-import type { Heartbeat, StoredReport } from '../domain/report.js';
+import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { TaskStore } from '../ports/task-store.js';
-import { byReceived } from './memory-task-store.js';
 
 // gRPC status codes the client surfaces on `err.code`.
 const NOT_FOUND = 5;

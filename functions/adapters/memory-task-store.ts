@@ -1,7 +1,7 @@
 // In-memory TaskStore: for npm start without gcloud and for fast tests. Counts
 // document reads and writes the way Firestore would bill them, so the contract
 // suite can hold both adapters to the same cost invariants.
-import type { Heartbeat, StoredReport } from '../domain/report.js';
+import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 import { failedPrecondition } from '../domain/errors.js';
 import type { TaskStore } from '../ports/task-store.js';
@@ -61,8 +61,4 @@ export class MemoryTaskStore implements TaskStore {
     for (const m of this.reports.values()) n += m.size;
     return n;
   }
-}
-
-export function byReceived(a: StoredReport, b: StoredReport): number {
-  return a.receivedAt.getTime() - b.receivedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -75,6 +75,11 @@ export interface StoredReport {
   expireAt: Date;
 }
 
+/** Reports in the order the server received them (ties broken by id, so the order is total). */
+export function byReceived(a: StoredReport, b: StoredReport): number {
+  return a.receivedAt.getTime() - b.receivedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /**
  * A report's id comes from its content, so a retried report lands on the same
  * document and is stored once.

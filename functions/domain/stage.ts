@@ -9,12 +9,7 @@ export type TaskState = Stage | TerminalState;
 const ORDER: Record<Stage, number> = Object.fromEntries(STAGES.map((s, i) => [s, i])) as Record<Stage, number>;
 
 export const stageIndex = (s: Stage): number => ORDER[s];
-export const isStage = (s: string): s is Stage => s in ORDER;
 
 /** Whether a task in this state accepts no more stage reports. */
 export const isClosed = (state: TaskState): boolean =>
   state === 'COMPLETE' || state === 'EXPIRED' || state === 'FAILED';
-
-/** Whether the provenance window (STARTED … UPLOAD_COMPLETE) has closed. */
-export const windowClosed = (state: TaskState): boolean =>
-  !isStage(state) || stageIndex(state) >= ORDER.UPLOAD_COMPLETE;

@@ -2,7 +2,7 @@
 // the task store and the pure rules that move it from stage to stage.
 import { createHash } from 'node:crypto';
 import { alreadyExists, failedPrecondition } from './errors.js';
-import { isClosed, isStage, stageIndex, type Stage, type TaskState } from './stage.js';
+import { isClosed, stageIndex, type Stage, type TaskState } from './stage.js';
 import type { ConfigSource, StageReport } from './report.js';
 
 /** The authenticated caller, as the identity verifier established it. */
@@ -135,5 +135,3 @@ export function applyStage(current: TaskRecord | undefined, input: StageInput): 
 function entry(report: StageReport, now: Date): TimelineEntry {
   return { stage: report.stage, at: now, ...(report.reportedTime ? { reportedAt: report.reportedTime } : {}) };
 }
-
-export { isStage };

@@ -97,24 +97,26 @@ export function assembleProvenance(task: TaskRecord, reports: StoredReport[], op
 }
 
 function subjects(artifacts: ArtifactReport[]): Statement['subject'] {
-  const byName = new Map<string, Statement['subject'][number]>();
-  const sbomFor = new Map<string, string[]>(); // described digest → SBOM names
+  const byKey = new Map<string, { name: string; sha256: string; describes: Set<string> }>();
+  const describedBy = new Map<string, Set<string>>(); // described digest → SBOM names
   for (const a of artifacts) {
     const name = artifactName(a);
-    byName.set(`${name}\n${a.sha256}`, { name, digest: { sha256: a.sha256 } });
+    const key = `${name}\n${a.sha256}`;
+    const subject = byKey.get(key) ?? { name, sha256: a.sha256, describes: new Set<string>() };
+    byKey.set(key, subject);
+    for (const d of a.sbomSubjects) {
+      subject.describes.add(d);
+      describedBy.set(d, (describedBy.get(d) ?? new Set()).add(name));
+    }
   }
-  for (const a of artifacts) {
-    for (const d of a.sbomSubjects) sbomFor.set(d, [...(sbomFor.get(d) ?? []), artifactName(a)]);
-  }
-  return [...byName.values()]
-    .map((s) => {
-      const describedBy = sbomFor.get(s.digest.sha256);
-      const describes = artifacts.find((a) => a.sha256 === s.digest.sha256 && artifactName(a) === s.name)?.sbomSubjects ?? [];
+  return [...byKey.values()]
+    .map(({ name, sha256, describes }) => {
+      const sboms = describedBy.get(sha256);
       const annotations = {
-        ...(describedBy ? { sbom: [...new Set(describedBy)].sort() } : {}),
-        ...(describes.length ? { sbomFor: describes.map((d) => `sha256:${d}`) } : {}),
+        ...(sboms ? { sbom: [...sboms].sort() } : {}),
+        ...(describes.size ? { sbomFor: [...describes].sort().map((d) => `sha256:${d}`) } : {}),
       };
-      return Object.keys(annotations).length ? { ...s, annotations } : s;
+      return { name, digest: { sha256 }, ...(Object.keys(annotations).length ? { annotations } : {}) };
     })
     .sort((a, b) => cmp(a.name + a.digest.sha256, b.name + b.digest.sha256));
 }

@@ -3,10 +3,7 @@
 // Used to hold the Firestore adapter to the cost invariants on the emulator.
 import { DocumentReference, Query, Transaction, Firestore } from '@google-cloud/firestore';
 
-export interface OpCounts {
-  reads: number;
-  writes: number;
-}
+import type { OpCounts } from '../../functions/adapters/memory-task-store.js';
 
 export const firestoreOps: OpCounts = { reads: 0, writes: 0 };
 let depth = 0; // only the outermost SDK call counts (create() calls into batch internals)
