@@ -17,8 +17,24 @@ export interface Config {
   firestoreDatabase?: string;
   reportRetentionDays: number;
   maxClockSkewSeconds: number;
-  /** Topic announcing UPLOAD_COMPLETE; empty disables publishing (ingestion only). */
+  /**
+   * How UPLOAD_COMPLETE reaches the assembler: pubsub (deployed, and the
+   * emulator), in-process (npm start), none (ingestion only: nothing is assembled).
+   */
+  events: 'pubsub' | 'in-process' | 'none';
   uploadCompleteTopic: string;
+  /** runDetails.builder.id in every statement: who vouches for the build. */
+  builderId: string;
+  /** KMS key version that signs; unset means the local key file (dev only). */
+  kmsKeyVersion?: string;
+  /** host:port of a local KMS gRPC server (tests), like FIRESTORE_EMULATOR_HOST. */
+  kmsEmulatorHost?: string;
+  signingKeyDir: string;
+  /** A claim on a task's assembly lasts this long: more than the assembler's timeout. */
+  assemblyLeaseSeconds: number;
+  /** Read API: public, or OIDC tokens of identities on the reader allowlist. */
+  readAccess: 'public' | 'allowlist';
+  readerAllowlist: ReadonlySet<string>;
 }
 
 export class ConfigError extends Error {
@@ -31,11 +47,13 @@ export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 1, 65535);
   const authMode = oneOf(env, 'AUTH_MODE', ['google', 'dev'] as const, 'google');
   const defaultReporters = authMode === 'dev' ? DEV_DEFAULT_EMAIL : '';
+  const audience = env.AUDIENCE || `http://localhost:${port}`;
+  const devIssuerDir = env.DEV_ISSUER_DIR || '.dev';
   return {
     port,
-    audience: env.AUDIENCE || `http://localhost:${port}`,
+    audience,
     authMode,
-    devIssuerDir: env.DEV_ISSUER_DIR || '.dev',
+    devIssuerDir,
     reporterAllowlist: set(env.REPORTER_ALLOWLIST ?? defaultReporters, (s) => s.toLowerCase()),
     pidReporterAllowlist: set(env.PID_REPORTER_ALLOWLIST ?? '', (s) => s),
     taskStore: oneOf(env, 'TASK_STORE', ['firestore', 'memory'] as const, 'firestore'),
@@ -43,7 +61,15 @@ export function loadConfig(env: Env = process.env): Config {
     ...(env.FIRESTORE_DATABASE ? { firestoreDatabase: env.FIRESTORE_DATABASE } : {}),
     reportRetentionDays: int(env, 'REPORT_RETENTION_DAYS', 90, 1, 36500),
     maxClockSkewSeconds: int(env, 'MAX_CLOCK_SKEW_SECONDS', 600, 0, 86400),
-    uploadCompleteTopic: env.UPLOAD_COMPLETE_TOPIC ?? '',
+    events: oneOf(env, 'EVENTS', ['pubsub', 'in-process', 'none'] as const, 'pubsub'),
+    uploadCompleteTopic: env.UPLOAD_COMPLETE_TOPIC || 'upload-complete',
+    builderId: env.BUILDER_ID || audience,
+    ...(env.KMS_KEY_VERSION ? { kmsKeyVersion: kmsKeyVersion(env.KMS_KEY_VERSION) } : {}),
+    ...(env.KMS_EMULATOR_HOST ? { kmsEmulatorHost: env.KMS_EMULATOR_HOST } : {}),
+    signingKeyDir: env.SIGNING_KEY_DIR || devIssuerDir,
+    assemblyLeaseSeconds: int(env, 'ASSEMBLY_LEASE_SECONDS', 120, 10, 3600),
+    readAccess: oneOf(env, 'READ_ACCESS', ['public', 'allowlist'] as const, 'allowlist'),
+    readerAllowlist: set(env.READER_ALLOWLIST ?? '', (s) => s.toLowerCase()),
   };
 }
 
@@ -64,4 +90,13 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 
 function set(raw: string, norm: (s: string) => string): ReadonlySet<string> {
   return new Set(raw.split(',').map((s) => norm(s.trim())).filter(Boolean));
+}
+
+const KEY_VERSION = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/\d+$/;
+
+function kmsKeyVersion(raw: string): string {
+  if (!KEY_VERSION.test(raw)) {
+    throw new ConfigError(`KMS_KEY_VERSION="${raw}": expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`);
+  }
+  return raw;
 }

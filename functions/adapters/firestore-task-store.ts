@@ -4,7 +4,7 @@
 // Dates.
 import type { Firestore, DocumentData } from '@google-cloud/firestore';
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
-import type { TaskRecord } from '../domain/task.js';
+import { newestFirst, type TaskRecord } from '../domain/task.js';
 import type { TaskStore } from '../ports/task-store.js';
 
 // gRPC status codes the client surfaces on `err.code`.
@@ -61,6 +61,12 @@ export class FirestoreTaskStore implements TaskStore {
   async getTask(taskKey: string): Promise<TaskRecord | undefined> {
     const snap = await this.task(taskKey).get();
     return snap.exists ? (fromFirestore(snap.data()!) as TaskRecord) : undefined;
+  }
+
+  async findTasks(taskId: string, ownerEmail: string): Promise<TaskRecord[]> {
+    // Two equality filters: served by merging single-field indexes, no composite index needed.
+    const snap = await this.db.collection(TASKS).where('taskId', '==', taskId).where('owner.email', '==', ownerEmail).get();
+    return snap.docs.map((d) => fromFirestore(d.data()) as TaskRecord).sort(newestFirst);
   }
 
   async listReports(taskKey: string): Promise<StoredReport[]> {

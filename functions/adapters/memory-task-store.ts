@@ -2,7 +2,7 @@
 // document reads and writes the way Firestore would bill them, so the contract
 // suite can hold both adapters to the same cost invariants.
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
-import type { TaskRecord } from '../domain/task.js';
+import { newestFirst, type TaskRecord } from '../domain/task.js';
 import { failedPrecondition } from '../domain/errors.js';
 import type { TaskStore } from '../ports/task-store.js';
 
@@ -47,6 +47,12 @@ export class MemoryTaskStore implements TaskStore {
     this.ops.reads++;
     const t = this.tasks.get(taskKey);
     return t && structuredClone(t);
+  }
+
+  async findTasks(taskId: string, ownerEmail: string): Promise<TaskRecord[]> {
+    const found = [...this.tasks.values()].filter((t) => t.taskId === taskId && t.owner.email === ownerEmail);
+    this.ops.reads += Math.max(1, found.length);
+    return found.map((t) => structuredClone(t)).sort(newestFirst);
   }
 
   async listReports(taskKey: string): Promise<StoredReport[]> {

@@ -1,7 +1,8 @@
 // The composition root: builds adapters from Config and wires them into the
-// handlers. Heavy SDKs are imported here lazily, only when a config asks for
-// them, so a cold selfReport loads Firestore's client and nothing else.
-import type { Config } from '../config.js';
+// handlers (selfReport, the assembler, the read API). Heavy SDKs are imported
+// here lazily, only when a config asks for them, so a cold selfReport loads
+// Firestore's client and nothing else; KMS loads only where something signs.
+import { ConfigError, type Config } from '../config.js';
 import { ReportIngest } from '../domain/ingest.js';
 import type { TaskStore } from '../ports/task-store.js';
 import type { IdentityVerifier } from '../ports/identity.js';
@@ -9,24 +10,63 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import { GOOGLE_ISSUERS, OidcVerifier, googleCertificates } from '../adapters/oidc-verifier.js';
 import { DEV_ISSUER, DevIssuer } from '../adapters/dev-issuer.js';
 import { MemoryTaskStore } from '../adapters/memory-task-store.js';
+import { MemoryProvenanceStore } from '../adapters/memory-provenance-store.js';
+import { LocalSigner } from '../adapters/local-signer.js';
+import type { ProvenanceStore } from '../ports/provenance-store.js';
+import type { Signer } from '../ports/signer.js';
+import { ProvenanceAssembler } from '../provenance/assembler.js';
+import { provenanceApi } from '../api/provenance-api.js';
 import { PubSubPublisher } from '../adapters/pubsub-publisher.js';
 import type { EventPublisher } from '../ports/events.js';
 import { connectEndpoint } from '../api/connect-endpoint.js';
 import { SelfReport, selfReportMethods, type UploadCompleteHook } from '../api/self-report-service.js';
 import type { HttpHandler } from '../api/http.js';
 
-export async function createTaskStore(config: Config): Promise<TaskStore> {
-  if (config.taskStore === 'memory') return new MemoryTaskStore();
-  const [{ Firestore }, { FirestoreTaskStore }] = await Promise.all([
+export interface Stores {
+  tasks: TaskStore;
+  provenance: ProvenanceStore;
+}
+
+/** Both stores on one Firestore client (or both in memory). */
+export async function createStores(config: Config): Promise<Stores> {
+  if (config.taskStore === 'memory') return { tasks: new MemoryTaskStore(), provenance: new MemoryProvenanceStore() };
+  const [{ Firestore }, { FirestoreTaskStore }, { FirestoreProvenanceStore }] = await Promise.all([
     import('@google-cloud/firestore'),
     import('../adapters/firestore-task-store.js'),
+    import('../adapters/firestore-provenance-store.js'),
   ]);
   const db = new Firestore({
     ...(config.projectId ? { projectId: config.projectId } : {}),
     ...(config.firestoreDatabase ? { databaseId: config.firestoreDatabase } : {}),
     ignoreUndefinedProperties: true,
   });
-  return new FirestoreTaskStore(db);
+  return { tasks: new FirestoreTaskStore(db), provenance: new FirestoreProvenanceStore(db) };
+}
+
+/** The signer the config names: Cloud KMS, or (dev only) the local key file. */
+export async function createSigner(config: Config): Promise<Signer> {
+  if (config.kmsKeyVersion) {
+    const [{ KeyManagementServiceClient }, { KmsSigner }] = await Promise.all([import('@google-cloud/kms'), import('../adapters/kms-signer.js')]);
+    let options = {};
+    if (config.kmsEmulatorHost) {
+      // A local KMS (tests): plaintext gRPC, no Google credentials.
+      const { grpc } = await import('google-gax');
+      const [host, port] = splitHostPort(config.kmsEmulatorHost);
+      options = { apiEndpoint: host, port, sslCreds: grpc.credentials.createInsecure() };
+    }
+    return new KmsSigner(new KeyManagementServiceClient(options), config.kmsKeyVersion);
+  }
+  if (config.authMode !== 'dev') {
+    throw new ConfigError('KMS_KEY_VERSION is required: provenance is signed with Cloud KMS (a local key file is for AUTH_MODE=dev only)');
+  }
+  return LocalSigner.fromDirectory(config.signingKeyDir);
+}
+
+function splitHostPort(hostPort: string): [string, number] {
+  const i = hostPort.lastIndexOf(':');
+  const port = Number(hostPort.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port)) throw new ConfigError(`KMS_EMULATOR_HOST="${hostPort}": expected host:port`);
+  return [hostPort.slice(0, i), port];
 }
 
 export function createVerifier(config: Config): IdentityVerifier {
@@ -38,19 +78,53 @@ export function createVerifier(config: Config): IdentityVerifier {
   return new OidcVerifier({ audience: config.audience, issuers: GOOGLE_ISSUERS, certificates: googleCertificates() });
 }
 
-/** The upload-complete publisher the config asks for, if any (Pub/Sub loads on first publish). */
-export function createUploadCompletePublisher(config: Config): EventPublisher | undefined {
-  if (!config.uploadCompleteTopic) return undefined;
+/** The Pub/Sub publisher when the config asks for one (the SDK loads on first publish). */
+export function createPubSubPublisher(config: Config): EventPublisher | undefined {
+  if (config.events !== 'pubsub') return undefined;
   return new PubSubPublisher({ topic: config.uploadCompleteTopic, ...(config.projectId ? { projectId: config.projectId } : {}) });
 }
 
-/** selfReport as configured: the same wiring for the Cloud Function and npm start. */
-export async function buildSelfReport(config: Config): Promise<HttpHandler> {
-  const publisher = createUploadCompletePublisher(config);
+/**
+ * selfReport as configured: the same wiring for the Cloud Function and npm
+ * start (which passes its shared stores and its in-process publisher).
+ */
+export async function buildSelfReport(config: Config, shared: { stores?: Stores; publisher?: EventPublisher } = {}): Promise<HttpHandler> {
+  const publisher = shared.publisher ?? createPubSubPublisher(config);
   return selfReportHandler(config, {
-    store: await createTaskStore(config),
+    store: (shared.stores ?? (await createStores(config))).tasks,
     verifier: createVerifier(config),
     ...(publisher ? { onUploadComplete: (key: string) => publisher.publishUploadComplete(key) } : {}),
+  });
+}
+
+export async function buildAssembler(config: Config, shared: { stores?: Stores; signer?: Signer } = {}): Promise<ProvenanceAssembler> {
+  const [stores, signer] = await Promise.all([shared.stores ?? createStores(config), shared.signer ?? createSigner(config)]);
+  return new ProvenanceAssembler({
+    tasks: stores.tasks,
+    provenance: stores.provenance,
+    signer,
+    clock: systemClock,
+    builderId: config.builderId,
+    leaseMs: config.assemblyLeaseSeconds * 1000,
+  });
+}
+
+export async function buildProvenanceApi(config: Config, shared: { stores?: Stores; signer?: Signer } = {}): Promise<HttpHandler> {
+  const stores = shared.stores ?? (await createStores(config));
+  let signer: Promise<Signer> | undefined = shared.signer && Promise.resolve(shared.signer);
+  const keys = async () => {
+    signer ??= createSigner(config).catch((err) => {
+      signer = undefined;
+      throw err;
+    });
+    return [await (await signer).publicKey()];
+  };
+  return provenanceApi({
+    tasks: stores.tasks,
+    provenance: stores.provenance,
+    keys,
+    verifier: createVerifier(config),
+    access: { mode: config.readAccess, readers: config.readerAllowlist },
   });
 }
 

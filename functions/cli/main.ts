@@ -1,9 +1,62 @@
 #!/usr/bin/env node
-// The `provenance` command. dev-token: a token the local server accepts.
-import { Command } from 'commander';
+// The `provenance` command. For release tooling: fetch, keys, verify. For
+// local runs: dev-token, a token the local server accepts.
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
 import { DevIssuer, DEV_DEFAULT_EMAIL } from '../adapters/dev-issuer.js';
+import { ReadApiClient, ReadApiError } from './read-client.js';
+import { digestOf } from './digest.js';
+import { defaultUrl, runVerify, type VerifyOptions } from './verify-command.js';
 
-const program = new Command('provenance').description('build provenance: report from build steps, fetch and verify for releases');
+const program = new Command('provenance').description('build provenance: fetch and verify signed SLSA provenance; dev tokens for local runs');
+
+const urlOption = () => new Option('--url <service>', 'the provenance service (env PROVENANCE_URL)').default(defaultUrl());
+const tokenOption = () => new Option('--token <token>', 'OIDC ID token for services without public reads (env PROVENANCE_TOKEN)').default(process.env.PROVENANCE_TOKEN);
+
+program
+  .command('fetch')
+  .description('download every signed envelope for an artifact (JSON lines, the .intoto.jsonl layout)')
+  .argument('<artifact>', 'sha256:<hex>, or a file to hash')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .option('-o, --output <file>', 'write the envelopes here instead of stdout')
+  .action(async (artifact: string, opts: { url: string; token?: string; output?: string }) => {
+    const digest = await digestOf(artifact);
+    const { ndjson, envelopes } = await new ReadApiClient(opts.url, opts.token).provenanceForDigest(digest);
+    if (opts.output) writeFileSync(opts.output, ndjson);
+    else process.stdout.write(ndjson);
+    process.stderr.write(`${envelopes.length} envelope(s) for sha256:${digest}${opts.output ? ` written to ${opts.output}` : ''}\n`);
+  });
+
+program
+  .command('keys')
+  .description('print the service\'s public signing key(s) as PEM, for `verify --key`')
+  .addOption(urlOption())
+  .option('-o, --output <file>', 'write the PEM here instead of stdout')
+  .action(async (opts: { url: string; output?: string }) => {
+    const keys = await new ReadApiClient(opts.url).keys();
+    const pem = keys.map((k) => `# ${k.keyId} (${k.algorithm})\n${k.pem.trim()}\n`).join('');
+    if (opts.output) writeFileSync(opts.output, pem);
+    else process.stdout.write(pem);
+  });
+
+program
+  .command('verify')
+  .description('verify an artifact\'s provenance with the public key alone; exit 0 only if every check holds')
+  .requiredOption('--key <pem>', 'public key file (PEM; several keys allowed)')
+  .option('--artifact <file>', 'the artifact (its sha256 is computed)')
+  .option('--digest <sha256>', 'the artifact\'s digest, sha256:<hex>')
+  .option('--provenance <file>', 'envelopes to check (JSON lines or one envelope); default: fetch from --url')
+  .option('--url <service>', 'fetch the envelopes from this service (env PROVENANCE_URL)')
+  .addOption(tokenOption())
+  .option('--builder-id <id>', 'require this builder id')
+  .option('--source-uri <uri>', 'require a git dependency from this repository')
+  .option('--source-ref <ref>', 'require the source on this ref (repeatable: any of them)', (v: string, all: string[] = []) => [...all, v])
+  .action(async (opts: VerifyOptions) => {
+    const report = await runVerify(opts);
+    (report.ok ? process.stdout : process.stderr).write(report.lines.map((l) => `${report.ok ? '' : 'FAIL: '}${l}\n`).join(''));
+    if (!report.ok) process.exitCode = 1;
+  });
 
 program
   .command('dev-token')
@@ -20,5 +73,6 @@ program
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(`provenance: ${err instanceof Error ? err.message : err}`);
-  process.exit(1);
+  // 1: there is no (valid) provenance; 2: the command was used wrongly or could not run.
+  process.exit(err instanceof ReadApiError && err.status === 404 ? 1 : 2);
 });

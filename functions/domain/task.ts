@@ -57,6 +57,11 @@ export function taskKey(identity: Pick<Identity, 'issuer' | 'subject'>, taskId: 
     .slice(0, 40);
 }
 
+/** Order tasks newest first (then by key, so the order is total). */
+export function newestFirst(a: TaskRecord, b: TaskRecord): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
 export interface StageInput {
   key: string;
   taskId: string;

@@ -1,14 +1,18 @@
 // `npm start`: the whole service on localhost:8080 (PORT overrides) in one
-// process. Firestore emulator when gcloud is installed (started here, stopped
-// on exit), the in-memory store otherwise; the local dev token issuer.
+// process: selfReport, the assembler (fed by in-process events) and the read
+// API. Firestore emulator when gcloud is installed (started here, stopped on
+// exit), the in-memory store otherwise; the local dev token issuer; a local
+// signing key (or KMS_KEY_VERSION).
 import { loadConfig } from '../config.js';
-import { buildSelfReport } from '../app/compose.js';
+import { localRoutes } from './routes.js';
 import { gcloudAvailable, startEmulator, type RunningEmulator } from './emulators.js';
 import { listen, localServer } from './server.js';
 
 async function main(): Promise<void> {
   process.env.AUTH_MODE ??= 'dev';
   process.env.METADATA_SERVER_DETECTION ??= 'none';
+  process.env.EVENTS ??= 'in-process';
+  process.env.READ_ACCESS ??= 'public';
   const emulators: RunningEmulator[] = [];
   let storeNote = 'in-memory store (install gcloud for the Firestore emulator)';
   if (!process.env.TASK_STORE) {
@@ -41,29 +45,33 @@ async function main(): Promise<void> {
 
   try {
     const config = loadConfig();
-    const selfReport = await buildSelfReport(config);
-    const server = localServer([{ prefix: '/provenance.snooperpb.SelfReport/', handler: selfReport }]);
-    const url = await listen(server, config.port);
-    printWelcome(url, storeNote, [...config.reporterAllowlist], config.audience);
+    const { routes, signer } = await localRoutes(config);
+    const url = await listen(localServer(routes), config.port);
+    const key = await signer.publicKey();
+    printWelcome(url, storeNote, [...config.reporterAllowlist], config.audience, `${key.algorithm} ${key.keyId}`, config.events, config.readAccess);
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-function printWelcome(url: string, storeNote: string, reporters: string[], audience: string): void {
+function printWelcome(url: string, storeNote: string, reporters: string[], audience: string, key: string, events: string, reads: string): void {
   const rpc = `${url}/provenance.snooperpb.SelfReport`;
   // dev-token's default audience is http://localhost:8080 (or $PORT): say so when this run differs.
   const tokenCmd = audience === 'http://localhost:8080' ? 'npx provenance dev-token' : `npx provenance dev-token --audience ${audience}`;
   console.log(`provenance service listening on ${url}
   store:     ${storeNote}
   auth:      local dev issuer (tokens from \`npx provenance dev-token\`); reporters allowed: ${reporters.join(', ') || '(none)'}
+  events:    ${events === 'in-process' ? 'in-process: UPLOAD_COMPLETE assembles provenance in this process' : events}
+  signing:   ${key}
+  reads:     ${reads} (GET ${url}/v1/...)
 
 Try it (in another terminal, from this directory):
   TOKEN=$(${tokenCmd})
   curl -sS -H "Authorization: Bearer $TOKEN" -H "X-Task-Id: demo-1" -H "Content-Type: application/json" \\
     -d '{"taskStage":"STARTED","recipe":"cloudbuild.yaml","pid":"4242"}' ${rpc}/ReportTaskStage
 
+The README's walkthrough goes on from there to signed provenance: fetch and verify.
 Press Ctrl-C to stop.`);
 }
 

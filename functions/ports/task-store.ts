@@ -28,6 +28,12 @@ export interface TaskStore {
 
   getTask(taskKey: string): Promise<TaskRecord | undefined>;
 
+  /**
+   * Tasks with this id reported by this email (the read API's lookup: readers
+   * know the reporter's email, not its OIDC subject). Newest first; usually one.
+   */
+  findTasks(taskId: string, ownerEmail: string): Promise<TaskRecord[]>;
+
   /** Every report of a task, in receivedAt order (then id). */
   listReports(taskKey: string): Promise<StoredReport[]>;
 }

@@ -33,3 +33,32 @@ export async function signStatement(statement: Statement, signer: Signer): Promi
     signatures: [{ keyid: keyId, sig: Buffer.from(signature).toString('base64') }],
   };
 }
+
+/**
+ * Envelopes from a file or a response: JSON lines (the .intoto.jsonl layout
+ * the read API serves), a single envelope, or a JSON array of envelopes.
+ */
+export function parseEnvelopes(text: string): Envelope[] {
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  let values: unknown[];
+  try {
+    const whole = JSON.parse(trimmed) as unknown;
+    values = Array.isArray(whole) ? whole : [whole];
+  } catch {
+    values = trimmed.split('\n').filter((l) => l.trim() !== '').map((line, i) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        throw new Error(`line ${i + 1} is not JSON`);
+      }
+    });
+  }
+  return values.map((v, i) => {
+    const e = v as Partial<Envelope> | null;
+    if (!e || typeof e.payload !== 'string' || typeof e.payloadType !== 'string' || !Array.isArray(e.signatures)) {
+      throw new Error(`entry ${i + 1} is not a DSSE envelope (payloadType, payload, signatures)`);
+    }
+    return e as Envelope;
+  });
+}

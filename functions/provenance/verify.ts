@@ -22,18 +22,26 @@ export interface VerifyResult {
   statement?: Statement;
 }
 
-export function verifyEnvelope(envelope: Envelope, publicKeyPem: string, policy: VerifyPolicy): VerifyResult {
+/** Every public key in a PEM text (one file may hold several, e.g. across a key rotation). */
+export function parsePublicKeys(pemText: string): KeyObject[] {
+  const blocks = pemText.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+  return blocks.map((b) => createPublicKey(b));
+}
+
+/** keys: PEM text (one or more public keys) or keys parsed once with parsePublicKeys. */
+export function verifyEnvelope(envelope: Envelope, keys: string | KeyObject[], policy: VerifyPolicy): VerifyResult {
   const failures: string[] = [];
-  let key: KeyObject;
+  let parsed: KeyObject[];
   try {
-    key = createPublicKey(publicKeyPem);
+    parsed = typeof keys === 'string' ? parsePublicKeys(keys) : keys;
   } catch {
-    return { ok: false, failures: ['the public key is not a PEM public key'] };
+    parsed = [];
   }
+  if (parsed.length === 0) return { ok: false, failures: ['the key file holds no PEM public key'] };
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) failures.push(`payloadType is "${envelope.payloadType}", not ${IN_TOTO_PAYLOAD_TYPE}`);
   const payload = Buffer.from(envelope.payload ?? '', 'base64');
   const message = pae(envelope.payloadType, payload);
-  const signed = (envelope.signatures ?? []).some((s) => signatureValid(key, message, Buffer.from(s.sig, 'base64')));
+  const signed = (envelope.signatures ?? []).some((s) => parsed.some((key) => signatureValid(key, message, Buffer.from(s.sig ?? '', 'base64'))));
   if (!signed) failures.push('no signature verifies with the given public key');
 
   let statement: Statement | undefined;

@@ -127,6 +127,26 @@ export function taskStoreContract(name: string, make: () => Promise<StoreFixture
       assert.deepEqual(task!.findings.map((f) => f.message).sort(), ['0', '1', '2', '3', '4']);
     });
 
+    it('finds tasks by task id and reporter email, newest first, and no one else\'s', async () => {
+      const fx = await make();
+      const id = `find-${Math.random().toString(36).slice(2)}`;
+      const other = { ...owner, subject: 'sub-2' }; // same email, another identity (e.g. issuer)
+      const stranger = { ...owner, subject: 'sub-3', email: 'someone@example.com' };
+      const start = (who: typeof owner, at: string) => {
+        const key = taskKey(who, id);
+        return fx.store.updateTask(key, (cur) =>
+          applyStage(cur, { key, taskId: id, owner: who, now: new Date(at), report: { stage: 'STARTED', recipe: 'r', pid: 1 } }),
+        );
+      };
+      const older = await start(owner, '2026-01-01T00:00:00Z');
+      const newer = await start(other, '2026-01-02T00:00:00Z');
+      await start(stranger, '2026-01-03T00:00:00Z');
+      const found = await fx.store.findTasks(id, owner.email);
+      assert.deepEqual(found.map((t) => t.key), [newer.key, older.key]);
+      assert.deepEqual(await fx.store.findTasks(id, 'nobody@example.com'), []);
+      assert.deepEqual(await fx.store.findTasks(`${id}-x`, owner.email), []);
+    });
+
     it('returns undefined for an unknown task and no reports', async () => {
       const fx = await make();
       const key = freshKey();

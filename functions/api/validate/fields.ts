@@ -233,11 +233,18 @@ export const unique = (items: string[]): string[] => [...new Set(items)].sort();
 const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 77)}...` : s);
 
 /** X-Task-Id: what a CI system calls the run (Cloud Build's BUILD_ID is a UUID). */
-export function taskId(value: string | null): string {
-  if (value === null || value === '') throw bad('X-Task-Id', 'header is required');
-  if (value.length > LIMITS.taskId) throw bad('X-Task-Id', `is longer than ${LIMITS.taskId} characters`);
+export function taskId(value: string | null, field = 'X-Task-Id'): string {
+  if (value === null || value === '') throw bad(field, field === 'X-Task-Id' ? 'header is required' : 'is required');
+  if (value.length > LIMITS.taskId) throw bad(field, `is longer than ${LIMITS.taskId} characters`);
   if (!/^[A-Za-z0-9][A-Za-z0-9._:@\-]*$/.test(value)) {
-    throw bad('X-Task-Id', 'may contain only letters, digits and . _ : @ - (and must start with a letter or digit)');
+    throw bad(field, 'may contain only letters, digits and . _ : @ - (and must start with a letter or digit)');
   }
   return value;
+}
+
+/** An email address, as the read API's ?reporter= names a task's reporter. */
+export function email(field: string, value: string | null): string {
+  if (value === null || value === '') throw bad(field, 'is required (the email of the identity that reported the task)');
+  if (value.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(value)) throw bad(field, 'must be an email address');
+  return value.toLowerCase();
 }

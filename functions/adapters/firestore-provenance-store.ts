@@ -1,0 +1,124 @@
+// Firestore ProvenanceStore. Layout: provenance/{taskKey}, one document per
+// task holding its state, claim and subjects (an array, so "every envelope for
+// this sha256" is one array-contains query), and the envelope as a JSON string
+// when it fits; larger envelopes go to provenance/{taskKey}/chunks/{token}-{i}
+// (Firestore's document limit is 1 MiB) and are joined again on read.
+import { randomUUID } from 'node:crypto';
+import type { DocumentData, Firestore } from '@google-cloud/firestore';
+import type { Envelope } from '../provenance/dsse.js';
+import { decideClaim, holdsClaim, type ClaimFields } from '../provenance/claim.js';
+import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
+import { fromFirestore } from './firestore-task-store.js';
+
+export const PROVENANCE = 'provenance';
+export const CHUNKS = 'chunks';
+/** Envelope bytes per chunk document: under 1 MiB with room for the field name and metadata. */
+export const CHUNK_BYTES = 900_000;
+
+type Doc = ProvenanceRecord & ClaimFields & { envelope?: string; chunkSet?: string; chunks?: number };
+
+export class FirestoreProvenanceStore implements ProvenanceStore {
+  constructor(
+    private readonly db: Firestore,
+    private readonly chunkBytes = CHUNK_BYTES,
+  ) {}
+
+  private doc(taskKey: string) {
+    return this.db.collection(PROVENANCE).doc(taskKey);
+  }
+
+  async claim(taskKey: string, now: Date, leaseMs: number): Promise<Claim> {
+    const ref = this.doc(taskKey);
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const current = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
+      const { claim, write } = decideClaim(current, now, leaseMs, randomUUID());
+      if (write) tx.set(ref, current ? write : { taskKey, subjects: [], ...write }, { merge: true });
+      return claim;
+    });
+  }
+
+  async release(taskKey: string, token: string): Promise<void> {
+    const ref = this.doc(taskKey);
+    const { FieldValue } = await import('@google-cloud/firestore');
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (holdsClaim(snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined, token)) {
+        tx.update(ref, { claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete() });
+      }
+    });
+  }
+
+  async finish(taskKey: string, token: string, result: AssemblyResult): Promise<boolean> {
+    const ref = this.doc(taskKey);
+    const { FieldValue } = await import('@google-cloud/firestore');
+    let update: DocumentData;
+    if (result.state === 'signed') {
+      const json = JSON.stringify(result.envelope);
+      // Subjects share the document with an inline envelope: leave them room too.
+      const inline = json.length + result.subjects.length * 80 <= this.chunkBytes;
+      if (!inline) await this.writeChunks(taskKey, token, json);
+      update = {
+        state: 'signed',
+        subjects: result.subjects,
+        keyId: result.keyId,
+        signedAt: result.at,
+        updatedAt: result.at,
+        ...(inline ? { envelope: json } : { chunkSet: token, chunks: Math.ceil(json.length / this.chunkBytes) }),
+      };
+    } else {
+      update = { state: 'failed', reason: result.reason, updatedAt: result.at };
+    }
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (!holdsClaim(snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined, token)) return false;
+      tx.update(ref, { ...update, claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete() });
+      return true;
+    });
+  }
+
+  // Chunks are written before the claim is settled, under names that carry the
+  // claim token, so a delivery that loses its claim leaves only unreferenced chunks.
+  private async writeChunks(taskKey: string, token: string, json: string): Promise<void> {
+    const chunks = this.doc(taskKey).collection(CHUNKS);
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0, at = 0; at < json.length; i++, at += this.chunkBytes) {
+      writes.push(chunks.doc(`${token}-${i}`).set({ data: json.slice(at, at + this.chunkBytes) }));
+    }
+    await Promise.all(writes);
+  }
+
+  async get(taskKey: string): Promise<ProvenanceRecord | undefined> {
+    const snap = await this.doc(taskKey).get();
+    if (!snap.exists) return undefined;
+    const { envelope: _e, chunkSet: _c, chunks: _n, claimToken: _t, leaseUntil: _l, ...record } = fromFirestore(snap.data()) as Doc;
+    return record;
+  }
+
+  async envelopesForTask(taskKey: string): Promise<Envelope[]> {
+    const snap = await this.doc(taskKey).get();
+    const doc = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
+    return doc?.state === 'signed' ? [await this.envelopeOf(doc)] : [];
+  }
+
+  async envelopesForSubject(sha256: string): Promise<Envelope[]> {
+    const snap = await this.db.collection(PROVENANCE).where('subjects', 'array-contains', sha256).get();
+    const docs = snap.docs
+      .map((d) => fromFirestore(d.data()) as Doc)
+      .filter((d) => d.state === 'signed')
+      .sort((a, b) => a.signedAt!.getTime() - b.signedAt!.getTime() || (a.taskKey < b.taskKey ? -1 : 1));
+    return Promise.all(docs.map((d) => this.envelopeOf(d)));
+  }
+
+  private async envelopeOf(doc: Doc): Promise<Envelope> {
+    if (doc.envelope !== undefined) return JSON.parse(doc.envelope) as Envelope;
+    const chunks = this.doc(doc.taskKey).collection(CHUNKS);
+    const refs = Array.from({ length: doc.chunks ?? 0 }, (_, i) => chunks.doc(`${doc.chunkSet}-${i}`));
+    const snaps = await this.db.getAll(...refs);
+    const parts = snaps.map((s, i) => {
+      if (!s.exists) throw new Error(`provenance for task ${doc.taskKey}: chunk ${i} of ${refs.length} is missing`);
+      return s.get('data') as string;
+    });
+    return JSON.parse(parts.join('')) as Envelope;
+  }
+}

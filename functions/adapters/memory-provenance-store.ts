@@ -1,0 +1,59 @@
+// In-memory ProvenanceStore: for npm start without gcloud and fast tests.
+// Same claim rule as Firestore (provenance/claim.ts); envelopes are kept whole.
+import { randomUUID } from 'node:crypto';
+import type { Envelope } from '../provenance/dsse.js';
+import { decideClaim, holdsClaim, type ClaimFields } from '../provenance/claim.js';
+import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
+
+type Doc = ProvenanceRecord & ClaimFields & { envelope?: Envelope };
+
+export class MemoryProvenanceStore implements ProvenanceStore {
+  private readonly docs = new Map<string, Doc>();
+
+  async claim(taskKey: string, now: Date, leaseMs: number): Promise<Claim> {
+    const current = this.docs.get(taskKey);
+    const { claim, write } = decideClaim(current, now, leaseMs, randomUUID());
+    if (write) this.docs.set(taskKey, { taskKey, subjects: [], ...current, ...write });
+    return claim;
+  }
+
+  async release(taskKey: string, token: string): Promise<void> {
+    const current = this.docs.get(taskKey);
+    if (current && holdsClaim(current, token)) {
+      const { claimToken: _t, leaseUntil: _l, ...rest } = current;
+      this.docs.set(taskKey, rest);
+    }
+  }
+
+  async finish(taskKey: string, token: string, result: AssemblyResult): Promise<boolean> {
+    const current = this.docs.get(taskKey);
+    if (!current || !holdsClaim(current, token)) return false;
+    const { claimToken: _t, leaseUntil: _l, ...rest } = current;
+    this.docs.set(
+      taskKey,
+      result.state === 'signed'
+        ? { ...rest, state: 'signed', subjects: [...result.subjects], keyId: result.keyId, signedAt: result.at, updatedAt: result.at, envelope: structuredClone(result.envelope) }
+        : { ...rest, state: 'failed', reason: result.reason, updatedAt: result.at },
+    );
+    return true;
+  }
+
+  async get(taskKey: string): Promise<ProvenanceRecord | undefined> {
+    const d = this.docs.get(taskKey);
+    if (!d) return undefined;
+    const { envelope: _e, claimToken: _t, leaseUntil: _l, ...record } = d;
+    return structuredClone(record);
+  }
+
+  async envelopesForTask(taskKey: string): Promise<Envelope[]> {
+    const e = this.docs.get(taskKey)?.envelope;
+    return e ? [structuredClone(e)] : [];
+  }
+
+  async envelopesForSubject(sha256: string): Promise<Envelope[]> {
+    return [...this.docs.values()]
+      .filter((d) => d.state === 'signed' && d.subjects.includes(sha256))
+      .sort((a, b) => a.signedAt!.getTime() - b.signedAt!.getTime() || (a.taskKey < b.taskKey ? -1 : 1))
+      .map((d) => structuredClone(d.envelope!));
+  }
+}

@@ -1,0 +1,104 @@
+// The read API for release tooling (provenanceApi, and npm start on the same
+// port as the reports):
+//   GET /v1/artifacts/sha256:<hex>/provenance      every envelope naming that subject (ndjson)
+//   GET /v1/tasks/<task id>?reporter=<email>        the task's status (JSON)
+//   GET /v1/tasks/<task id>/provenance?reporter=…   the task's envelopes (ndjson)
+//   GET /v1/keys                                    public keys [{keyId, algorithm, pem}]
+// Reads need an OIDC token of an identity on the reader allowlist, unless the
+// service is configured for public reads. Public keys are always public.
+import { notFound, permissionDenied, ServiceError, unauthenticated } from '../domain/errors.js';
+import type { Envelope } from '../provenance/dsse.js';
+import { taskStatus } from '../provenance/status.js';
+import type { IdentityVerifier } from '../ports/identity.js';
+import type { ProvenanceStore } from '../ports/provenance-store.js';
+import type { PublicKeyInfo } from '../ports/signer.js';
+import type { TaskStore } from '../ports/task-store.js';
+import { toConnectError } from './errors.js';
+import { errorResponse } from './connect-endpoint.js';
+import { jsonResponse, type HeaderReader, type HttpHandler, type HttpRequest, type HttpResponse } from './http.js';
+import * as fields from './validate/fields.js';
+
+export const NDJSON = 'application/x-ndjson';
+
+export interface ProvenanceApiDeps {
+  tasks: TaskStore;
+  provenance: ProvenanceStore;
+  /** The signing key(s), fetched on first use (KMS loads only for /v1/keys). */
+  keys: () => Promise<PublicKeyInfo[]>;
+  verifier: IdentityVerifier;
+  access: { mode: 'public' | 'allowlist'; readers: ReadonlySet<string> };
+}
+
+export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
+  async function authorize(headers: HeaderReader): Promise<void> {
+    if (deps.access.mode === 'public') return;
+    const m = /^Bearer\s+(\S+)$/i.exec(headers.get('authorization') ?? '');
+    if (!m) throw unauthenticated('missing "Authorization: Bearer <OIDC ID token>" header (this service does not allow public reads)');
+    const identity = await deps.verifier.verify(m[1]!);
+    if (!deps.access.readers.has(identity.email)) throw permissionDenied(`${identity.email} is not on the reader allowlist`);
+  }
+
+  async function task(rawId: string, query: URLSearchParams) {
+    const taskId = fields.taskId(decode(rawId, 'task id'), 'task id');
+    const reporter = fields.email('reporter', query.get('reporter'));
+    const [found] = await deps.tasks.findTasks(taskId, reporter);
+    if (!found) throw notFound(`no task "${taskId}" reported by ${reporter}`);
+    return found;
+  }
+
+  async function route(req: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(req.url, 'http://local');
+    const parts = url.pathname.split('/').filter(Boolean);
+    if (parts[0] !== 'v1') throw notFound(`no route for ${url.pathname}`);
+
+    if (parts.length === 2 && parts[1] === 'keys') return jsonResponse(200, await deps.keys(), { 'cache-control': 'public, max-age=300' });
+
+    await authorize(req.headers);
+    if (parts.length === 4 && parts[1] === 'artifacts' && parts[3] === 'provenance') {
+      const raw = decode(parts[2]!, 'digest');
+      if (!raw.toLowerCase().startsWith('sha256:')) throw new ServiceError('invalid_argument', 'digest: expected sha256:<64 hex characters>', 'digest');
+      const digest = fields.sha256('digest', raw);
+      const envelopes = await deps.provenance.envelopesForSubject(digest);
+      if (envelopes.length === 0) throw notFound(`no provenance names sha256:${digest}`);
+      return ndjson(envelopes);
+    }
+    if (parts[1] === 'tasks' && parts.length === 3) {
+      const t = await task(parts[2]!, url.searchParams);
+      return jsonResponse(200, taskStatus(t, await deps.provenance.get(t.key)));
+    }
+    if (parts[1] === 'tasks' && parts.length === 4 && parts[3] === 'provenance') {
+      const t = await task(parts[2]!, url.searchParams);
+      const envelopes = await deps.provenance.envelopesForTask(t.key);
+      if (envelopes.length === 0) {
+        const why = taskStatus(t, await deps.provenance.get(t.key)).provenance.reason;
+        throw notFound(`task "${t.taskId}" has no provenance: ${why}`);
+      }
+      return ndjson(envelopes);
+    }
+    throw notFound(`no route for ${url.pathname}`);
+  }
+
+  return async (req) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return jsonResponse(405, { code: 'unimplemented', message: `${req.method} is not allowed: the read API answers GET` }, { allow: 'GET, HEAD' });
+    }
+    try {
+      const res = await route(req);
+      return req.method === 'HEAD' ? { ...res, body: '' } : res;
+    } catch (err) {
+      return errorResponse(toConnectError(err));
+    }
+  };
+}
+
+function ndjson(envelopes: Envelope[]): HttpResponse {
+  return { status: 200, headers: { 'content-type': NDJSON }, body: envelopes.map((e) => `${JSON.stringify(e)}\n`).join('') };
+}
+
+function decode(segment: string, field: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ServiceError('invalid_argument', `${field}: is not valid percent-encoding`, field);
+  }
+}

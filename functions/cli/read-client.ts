@@ -1,0 +1,52 @@
+// A client for the read API (provenanceApi, or npm start): what `provenance
+// fetch`, `keys` and `verify --url` call. Errors carry the service's message.
+import { parseEnvelopes, type Envelope } from '../provenance/dsse.js';
+import type { PublicKeyInfo } from '../ports/signer.js';
+
+export class ReadApiError extends Error {
+  override name = 'ReadApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ReadApiClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
+
+  private async get(path: string): Promise<string> {
+    const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+    } catch (err) {
+      throw new ReadApiError(0, `cannot reach ${url}: ${(err as { cause?: Error }).cause?.message ?? String(err)}`);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new ReadApiError(res.status, `${res.status} from ${url}: ${message}`);
+    }
+    return text;
+  }
+
+  /** The raw ndjson and the envelopes in it, for every envelope naming this sha256. */
+  async provenanceForDigest(sha256: string): Promise<{ ndjson: string; envelopes: Envelope[] }> {
+    const ndjson = await this.get(`/v1/artifacts/sha256:${sha256}/provenance`);
+    return { ndjson, envelopes: parseEnvelopes(ndjson) };
+  }
+
+  async keys(): Promise<PublicKeyInfo[]> {
+    return JSON.parse(await this.get('/v1/keys')) as PublicKeyInfo[];
+  }
+}

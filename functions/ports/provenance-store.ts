@@ -1,0 +1,58 @@
+// The provenance store port: where signed envelopes live, findable by task and
+// by each subject's sha256, plus the claim that makes assembly happen once per
+// task however often Pub/Sub delivers. Adapters: Firestore (production, the
+// emulator in tests) and in-memory; both pass test/contract/provenance-store.contract.ts.
+import type { Envelope } from '../provenance/dsse.js';
+
+export type ProvenanceState = 'assembling' | 'signed' | 'failed';
+
+export interface ProvenanceRecord {
+  taskKey: string;
+  state: ProvenanceState;
+  /** failed: why the task has no provenance (e.g. it reported no artifacts). */
+  reason?: string;
+  /** sha256 hex of every subject (signed only). */
+  subjects: string[];
+  keyId?: string;
+  signedAt?: Date;
+  /** How many times assembly was claimed: more than one means a retry. */
+  attempts: number;
+  updatedAt: Date;
+}
+
+/** What a claim found: go ahead (with the token that proves it), or why not. */
+export type Claim =
+  | { outcome: 'claimed'; token: string }
+  | { outcome: 'signed' }
+  | { outcome: 'failed'; reason: string }
+  | { outcome: 'busy'; until: Date };
+
+export type AssemblyResult =
+  | { state: 'signed'; envelope: Envelope; subjects: string[]; keyId: string; at: Date }
+  | { state: 'failed'; reason: string; at: Date };
+
+export interface ProvenanceStore {
+  /**
+   * Claim the task's assembly in one transaction: succeeds when nobody has
+   * finished it and no unexpired claim is held. The claim lasts leaseMs, so
+   * work that died mid-way is taken up again by a later delivery.
+   */
+  claim(taskKey: string, now: Date, leaseMs: number): Promise<Claim>;
+
+  /** Give a claim back early (the work failed and will be retried). */
+  release(taskKey: string, token: string): Promise<void>;
+
+  /**
+   * Store the outcome if the claim is still ours; false (nothing recorded)
+   * when it expired and was taken by another delivery.
+   */
+  finish(taskKey: string, token: string, result: AssemblyResult): Promise<boolean>;
+
+  get(taskKey: string): Promise<ProvenanceRecord | undefined>;
+
+  /** The task's envelope(s): empty until signed. */
+  envelopesForTask(taskKey: string): Promise<Envelope[]>;
+
+  /** Every signed envelope with a subject of this sha256, oldest first. */
+  envelopesForSubject(sha256: string): Promise<Envelope[]>;
+}

@@ -1,0 +1,84 @@
+// Assembling a task's provenance once: read the task and its reports, build the
+// statement, sign it, store it. Pub/Sub delivers at least once, so the work is
+// claimed first (ProvenanceStore.claim) and a finished task is a no-op.
+// Errors that a retry can fix are thrown (Pub/Sub redelivers); outcomes that
+// no retry changes (unknown task, no artifacts) are returned, so the message
+// is acknowledged.
+import type { Clock } from '../ports/clock.js';
+import type { ProvenanceStore } from '../ports/provenance-store.js';
+import type { Signer } from '../ports/signer.js';
+import type { TaskStore } from '../ports/task-store.js';
+import { signStatement } from './dsse.js';
+import { assembleProvenance, NoSubjectsError } from './statement.js';
+
+export interface AssemblerDeps {
+  tasks: TaskStore;
+  provenance: ProvenanceStore;
+  signer: Signer;
+  clock: Clock;
+  builderId: string;
+  /** How long a claim lasts: longer than one assembly can take (the function's timeout). */
+  leaseMs: number;
+}
+
+export type AssemblyOutcome =
+  | { status: 'signed'; subjects: number; dependencies: number; payloadBytes: number }
+  | { status: 'already-signed' }
+  | { status: 'failed'; reason: string }
+  | { status: 'ignored'; reason: string }
+  | { status: 'superseded' };
+
+/** Another delivery holds the claim: thrown so this one is retried later (by then it is a no-op). */
+export class AssemblyBusyError extends Error {
+  override name = 'AssemblyBusyError';
+}
+
+export class ProvenanceAssembler {
+  constructor(private readonly deps: AssemblerDeps) {}
+
+  async assemble(taskKey: string): Promise<AssemblyOutcome> {
+    const { tasks, provenance, signer, clock } = this.deps;
+    const task = await tasks.getTask(taskKey);
+    if (!task) return { status: 'ignored', reason: `no task with key ${taskKey}` };
+    if (!task.stageTimes.UPLOAD_COMPLETE) {
+      return { status: 'ignored', reason: `task "${task.taskId}" is ${task.state}: provenance is assembled after UPLOAD_COMPLETE` };
+    }
+
+    const claim = await provenance.claim(taskKey, clock.now(), this.deps.leaseMs);
+    if (claim.outcome === 'signed') return { status: 'already-signed' };
+    if (claim.outcome === 'failed') return { status: 'failed', reason: claim.reason };
+    if (claim.outcome === 'busy') throw new AssemblyBusyError(`task ${taskKey} is being assembled by another delivery until ${claim.until.toISOString()}`);
+
+    try {
+      const reports = await tasks.listReports(taskKey);
+      let statement;
+      try {
+        statement = assembleProvenance(task, reports, { builderId: this.deps.builderId });
+      } catch (err) {
+        if (!(err instanceof NoSubjectsError)) throw err;
+        const recorded = await provenance.finish(taskKey, claim.token, { state: 'failed', reason: err.message, at: clock.now() });
+        return recorded ? { status: 'failed', reason: err.message } : { status: 'superseded' };
+      }
+      const envelope = await signStatement(statement, signer);
+      const subjects = [...new Set(statement.subject.map((s) => s.digest.sha256))].sort();
+      const recorded = await provenance.finish(taskKey, claim.token, {
+        state: 'signed',
+        envelope,
+        subjects,
+        keyId: envelope.signatures[0]!.keyid,
+        at: clock.now(),
+      });
+      if (!recorded) return { status: 'superseded' };
+      return {
+        status: 'signed',
+        subjects: subjects.length,
+        dependencies: statement.predicate.buildDefinition.resolvedDependencies.length,
+        payloadBytes: Math.floor((envelope.payload.length * 3) / 4),
+      };
+    } catch (err) {
+      // Hand the claim back so the redelivery need not wait out the lease.
+      await provenance.release(taskKey, claim.token).catch(() => undefined);
+      throw err;
+    }
+  }
+}
