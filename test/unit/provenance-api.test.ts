@@ -1,0 +1,137 @@
+// The read API as a plain handler over the in-memory stores: every route, its
+// 404s and 400s, and reader authorisation (allowlist or public).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
+import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
+import { LocalSigner } from '../../functions/adapters/local-signer.js';
+import { DevIssuer, DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
+import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
+import { ReportIngest } from '../../functions/domain/ingest.js';
+import { taskKey, type Identity } from '../../functions/domain/task.js';
+import type { Sha256Hex } from '../../functions/domain/report.js';
+import { ManualClock } from '../../functions/ports/clock.js';
+import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
+import { parseEnvelopes } from '../../functions/provenance/dsse.js';
+import { NDJSON, provenanceApi } from '../../functions/api/provenance-api.js';
+import { fetchHeaders } from '../../functions/api/http.js';
+
+const AUDIENCE = 'https://provenance.test';
+const owner: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
+const SHA = '12'.repeat(32) as Sha256Hex;
+
+async function setup(mode: 'public' | 'allowlist' = 'public') {
+  const tasks = new MemoryTaskStore();
+  const provenance = new MemoryProvenanceStore();
+  const signer = LocalSigner.ephemeral();
+  const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
+  const ingest = new ReportIngest(tasks, clock, { reporterAllowlist: new Set([owner.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 1e9 });
+  const assembler = new ProvenanceAssembler({ tasks, provenance, signer, clock, builderId: 'b', leaseMs: 60_000 });
+  const issuer = DevIssuer.ephemeral();
+  const certs = issuer.certificates();
+  const handler = provenanceApi({
+    tasks,
+    provenance,
+    keys: async () => [await signer.publicKey()],
+    verifier: new OidcVerifier({ audience: AUDIENCE, issuers: [DEV_ISSUER], certificates: async () => certs }),
+    access: { mode, readers: new Set(['release@example.com']) },
+  });
+  const task = async (id: string, opts: { artifact?: Sha256Hex; upload?: boolean; assemble?: boolean } = {}) => {
+    await ingest.reportStage(owner, id, { stage: 'STARTED', recipe: 'r', pid: 1 });
+    if (opts.artifact) await ingest.addReport(owner, id, { kind: 'artifact', sha256: opts.artifact, location: { type: 'gcs', uri: `gs://out/${id}` }, sbomSubjects: [] });
+    clock.advance(1000);
+    if (opts.upload !== false) await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
+    if (opts.assemble !== false && opts.upload !== false) await assembler.assemble(taskKey(owner, id));
+  };
+  const get = async (url: string, o: { token?: string; method?: string } = {}) => {
+    const headers = new Headers(o.token ? { authorization: `Bearer ${o.token}` } : {});
+    const res = await handler({ method: o.method ?? 'GET', url, headers: fetchHeaders(headers), body: new Uint8Array() });
+    const text = typeof res.body === 'string' ? res.body : Buffer.from(res.body).toString();
+    return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
+  };
+  const token = (email: string) => issuer.mint({ audience: AUDIENCE, email });
+  return { task, get, token, signer };
+}
+
+describe('provenanceApi', () => {
+  it('serves every envelope naming a digest as ndjson, one per line (several tasks, one artifact)', async () => {
+    const s = await setup();
+    await s.task('t1', { artifact: SHA });
+    await s.task('t2', { artifact: SHA });
+    const r = await s.get(`/v1/artifacts/sha256:${SHA}/provenance`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], NDJSON);
+    assert.equal(r.text.split('\n').filter(Boolean).length, 2);
+    const ids = parseEnvelopes(r.text).map((e) => JSON.parse(Buffer.from(e.payload, 'base64').toString()).predicate.runDetails.metadata.invocationId);
+    assert.deepEqual(ids, ['t1', 't2']);
+    assert.equal((await s.get(`/v1/artifacts/sha256%3A${SHA.toUpperCase()}/provenance`)).status, 200);
+  });
+
+  it('answers 404 for an unknown digest and 400 naming the digest for a malformed one', async () => {
+    const s = await setup();
+    const unknown = await s.get(`/v1/artifacts/sha256:${'9'.repeat(64)}/provenance`);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.json(), { code: 'not_found', message: `no provenance names sha256:${'9'.repeat(64)}` });
+    for (const bad of ['sha256:123', SHA, `sha512:${SHA}`]) {
+      const r = await s.get(`/v1/artifacts/${bad}/provenance`);
+      assert.equal(r.status, 400, bad);
+      assert.match(r.json().message, /^digest: /);
+    }
+  });
+
+  it('reports a task\'s status with its provenance state, and the reason when it has none', async () => {
+    const s = await setup();
+    await s.task('signed', { artifact: SHA });
+    await s.task('noart');
+    await s.task('pending', { artifact: SHA, assemble: false });
+    await s.task('running', { upload: false });
+    const status = async (id: string) => (await s.get(`/v1/tasks/${id}?reporter=Builder@example.com`)).json();
+    const signed = await status('signed');
+    assert.equal(signed.stage, 'UPLOAD_COMPLETE');
+    assert.ok(signed.stageTimes.STARTED && signed.stageTimes.UPLOAD_COMPLETE && signed.lastHeartbeatAt);
+    assert.deepEqual([signed.provenance.state, signed.provenance.subjects], ['signed', [`sha256:${SHA}`]]);
+    assert.deepEqual([(await status('noart')).provenance.state, (await status('noart')).provenance.reason], ['failed', 'the task reported no artifacts before UPLOAD_COMPLETE']);
+    assert.equal((await status('pending')).provenance.state, 'pending');
+    assert.match((await status('running')).provenance.reason, /is STARTED: provenance is assembled once it reports UPLOAD_COMPLETE/);
+  });
+
+  it('serves a task\'s envelopes, and 404s that say why', async () => {
+    const s = await setup();
+    await s.task('t1', { artifact: SHA });
+    await s.task('t2', { upload: false });
+    const ok = await s.get('/v1/tasks/t1/provenance?reporter=builder@example.com');
+    assert.equal(ok.status, 200);
+    assert.equal(parseEnvelopes(ok.text).length, 1);
+    const none = await s.get('/v1/tasks/t2/provenance?reporter=builder@example.com');
+    assert.equal(none.status, 404);
+    assert.match(none.json().message, /^task "t2" has no provenance: the task is STARTED/);
+    const other = await s.get('/v1/tasks/t1?reporter=someone@example.com');
+    assert.deepEqual([other.status, other.json().message], [404, 'no task "t1" reported by someone@example.com']);
+    const noReporter = await s.get('/v1/tasks/t1');
+    assert.deepEqual([noReporter.status, noReporter.json().code], [400, 'invalid_argument']);
+    assert.match(noReporter.json().message, /^reporter: is required/);
+    assert.match((await s.get('/v1/tasks/bad%20id?reporter=builder@example.com')).json().message, /^task id: /);
+  });
+
+  it('publishes the public key, and refuses other methods and unknown routes', async () => {
+    const s = await setup();
+    const keys = (await s.get('/v1/keys')).json();
+    assert.deepEqual(keys, [await s.signer.publicKey()]);
+    const post = await s.get('/v1/keys', { method: 'POST' });
+    assert.deepEqual([post.status, post.headers.allow], [405, 'GET, HEAD']);
+    assert.equal((await s.get('/v1/nothing')).status, 404);
+  });
+
+  it('with a reader allowlist: 401 without a token, 403 off the list, 200 on it; keys stay public', async () => {
+    const s = await setup('allowlist');
+    await s.task('t1', { artifact: SHA });
+    const url = `/v1/artifacts/sha256:${SHA}/provenance`;
+    const anon = await s.get(url);
+    assert.deepEqual([anon.status, anon.json().code], [401, 'unauthenticated']);
+    const stranger = await s.get(url, { token: s.token('builder@example.com') });
+    assert.deepEqual([stranger.status, stranger.json().message], [403, 'builder@example.com is not on the reader allowlist']);
+    assert.equal((await s.get(url, { token: s.token('release@example.com') })).status, 200);
+    assert.equal((await s.get('/v1/tasks/t1?reporter=builder@example.com')).status, 401);
+    assert.equal((await s.get('/v1/keys')).status, 200);
+  });
+});
