@@ -9,6 +9,8 @@ import { digestOf } from './digest.js';
 import { defaultUrl, runVerify, type VerifyOptions } from './verify-command.js';
 
 const program = new Command('provenance').description('build provenance: fetch and verify signed SLSA provenance; dev tokens for local runs');
+// Wrong usage exits 2, like every other refusal to run; 1 means "no valid provenance".
+program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 const urlOption = () => new Option('--url <service>', 'the provenance service (env PROVENANCE_URL)').default(defaultUrl());
 const tokenOption = () => new Option('--token <token>', 'OIDC ID token for services without public reads (env PROVENANCE_TOKEN)').default(process.env.PROVENANCE_TOKEN);

@@ -101,11 +101,22 @@ describe('assembleProvenance (functions-framework CloudEvents, Firestore emulato
     assert.equal(envelopes[0]!.signatures[0]!.keyid, KEY);
   });
 
-  it('acknowledges a malformed message without retrying it, and writes nothing', async () => {
+  it('acknowledges a malformed message without retrying it, logs why, and writes nothing', async () => {
     const before = (await db.collection(PROVENANCE).get()).size;
-    for (const body of ['not json', { taskKey: 'nope' }, {}]) {
-      assert.ok((await deliverCloudEvent(assemblerUrl, pubSubMessage(body))) < 300);
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: unknown) => void logged.push(String(line));
+    try {
+      for (const body of ['not json', { taskKey: 'nope' }, {}]) {
+        assert.ok((await deliverCloudEvent(assemblerUrl, pubSubMessage(body))) < 300);
+      }
+    } finally {
+      console.error = original;
     }
+    const warnings = logged.map((l) => JSON.parse(l) as { severity: string; message: string });
+    assert.deepEqual(warnings.map((w) => w.severity), ['WARNING', 'WARNING', 'WARNING']);
+    assert.match(warnings[0]!.message, /^malformed upload-complete message acknowledged: message.data is not base64-encoded JSON/);
+    assert.match(warnings[1]!.message, /message.taskKey: expected 40 lowercase hex/);
     assert.equal((await db.collection(PROVENANCE).get()).size, before);
   });
 

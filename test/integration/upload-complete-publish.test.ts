@@ -58,13 +58,15 @@ describe('UPLOAD_COMPLETE publish (Pub/Sub emulator)', () => {
     assert.equal(r.json.code, 'unavailable');
   });
 
-  it('does not load the Pub/Sub SDK for other reports', () => {
-    const script = `
-      process.env.AUTH_MODE='dev'; process.env.TASK_STORE='memory'; process.env.UPLOAD_COMPLETE_TOPIC='upload-complete';
-      require(${JSON.stringify(require.resolve('../../functions/entry/self-report.js'))});
-      const loaded = Object.keys(require.cache).some((p) => p.includes('@google-cloud/pubsub'));
-      process.stdout.write(String(loaded));`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-    assert.equal(r.stdout, 'false', r.stderr);
+  it('does not load the Pub/Sub or KMS SDKs for other reports, nor when every function is registered', () => {
+    for (const entry of ['../../functions/entry/self-report.js', '../../functions/index.js']) {
+      const script = `
+        process.env.AUTH_MODE='dev'; process.env.TASK_STORE='memory'; process.env.EVENTS='pubsub';
+        require(${JSON.stringify(require.resolve(entry))});
+        const loaded = Object.keys(require.cache).filter((p) => /@google-cloud[\\/](pubsub|kms)[\\/]/.test(p));
+        process.stdout.write(JSON.stringify(loaded));`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      assert.equal(r.stdout, '[]', `${entry}: ${r.stderr}`);
+    }
   });
 });

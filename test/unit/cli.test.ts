@@ -1,0 +1,36 @@
+// The `provenance` CLI's own refusals, run as the bin: usage errors exit 2
+// with a message naming the option; verification failures exit 1.
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalSigner } from '../../functions/adapters/local-signer.js';
+
+const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, PROVENANCE_URL: 'http://127.0.0.1:9' } });
+
+it('refuses wrong usage with exit 2 and a message naming the option', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+  const key = join(dir, 'key.pem');
+  writeFileSync(key, (await LocalSigner.ephemeral().publicKey()).pem);
+  writeFileSync(join(dir, 'nokey.pem'), 'hello');
+  writeFileSync(join(dir, 'bad.jsonl'), '{"payload": 1}\n');
+  const digest = `sha256:${'a'.repeat(64)}`;
+  const cases: [string[], RegExp][] = [
+    [['verify', '--key', key], /exactly one of --artifact <file> or --digest/],
+    [['verify', '--key', key, '--digest', digest, '--artifact', key], /exactly one of --artifact/],
+    [['verify', '--key', key, '--digest', 'sha256:xyz'], /--digest: "sha256:xyz" is not sha256:<64 hex/],
+    [['verify', '--key', join(dir, 'nokey.pem'), '--digest', digest], /--key: .* holds no PEM public key/],
+    [['verify', '--key', key, '--digest', digest, '--provenance', join(dir, 'bad.jsonl')], /--provenance: entry 1 is not a DSSE envelope/],
+    [['verify', '--digest', digest], /required option '--key <pem>'/],
+    [['fetch', join(dir, 'missing.tar')], /is neither a sha256 digest .* nor a file/],
+    [['fetch', digest], /cannot reach http:\/\/127.0.0.1:9/],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+  }
+});
