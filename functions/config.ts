@@ -35,6 +35,22 @@ export interface Config {
   /** Read API: public, or OIDC tokens of identities on the reader allowlist. */
   readAccess: 'public' | 'allowlist';
   readerAllowlist: ReadonlySet<string>;
+  /** Topic for provenance.signed / provenance.failed / task.expired / task.failed. */
+  provenanceEventsTopic: string;
+  /** A task with no sign of life for this long is expired by the sweep. */
+  heartbeatTtlSeconds: number;
+  /** npm start: run the sweep this often (deployed: Cloud Scheduler's schedule). */
+  sweepIntervalSeconds: number;
+  /** UPLOAD_COMPLETE without provenance after this long is published again. */
+  recoveryGraceSeconds: number;
+  /** Republishes before the task becomes FAILED. */
+  recoveryMaxAttempts: number;
+  /** Tasks one sweep run looks at, per query. */
+  sweepMaxTasks: number;
+  /** Task documents' retention (their expireAt); 0: kept forever. */
+  taskRetentionDays: number;
+  /** Signed provenance's retention; 0: kept forever. */
+  provenanceRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +86,14 @@ export function loadConfig(env: Env = process.env): Config {
     assemblyLeaseSeconds: int(env, 'ASSEMBLY_LEASE_SECONDS', 120, 10, 3600),
     readAccess: oneOf(env, 'READ_ACCESS', ['public', 'allowlist'] as const, 'allowlist'),
     readerAllowlist: set(env.READER_ALLOWLIST ?? '', (s) => s.toLowerCase()),
+    provenanceEventsTopic: env.PROVENANCE_EVENTS_TOPIC || 'provenance-events',
+    heartbeatTtlSeconds: int(env, 'HEARTBEAT_TTL_SECONDS', 300, 5, 7 * 86400),
+    sweepIntervalSeconds: int(env, 'SWEEP_INTERVAL_SECONDS', 60, 1, 86400),
+    recoveryGraceSeconds: int(env, 'RECOVERY_GRACE_SECONDS', 300, 1, 86400),
+    recoveryMaxAttempts: int(env, 'RECOVERY_MAX_ATTEMPTS', 5, 0, 100),
+    sweepMaxTasks: int(env, 'SWEEP_MAX_TASKS', 2000, 1, 100_000),
+    taskRetentionDays: int(env, 'TASK_RETENTION_DAYS', 0, 0, 36500),
+    provenanceRetentionDays: int(env, 'PROVENANCE_RETENTION_DAYS', 0, 0, 36500),
   };
 }
 

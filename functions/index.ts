@@ -4,3 +4,4 @@
 import './entry/self-report.js';
 import './entry/assemble-provenance.js';
 import './entry/provenance-api.js';
+import './entry/expire-tasks.js';

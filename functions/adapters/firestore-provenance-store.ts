@@ -38,13 +38,13 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
     });
   }
 
-  async release(taskKey: string, token: string): Promise<void> {
+  async release(taskKey: string, token: string, error?: string): Promise<void> {
     const ref = this.doc(taskKey);
     const { FieldValue } = await import('@google-cloud/firestore');
     await this.db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
       if (holdsClaim(snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined, token)) {
-        tx.update(ref, { claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete() });
+        tx.update(ref, { claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete(), ...(error !== undefined ? { lastError: error } : {}) });
       }
     });
   }
@@ -57,7 +57,7 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
       const json = JSON.stringify(result.envelope);
       // Subjects share the document with an inline envelope: leave them room too.
       const inline = json.length + result.subjects.length * 80 <= this.chunkBytes;
-      if (!inline) await this.writeChunks(taskKey, token, json);
+      if (!inline) await this.writeChunks(taskKey, token, json, result.expireAt);
       update = {
         state: 'signed',
         subjects: result.subjects,
@@ -69,6 +69,7 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
     } else {
       update = { state: 'failed', reason: result.reason, updatedAt: result.at };
     }
+    if (result.expireAt) update.expireAt = result.expireAt;
     return this.db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
       if (!holdsClaim(snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined, token)) return false;
@@ -79,11 +80,11 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
 
   // Chunks are written before the claim is settled, under names that carry the
   // claim token, so a delivery that loses its claim leaves only unreferenced chunks.
-  private async writeChunks(taskKey: string, token: string, json: string): Promise<void> {
+  private async writeChunks(taskKey: string, token: string, json: string, expireAt?: Date): Promise<void> {
     const chunks = this.doc(taskKey).collection(CHUNKS);
     const writes: Promise<unknown>[] = [];
     for (let i = 0, at = 0; at < json.length; i++, at += this.chunkBytes) {
-      writes.push(chunks.doc(`${token}-${i}`).set({ data: json.slice(at, at + this.chunkBytes) }));
+      writes.push(chunks.doc(`${token}-${i}`).set({ data: json.slice(at, at + this.chunkBytes), ...(expireAt ? { expireAt } : {}) }));
     }
     await Promise.all(writes);
   }

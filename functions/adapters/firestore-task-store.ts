@@ -5,7 +5,7 @@
 import type { Firestore, DocumentData } from '@google-cloud/firestore';
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import { newestFirst, type TaskRecord } from '../domain/task.js';
-import type { TaskStore } from '../ports/task-store.js';
+import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
 
 // gRPC status codes the client surfaces on `err.code`.
 const NOT_FOUND = 5;
@@ -39,7 +39,7 @@ export class FirestoreTaskStore implements TaskStore {
   async recordHeartbeat(taskKey: string, heartbeat: Heartbeat, at: Date): Promise<boolean> {
     try {
       // update() carries an exists=true precondition: one write, no read.
-      await this.task(taskKey).update({ lastHeartbeatAt: at, pid: heartbeat.pid });
+      await this.task(taskKey).update({ lastHeartbeatAt: at, aliveAt: at, pid: heartbeat.pid });
       return true;
     } catch (err) {
       if ((err as { code?: number }).code === NOT_FOUND) return false;
@@ -67,6 +67,32 @@ export class FirestoreTaskStore implements TaskStore {
     // Two equality filters: served by merging single-field indexes, no composite index needed.
     const snap = await this.db.collection(TASKS).where('taskId', '==', taskId).where('owner.email', '==', ownerEmail).get();
     return snap.docs.map((d) => fromFirestore(d.data()) as TaskRecord).sort(newestFirst);
+  }
+
+  async tasksDue(field: DueField, before: Date, limit: number, after?: DueCursor): Promise<TaskRecord[]> {
+    // A range on one field, ordered by it and the document id: served by the
+    // field's single-field index (declared in infra/firestore.indexes.json).
+    // Closed tasks have no aliveAt and signed ones no recoverAt, so the query
+    // only ever sees the tasks the sweep has work for.
+    const { FieldPath } = await import('@google-cloud/firestore');
+    let q = this.db.collection(TASKS).where(field, '<', before).orderBy(field).orderBy(FieldPath.documentId()).limit(limit);
+    if (after) q = q.startAfter(after.at, after.key);
+    const snap = await q.get();
+    return snap.docs.map((d) => fromFirestore(d.data()) as TaskRecord);
+  }
+
+  async lastReportAt(taskKey: string): Promise<Date | undefined> {
+    const snap = await this.task(taskKey).collection(REPORTS).orderBy('receivedAt', 'desc').limit(1).get();
+    return snap.empty ? undefined : (fromFirestore(snap.docs[0]!.get('receivedAt')) as Date);
+  }
+
+  async clearRecovery(taskKey: string): Promise<void> {
+    const { FieldValue } = await import('@google-cloud/firestore');
+    try {
+      await this.task(taskKey).update({ recoverAt: FieldValue.delete() });
+    } catch (err) {
+      if ((err as { code?: number }).code !== NOT_FOUND) throw err;
+    }
   }
 
   async listReports(taskKey: string): Promise<StoredReport[]> {

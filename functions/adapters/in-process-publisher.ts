@@ -2,7 +2,7 @@
 // this process, after the request that published it has been answered, and
 // retries a failed delivery with backoff the way a Pub/Sub subscription would.
 import type { EventPublisher } from '../ports/events.js';
-import { log } from '../app/log.js';
+import { log } from '../log.js';
 
 export type Deliver = (taskKey: string) => Promise<unknown>;
 

@@ -17,11 +17,11 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     return claim;
   }
 
-  async release(taskKey: string, token: string): Promise<void> {
+  async release(taskKey: string, token: string, error?: string): Promise<void> {
     const current = this.docs.get(taskKey);
     if (current && holdsClaim(current, token)) {
       const { claimToken: _t, leaseUntil: _l, ...rest } = current;
-      this.docs.set(taskKey, rest);
+      this.docs.set(taskKey, { ...rest, ...(error !== undefined ? { lastError: error } : {}) });
     }
   }
 
@@ -32,8 +32,8 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     this.docs.set(
       taskKey,
       result.state === 'signed'
-        ? { ...rest, state: 'signed', subjects: [...result.subjects], keyId: result.keyId, signedAt: result.at, updatedAt: result.at, envelope: structuredClone(result.envelope) }
-        : { ...rest, state: 'failed', reason: result.reason, updatedAt: result.at },
+        ? { ...rest, state: 'signed', subjects: [...result.subjects], keyId: result.keyId, signedAt: result.at, updatedAt: result.at, envelope: structuredClone(result.envelope), ...(result.expireAt ? { expireAt: result.expireAt } : {}) }
+        : { ...rest, state: 'failed', reason: result.reason, updatedAt: result.at, ...(result.expireAt ? { expireAt: result.expireAt } : {}) },
     );
     return true;
   }

@@ -4,7 +4,7 @@
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import { newestFirst, type TaskRecord } from '../domain/task.js';
 import { failedPrecondition } from '../domain/errors.js';
-import type { TaskStore } from '../ports/task-store.js';
+import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
 
 export interface OpCounts {
   reads: number;
@@ -27,7 +27,7 @@ export class MemoryTaskStore implements TaskStore {
     this.ops.writes++;
     const task = this.tasks.get(taskKey);
     if (!task) return false;
-    this.tasks.set(taskKey, { ...task, lastHeartbeatAt: at, pid: heartbeat.pid });
+    this.tasks.set(taskKey, { ...task, lastHeartbeatAt: at, aliveAt: at, pid: heartbeat.pid });
     return true;
   }
 
@@ -53,6 +53,31 @@ export class MemoryTaskStore implements TaskStore {
     const found = [...this.tasks.values()].filter((t) => t.taskId === taskId && t.owner.email === ownerEmail);
     this.ops.reads += Math.max(1, found.length);
     return found.map((t) => structuredClone(t)).sort(newestFirst);
+  }
+
+  async tasksDue(field: DueField, before: Date, limit: number, after?: DueCursor): Promise<TaskRecord[]> {
+    const due = [...this.tasks.values()]
+      .filter((t) => t[field] !== undefined && t[field]!.getTime() < before.getTime())
+      .filter((t) => !after || t[field]!.getTime() > after.at.getTime() || (t[field]!.getTime() === after.at.getTime() && t.key > after.key))
+      .sort((a, b) => a[field]!.getTime() - b[field]!.getTime() || (a.key < b.key ? -1 : 1))
+      .slice(0, limit);
+    this.ops.reads += Math.max(1, due.length);
+    return due.map((t) => structuredClone(t));
+  }
+
+  async lastReportAt(taskKey: string): Promise<Date | undefined> {
+    this.ops.reads++;
+    const all = [...(this.reports.get(taskKey)?.values() ?? [])];
+    return all.length ? new Date(Math.max(...all.map((r) => r.receivedAt.getTime()))) : undefined;
+  }
+
+  async clearRecovery(taskKey: string): Promise<void> {
+    this.ops.writes++;
+    const task = this.tasks.get(taskKey);
+    if (task) {
+      const { recoverAt: _r, ...rest } = task;
+      this.tasks.set(taskKey, rest);
+    }
   }
 
   async listReports(taskKey: string): Promise<StoredReport[]> {

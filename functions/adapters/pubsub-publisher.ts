@@ -1,25 +1,54 @@
-// EventPublisher on Pub/Sub. @google-cloud/pubsub is imported on the first
-// publish only, so reports other than UPLOAD_COMPLETE never load it.
+// EventPublisher and Notifier on Pub/Sub. @google-cloud/pubsub is imported on
+// the first publish only, so reports other than UPLOAD_COMPLETE never load it.
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import type { EventPublisher } from '../ports/events.js';
+import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 
-export class PubSubPublisher implements EventPublisher {
+export interface PubSubOptions {
+  projectId?: string;
+  client?: PubSub;
+}
+
+/** One topic, opened on first use; batching off: one event is one message, sent now. */
+class LazyTopic {
   private topic?: Promise<Topic>;
+  constructor(
+    private readonly name: string,
+    private readonly opts: PubSubOptions,
+  ) {}
 
-  constructor(private readonly opts: { topic: string; projectId?: string; client?: PubSub }) {}
-
-  private async getTopic(): Promise<Topic> {
+  private async open(): Promise<Topic> {
     const client = this.opts.client ?? new (await import('@google-cloud/pubsub')).PubSub(this.opts.projectId ? { projectId: this.opts.projectId } : {});
-    // Batching off: one UPLOAD_COMPLETE is one message, sent now.
-    return client.topic(this.opts.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
+    return client.topic(this.name, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
   }
 
-  async publishUploadComplete(taskKey: string): Promise<void> {
-    this.topic ??= this.getTopic().catch((err) => {
+  async publish(json: object, attributes: Record<string, string>): Promise<void> {
+    this.topic ??= this.open().catch((err) => {
       this.topic = undefined;
       throw err;
     });
-    const topic = await this.topic;
-    await topic.publishMessage({ json: { taskKey }, attributes: { event: 'upload-complete' } });
+    await (await this.topic).publishMessage({ json, attributes });
+  }
+}
+
+export class PubSubPublisher implements EventPublisher {
+  private readonly topic: LazyTopic;
+  constructor(opts: PubSubOptions & { topic: string }) {
+    this.topic = new LazyTopic(opts.topic, opts);
+  }
+
+  publishUploadComplete(taskKey: string): Promise<void> {
+    return this.topic.publish({ taskKey }, { event: 'upload-complete' });
+  }
+}
+
+export class PubSubNotifier implements Notifier {
+  private readonly topic: LazyTopic;
+  constructor(opts: PubSubOptions & { topic: string }) {
+    this.topic = new LazyTopic(opts.topic, opts);
+  }
+
+  notify(event: ProvenanceEvent): Promise<void> {
+    return this.topic.publish(event, { type: event.type });
   }
 }

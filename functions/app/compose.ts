@@ -16,7 +16,10 @@ import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { Signer } from '../ports/signer.js';
 import { ProvenanceAssembler } from '../provenance/assembler.js';
 import { provenanceApi } from '../api/provenance-api.js';
-import { PubSubPublisher } from '../adapters/pubsub-publisher.js';
+import { PubSubNotifier, PubSubPublisher } from '../adapters/pubsub-publisher.js';
+import { LogNotifier } from '../adapters/log-notifier.js';
+import type { Notifier } from '../ports/notifier.js';
+import { TaskSweeper } from '../lifecycle/sweep.js';
 import type { EventPublisher } from '../ports/events.js';
 import { connectEndpoint } from '../api/connect-endpoint.js';
 import { SelfReport, selfReportMethods, type UploadCompleteHook } from '../api/self-report-service.js';
@@ -84,6 +87,12 @@ export function createPubSubPublisher(config: Config): EventPublisher | undefine
   return new PubSubPublisher({ topic: config.uploadCompleteTopic, ...(config.projectId ? { projectId: config.projectId } : {}) });
 }
 
+/** provenance-events on Pub/Sub when events go there; the log otherwise. */
+export function createNotifier(config: Config): Notifier {
+  if (config.events !== 'pubsub') return new LogNotifier();
+  return new PubSubNotifier({ topic: config.provenanceEventsTopic, ...(config.projectId ? { projectId: config.projectId } : {}) });
+}
+
 /**
  * selfReport as configured: the same wiring for the Cloud Function and npm
  * start (which passes its shared stores and its in-process publisher).
@@ -97,15 +106,35 @@ export async function buildSelfReport(config: Config, shared: { stores?: Stores;
   });
 }
 
-export async function buildAssembler(config: Config, shared: { stores?: Stores; signer?: Signer } = {}): Promise<ProvenanceAssembler> {
+export async function buildAssembler(config: Config, shared: { stores?: Stores; signer?: Signer; clock?: Clock } = {}): Promise<ProvenanceAssembler> {
   const [stores, signer] = await Promise.all([shared.stores ?? createStores(config), shared.signer ?? createSigner(config)]);
   return new ProvenanceAssembler({
     tasks: stores.tasks,
     provenance: stores.provenance,
     signer,
-    clock: systemClock,
+    clock: shared.clock ?? systemClock,
     builderId: config.builderId,
     leaseMs: config.assemblyLeaseSeconds * 1000,
+    notifier: createNotifier(config),
+    ...(config.provenanceRetentionDays ? { provenanceRetentionMs: config.provenanceRetentionDays * 86_400_000 } : {}),
+  });
+}
+
+/** The sweep (expireTasks): republishes through `uploadComplete` (npm start passes its in-process one). */
+export async function buildSweeper(config: Config, shared: { stores?: Stores; uploadComplete?: EventPublisher; clock?: Clock } = {}): Promise<TaskSweeper> {
+  const uploadComplete = shared.uploadComplete ?? createPubSubPublisher(config);
+  if (!uploadComplete) throw new ConfigError('the sweep republishes UPLOAD_COMPLETE: set EVENTS=pubsub (or run it in npm start)');
+  const stores = shared.stores ?? (await createStores(config));
+  return new TaskSweeper({
+    tasks: stores.tasks,
+    provenance: stores.provenance,
+    uploadComplete,
+    notifier: createNotifier(config),
+    clock: shared.clock ?? systemClock,
+    heartbeatTtlSeconds: config.heartbeatTtlSeconds,
+    recoveryGraceMs: config.recoveryGraceSeconds * 1000,
+    maxRecoveryAttempts: config.recoveryMaxAttempts,
+    maxTasksPerRun: config.sweepMaxTasks,
   });
 }
 
@@ -140,6 +169,8 @@ export function selfReportHandler(config: Config, parts: SelfReportParts): HttpH
     reporterAllowlist: config.reporterAllowlist,
     pidReporterAllowlist: config.pidReporterAllowlist,
     reportRetentionMs: config.reportRetentionDays * 86_400_000,
+    recoveryGraceMs: config.recoveryGraceSeconds * 1000,
+    ...(config.taskRetentionDays ? { taskRetentionMs: config.taskRetentionDays * 86_400_000 } : {}),
   });
   return connectEndpoint(
     SelfReport,

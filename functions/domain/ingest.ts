@@ -14,6 +14,10 @@ export interface IngestPolicy {
   pidReporterAllowlist: ReadonlySet<string>;
   /** How long report documents are kept (their expireAt). */
   reportRetentionMs: number;
+  /** How long task documents are kept; unset or 0: forever. */
+  taskRetentionMs?: number;
+  /** How long after UPLOAD_COMPLETE the sweep checks that provenance exists. */
+  recoveryGraceMs?: number;
 }
 
 export interface StageOutcome {
@@ -53,7 +57,15 @@ export class ReportIngest {
   async reportStage(identity: Identity, taskId: string, report: StageReport): Promise<StageOutcome> {
     const key = taskKey(identity, taskId);
     const now = this.clock.now();
-    const task = await this.store.updateTask(key, (current) => applyStage(current, { key, taskId, owner: identity, report, now }));
+    const task = await this.store.updateTask(key, (current) => applyStage(current, {
+        key,
+        taskId,
+        owner: identity,
+        report,
+        now,
+        ...(this.policy.recoveryGraceMs !== undefined ? { recoveryGraceMs: this.policy.recoveryGraceMs } : {}),
+        ...(this.policy.taskRetentionMs ? { retentionMs: this.policy.taskRetentionMs } : {}),
+      }));
     return { task, uploadComplete: report.stage === 'UPLOAD_COMPLETE' && task.state === 'UPLOAD_COMPLETE' };
   }
 

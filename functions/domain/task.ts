@@ -41,6 +41,21 @@ export interface TaskRecord {
   createdAt: Date;
   updatedAt: Date;
   lastHeartbeatAt?: Date;
+  /**
+   * The last sign of life recorded on the task (STARTED, a stage, a heartbeat).
+   * Present only while the task is open: the expiry sweep queries it.
+   */
+  aliveAt?: Date;
+  /** When the sweep should check that UPLOAD_COMPLETE produced provenance (cleared once it did). */
+  recoverAt?: Date;
+  /** How many times the sweep published UPLOAD_COMPLETE again. */
+  recoveryAttempts?: number;
+  /** EXPIRED: the estimated end (last sign of life); FAILED/COMPLETE: when it ended. */
+  endedAt?: Date;
+  /** Why the service closed the task (EXPIRED, FAILED). */
+  closedReason?: string;
+  /** Retention: a Firestore TTL policy deletes the task document after this. */
+  expireAt?: Date;
 }
 
 /** Cap on timeline entries: a task has a handful of stages; this stops a loop from growing the document. */
@@ -68,6 +83,10 @@ export interface StageInput {
   owner: Identity;
   report: StageReport;
   now: Date;
+  /** How long after UPLOAD_COMPLETE the sweep checks for provenance (default 5 minutes). */
+  recoveryGraceMs?: number;
+  /** Task retention; none when unset. */
+  retentionMs?: number;
 }
 
 /**
@@ -96,6 +115,8 @@ export function applyStage(current: TaskRecord | undefined, input: StageInput): 
       createdAt: now,
       updatedAt: now,
       lastHeartbeatAt: now,
+      aliveAt: now,
+      ...(input.retentionMs ? { expireAt: new Date(now.getTime() + input.retentionMs) } : {}),
     };
   }
 
@@ -125,16 +146,24 @@ export function applyStage(current: TaskRecord | undefined, input: StageInput): 
   }
 
   const stageTimes = { ...current.stageTimes };
+  const firstUploadComplete = report.stage === 'UPLOAD_COMPLETE' && !stageTimes.UPLOAD_COMPLETE;
   if (!stageTimes[report.stage]) stageTimes[report.stage] = now;
   const timeline = current.timeline.length < MAX_TIMELINE ? [...current.timeline, entry(report, now)] : current.timeline;
-  return {
+  const next: TaskRecord = {
     ...current,
     state: report.stage,
     stageTimes,
     timeline,
     findings,
     updatedAt: now,
+    aliveAt: now,
+    ...(firstUploadComplete ? { recoverAt: new Date(now.getTime() + (input.recoveryGraceMs ?? 300_000)), recoveryAttempts: 0 } : {}),
   };
+  if (report.stage === 'COMPLETE') {
+    delete next.aliveAt; // closed: out of the expiry sweep's query
+    next.endedAt = now;
+  }
+  return next;
 }
 
 function entry(report: StageReport, now: Date): TimelineEntry {

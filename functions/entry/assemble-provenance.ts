@@ -6,7 +6,7 @@
 import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { loadConfig } from '../config.js';
 import { buildAssembler } from '../app/compose.js';
-import { log } from '../app/log.js';
+import { log } from '../log.js';
 import { MalformedMessageError, taskKeyFromPubSubEvent } from '../api/upload-complete-event.js';
 import type { ProvenanceAssembler } from '../provenance/assembler.js';
 

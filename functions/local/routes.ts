@@ -3,9 +3,9 @@
 // in-process publisher. Also used by tests and benches that want the service
 // without spawning it.
 import type { Config } from '../config.js';
-import { buildAssembler, buildProvenanceApi, buildSelfReport, createSigner, createStores } from '../app/compose.js';
+import { buildAssembler, buildProvenanceApi, buildSelfReport, buildSweeper, createSigner, createStores } from '../app/compose.js';
 import { InProcessPublisher } from '../adapters/in-process-publisher.js';
-import { log } from '../app/log.js';
+import { log } from '../log.js';
 import type { Route } from './server.js';
 
 /** Every route of the service over one set of stores and one signer, as npm start serves them. */
@@ -23,6 +23,7 @@ export async function localRoutes(config: Config) {
     { prefix: '/provenance.snooperpb.SelfReport/', handler: await buildSelfReport(config, { stores, ...(publisher ? { publisher } : {}) }) },
     { prefix: '/v1/', handler: await buildProvenanceApi(config, { stores, signer }) },
   ];
-  return { routes, stores, signer, assembler, publisher };
+  const sweeper = publisher ? await buildSweeper(config, { stores, uploadComplete: publisher }) : undefined;
+  return { routes, stores, signer, assembler, publisher, sweeper };
 }
 

@@ -5,6 +5,7 @@
 // signing key (or KMS_KEY_VERSION).
 import { loadConfig } from '../config.js';
 import { localRoutes } from './routes.js';
+import { log } from '../log.js';
 import { gcloudAvailable, startEmulator, type RunningEmulator } from './emulators.js';
 import { listen, localServer } from './server.js';
 
@@ -45,17 +46,27 @@ async function main(): Promise<void> {
 
   try {
     const config = loadConfig();
-    const { routes, signer } = await localRoutes(config);
+    const { routes, signer, sweeper } = await localRoutes(config);
     const url = await listen(localServer(routes), config.port);
+    if (sweeper) {
+      // The deployed sweep runs on Cloud Scheduler; here, on a timer.
+      setInterval(() => {
+        sweeper.sweep().then(
+          (r) => (r.expired || r.republished || r.failed ? log('INFO', 'sweep', { ...r }) : undefined),
+          (err) => log('ERROR', 'sweep failed', { error: String(err) }),
+        );
+      }, config.sweepIntervalSeconds * 1000).unref();
+    }
     const key = await signer.publicKey();
-    printWelcome(url, storeNote, [...config.reporterAllowlist], config.audience, `${key.algorithm} ${key.keyId}`, config.events, config.readAccess);
+    printWelcome(url, storeNote, [...config.reporterAllowlist], config.audience, `${key.algorithm} ${key.keyId}`, config.events, config.readAccess,
+      sweeper ? `every ${config.sweepIntervalSeconds}s; tasks silent for ${config.heartbeatTtlSeconds}s expire (SWEEP_INTERVAL_SECONDS, HEARTBEAT_TTL_SECONDS)` : 'off (EVENTS is not in-process)');
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-function printWelcome(url: string, storeNote: string, reporters: string[], audience: string, key: string, events: string, reads: string): void {
+function printWelcome(url: string, storeNote: string, reporters: string[], audience: string, key: string, events: string, reads: string, sweep: string): void {
   const rpc = `${url}/provenance.snooperpb.SelfReport`;
   // dev-token's default audience is http://localhost:8080 (or $PORT): say so when this run differs.
   const tokenCmd = audience === 'http://localhost:8080' ? 'npx provenance dev-token' : `npx provenance dev-token --audience ${audience}`;
@@ -63,6 +74,7 @@ function printWelcome(url: string, storeNote: string, reporters: string[], audie
   store:     ${storeNote}
   auth:      local dev issuer (tokens from \`npx provenance dev-token\`); reporters allowed: ${reporters.join(', ') || '(none)'}
   events:    ${events === 'in-process' ? 'in-process: UPLOAD_COMPLETE assembles provenance in this process' : events}
+  sweep:     ${sweep}
   signing:   ${key}
   reads:     ${reads} (GET ${url}/v1/...)
 

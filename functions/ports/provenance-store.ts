@@ -17,6 +17,10 @@ export interface ProvenanceRecord {
   signedAt?: Date;
   /** How many times assembly was claimed: more than one means a retry. */
   attempts: number;
+  /** The error of the last attempt that failed and was released. */
+  lastError?: string;
+  /** Retention (PROVENANCE_RETENTION_DAYS); none when unset. */
+  expireAt?: Date;
   updatedAt: Date;
 }
 
@@ -27,9 +31,13 @@ export type Claim =
   | { outcome: 'failed'; reason: string }
   | { outcome: 'busy'; until: Date };
 
-export type AssemblyResult =
+export type AssemblyResult = (
   | { state: 'signed'; envelope: Envelope; subjects: string[]; keyId: string; at: Date }
-  | { state: 'failed'; reason: string; at: Date };
+  | { state: 'failed'; reason: string; at: Date }
+) & {
+  /** Retention: a Firestore TTL policy deletes the record after this; none when unset. */
+  expireAt?: Date;
+};
 
 export interface ProvenanceStore {
   /**
@@ -39,8 +47,8 @@ export interface ProvenanceStore {
    */
   claim(taskKey: string, now: Date, leaseMs: number): Promise<Claim>;
 
-  /** Give a claim back early (the work failed and will be retried). */
-  release(taskKey: string, token: string): Promise<void>;
+  /** Give a claim back early (the work failed and will be retried), recording why. */
+  release(taskKey: string, token: string, error?: string): Promise<void>;
 
   /**
    * Store the outcome if the claim is still ours; false (nothing recorded)

@@ -4,6 +4,12 @@
 import type { Heartbeat, StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 
+export type DueField = 'aliveAt' | 'recoverAt';
+export interface DueCursor {
+  at: Date;
+  key: string;
+}
+
 export interface TaskStore {
   /**
    * Store one content report under the task. Cost: one document write and no
@@ -33,6 +39,20 @@ export interface TaskStore {
    * know the reporter's email, not its OIDC subject). Newest first; usually one.
    */
   findTasks(taskId: string, ownerEmail: string): Promise<TaskRecord[]>;
+
+  /**
+   * Tasks whose `field` is before `before`, oldest first, at most `limit`,
+   * after the cursor (the previous page's last task). The sweep's queries:
+   * aliveAt (open tasks' last sign of life) and recoverAt (UPLOAD_COMPLETE
+   * awaiting provenance). Reads only the tasks returned.
+   */
+  tasksDue(field: DueField, before: Date, limit: number, after?: DueCursor): Promise<TaskRecord[]>;
+
+  /** When the task's newest report was received (one read), if it has any. */
+  lastReportAt(taskKey: string): Promise<Date | undefined>;
+
+  /** Provenance exists: take the task out of the recovery query. One write, no read. */
+  clearRecovery(taskKey: string): Promise<void>;
 
   /** Every report of a task, in receivedAt order (then id). */
   listReports(taskKey: string): Promise<StoredReport[]>;

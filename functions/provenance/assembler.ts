@@ -8,7 +8,10 @@ import type { Clock } from '../ports/clock.js';
 import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { Signer } from '../ports/signer.js';
 import type { TaskStore } from '../ports/task-store.js';
+import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
+import { log } from '../log.js';
 import { signStatement } from './dsse.js';
+import { provenanceFailedEvent, signedEvent } from './events.js';
 import { assembleProvenance, NoSubjectsError } from './statement.js';
 
 export interface AssemblerDeps {
@@ -19,6 +22,10 @@ export interface AssemblerDeps {
   builderId: string;
   /** How long a claim lasts: longer than one assembly can take (the function's timeout). */
   leaseMs: number;
+  /** Told when provenance is signed or cannot be (provenance-events). */
+  notifier?: Notifier;
+  /** Retention of signed provenance; none when unset. */
+  provenanceRetentionMs?: number;
 }
 
 export type AssemblyOutcome =
@@ -43,6 +50,7 @@ export class ProvenanceAssembler {
     if (!task.stageTimes.UPLOAD_COMPLETE) {
       return { status: 'ignored', reason: `task "${task.taskId}" is ${task.state}: provenance is assembled after UPLOAD_COMPLETE` };
     }
+    if (task.state === 'FAILED') return { status: 'ignored', reason: `task "${task.taskId}" has FAILED: ${task.closedReason ?? ''}` };
 
     const claim = await provenance.claim(taskKey, clock.now(), this.deps.leaseMs);
     if (claim.outcome === 'signed') return { status: 'already-signed' };
@@ -56,19 +64,19 @@ export class ProvenanceAssembler {
         statement = assembleProvenance(task, reports, { builderId: this.deps.builderId });
       } catch (err) {
         if (!(err instanceof NoSubjectsError)) throw err;
-        const recorded = await provenance.finish(taskKey, claim.token, { state: 'failed', reason: err.message, at: clock.now() });
-        return recorded ? { status: 'failed', reason: err.message } : { status: 'superseded' };
+        const at = clock.now();
+        const recorded = await provenance.finish(taskKey, claim.token, { state: 'failed', reason: err.message, at, ...this.retention(at) });
+        if (!recorded) return { status: 'superseded' };
+        await this.settled(taskKey, provenanceFailedEvent(task, err.message, at));
+        return { status: 'failed', reason: err.message };
       }
       const envelope = await signStatement(statement, signer);
       const subjects = [...new Set(statement.subject.map((s) => s.digest.sha256))].sort();
-      const recorded = await provenance.finish(taskKey, claim.token, {
-        state: 'signed',
-        envelope,
-        subjects,
-        keyId: envelope.signatures[0]!.keyid,
-        at: clock.now(),
-      });
+      const at = clock.now();
+      const keyId = envelope.signatures[0]!.keyid;
+      const recorded = await provenance.finish(taskKey, claim.token, { state: 'signed', envelope, subjects, keyId, at, ...this.retention(at) });
       if (!recorded) return { status: 'superseded' };
+      await this.settled(taskKey, signedEvent(task, statement.subject.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })), keyId, at));
       return {
         status: 'signed',
         subjects: subjects.length,
@@ -76,9 +84,26 @@ export class ProvenanceAssembler {
         payloadBytes: Math.floor((envelope.payload.length * 3) / 4),
       };
     } catch (err) {
-      // Hand the claim back so the redelivery need not wait out the lease.
-      await provenance.release(taskKey, claim.token).catch(() => undefined);
+      // Hand the claim back so the redelivery need not wait out the lease; the
+      // error is kept as the reason if the sweep finally gives up on the task.
+      await provenance.release(taskKey, claim.token, err instanceof Error ? err.message : String(err)).catch(() => undefined);
       throw err;
+    }
+  }
+
+  private retention(at: Date): { expireAt?: Date } {
+    return this.deps.provenanceRetentionMs ? { expireAt: new Date(at.getTime() + this.deps.provenanceRetentionMs) } : {};
+  }
+
+  /**
+   * The outcome is stored: take the task out of the sweep's recovery query and
+   * tell subscribers. Neither is retried by throwing (the outcome stands); a
+   * lost clear is repaired by the sweep, a lost notification is logged.
+   */
+  private async settled(taskKey: string, event: ProvenanceEvent): Promise<void> {
+    await this.deps.tasks.clearRecovery(taskKey).catch((err) => log('WARNING', 'could not clear the recovery check; the sweep will', { taskKey, error: String(err) }));
+    if (this.deps.notifier) {
+      await this.deps.notifier.notify(event).catch((err) => log('ERROR', 'provenance event not sent', { taskKey, type: event.type, error: String(err) }));
     }
   }
 }

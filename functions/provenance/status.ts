@@ -13,6 +13,12 @@ export interface TaskStatus {
   createdAt: string;
   updatedAt: string;
   lastHeartbeatAt?: string;
+  /** EXPIRED: the estimated end (the last sign of life); COMPLETE/FAILED: when it ended. */
+  endedAt?: string;
+  /** EXPIRED/FAILED: why the service closed the task. */
+  closedReason?: string;
+  /** UPLOAD_COMPLETE awaiting provenance: the sweep's next check and its republishes so far. */
+  recovery?: { attempts: number; nextCheckAt?: string };
   findings: { code: string; message: string; at: string }[];
   provenance: {
     state: ProvenanceStatus;
@@ -33,6 +39,9 @@ export function taskStatus(task: TaskRecord, record: ProvenanceRecord | undefine
     createdAt: iso(task.createdAt),
     updatedAt: iso(task.updatedAt),
     ...(task.lastHeartbeatAt ? { lastHeartbeatAt: iso(task.lastHeartbeatAt) } : {}),
+    ...(task.endedAt ? { endedAt: iso(task.endedAt) } : {}),
+    ...(task.closedReason ? { closedReason: task.closedReason } : {}),
+    ...(task.recoverAt || task.recoveryAttempts ? { recovery: { attempts: task.recoveryAttempts ?? 0, ...(task.recoverAt ? { nextCheckAt: iso(task.recoverAt) } : {}) } } : {}),
     findings: task.findings.map((f) => ({ code: f.code, message: f.message, at: iso(f.at) })),
     provenance: provenanceStatus(task, record),
   };
@@ -43,7 +52,11 @@ function provenanceStatus(task: TaskRecord, record: ProvenanceRecord | undefined
     return { state: 'signed', subjects: record.subjects.map((s) => `sha256:${s}`), ...(record.keyId ? { keyId: record.keyId } : {}), ...(record.signedAt ? { signedAt: record.signedAt.toISOString() } : {}) };
   }
   if (record?.state === 'failed') return { state: 'failed', reason: record.reason ?? 'assembly failed' };
-  if (record?.state === 'assembling') return { state: 'assembling', reason: `provenance is being assembled (attempt ${record.attempts})` };
+  if (task.state === 'FAILED') return { state: 'failed', reason: task.closedReason ?? 'the task failed' };
+  if (task.state === 'EXPIRED' && !task.stageTimes.UPLOAD_COMPLETE) return { state: 'none', reason: `the task expired before UPLOAD_COMPLETE: ${task.closedReason ?? ''}`.trim() };
+  if (record?.state === 'assembling') {
+    return { state: 'assembling', reason: `provenance is being assembled (attempt ${record.attempts}${record.lastError ? `; last error: ${record.lastError}` : ''})` };
+  }
   if (task.stageTimes.UPLOAD_COMPLETE) return { state: 'pending', reason: 'UPLOAD_COMPLETE was recorded; provenance has not been assembled yet' };
   return { state: 'none', reason: `the task is ${task.state}: provenance is assembled once it reports UPLOAD_COMPLETE` };
 }

@@ -1,0 +1,157 @@
+// The scheduled sweep (expireTasks): tasks never hang forever, and no
+// UPLOAD_COMPLETE ends without provenance or a stated reason.
+//  - Expiry: open tasks whose last sign of life (heartbeat, stage, or newest
+//    report) is older than the TTL become EXPIRED.
+//  - Recovery: tasks whose UPLOAD_COMPLETE has not become provenance after the
+//    grace period are published again; after maxAttempts they become FAILED
+//    with the last assembly error as the reason.
+// Both walk an indexed query of only the tasks with work due, page by page,
+// bounded per run. Every change is one transaction that re-checks the task,
+// so overlapping sweeps neither expire twice nor publish twice, and a sweep
+// that dies half-way is simply finished by the next one.
+import { ServiceError } from '../domain/errors.js';
+import { expireTask, failTask, lastSignOfLife, scheduleRecovery, withoutAliveAt } from '../domain/lifecycle.js';
+import { isClosed } from '../domain/stage.js';
+import type { TaskRecord } from '../domain/task.js';
+import type { Clock } from '../ports/clock.js';
+import type { EventPublisher } from '../ports/events.js';
+import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
+import type { ProvenanceStore } from '../ports/provenance-store.js';
+import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
+import { taskExpiredEvent, taskFailedEvent } from '../provenance/events.js';
+import { log } from '../log.js';
+
+export interface SweepDeps {
+  tasks: TaskStore;
+  provenance: ProvenanceStore;
+  uploadComplete: EventPublisher;
+  notifier: Notifier;
+  clock: Clock;
+  heartbeatTtlSeconds: number;
+  recoveryGraceMs: number;
+  maxRecoveryAttempts: number;
+  /** Tasks looked at per run, per query: a run's cost is bounded whatever the backlog. */
+  maxTasksPerRun: number;
+  pageSize?: number;
+}
+
+export interface SweepResult {
+  /** Tasks the queries returned (documents read by them). */
+  scanned: number;
+  expired: number;
+  /** Found stale by their own record but alive by a newer report. */
+  refreshed: number;
+  republished: number;
+  failed: number;
+  /** Recovery checks whose provenance turned out to exist (a lost clear). */
+  cleared: number;
+}
+
+class Gone extends ServiceError {
+  constructor() {
+    super('not_found', 'task gone');
+  }
+}
+
+export class TaskSweeper {
+  constructor(private readonly deps: SweepDeps) {}
+
+  async sweep(): Promise<SweepResult> {
+    const result: SweepResult = { scanned: 0, expired: 0, refreshed: 0, republished: 0, failed: 0, cleared: 0 };
+    const now = this.deps.clock.now();
+    await this.each('aliveAt', new Date(now.getTime() - this.deps.heartbeatTtlSeconds * 1000), result, (t) => this.expire(t, now, result));
+    await this.each('recoverAt', new Date(now.getTime() + 1), result, (t) => this.recover(t, now, result));
+    return result;
+  }
+
+  private async each(field: DueField, before: Date, result: SweepResult, visit: (t: TaskRecord) => Promise<void>): Promise<void> {
+    const pageSize = this.deps.pageSize ?? 100;
+    let seen = 0;
+    let cursor: DueCursor | undefined;
+    while (seen < this.deps.maxTasksPerRun) {
+      const page = await this.deps.tasks.tasksDue(field, before, Math.min(pageSize, this.deps.maxTasksPerRun - seen), cursor);
+      result.scanned += page.length;
+      seen += page.length;
+      for (const task of page) {
+        try {
+          await visit(task);
+        } catch (err) {
+          if (!(err instanceof Gone)) throw err;
+        }
+      }
+      if (page.length < pageSize) break;
+      const last = page[page.length - 1]!;
+      cursor = { at: last[field]!, key: last.key };
+    }
+  }
+
+  /** Apply `change` in a transaction; true if this call's change is the one committed. */
+  private async change(key: string, change: (current: TaskRecord) => TaskRecord): Promise<boolean> {
+    let mine = false;
+    await this.deps.tasks.updateTask(key, (current) => {
+      if (!current) throw new Gone();
+      const next = change(current);
+      mine = next !== current; // the last run of this callback is the committed one
+      return next;
+    });
+    return mine;
+  }
+
+  private async expire(task: TaskRecord, now: Date, result: SweepResult): Promise<void> {
+    const ttlMs = this.deps.heartbeatTtlSeconds * 1000;
+    if (isClosed(task.state)) {
+      await this.change(task.key, (cur) => (isClosed(cur.state) && cur.aliveAt ? withoutAliveAt(cur) : cur));
+      return;
+    }
+    const lastReport = await this.deps.tasks.lastReportAt(task.key);
+    let after: TaskRecord | undefined;
+    const changed = await this.change(task.key, (cur) => {
+      after = undefined;
+      if (!cur.aliveAt || isClosed(cur.state)) return cur; // closed, or handled by another sweep
+      const sign = lastSignOfLife(cur, lastReport);
+      if (sign.getTime() > now.getTime() - ttlMs) return sign > cur.aliveAt ? { ...cur, aliveAt: sign } : cur; // alive after all
+      after = expireTask(cur, now, sign, this.deps.heartbeatTtlSeconds);
+      return after;
+    });
+    if (!changed) return;
+    if (after) {
+      result.expired++;
+      await this.notify(taskExpiredEvent(task, after, now));
+    } else {
+      result.refreshed++;
+    }
+  }
+
+  private async recover(task: TaskRecord, now: Date, result: SweepResult): Promise<void> {
+    const record = await this.deps.provenance.get(task.key);
+    if (record?.state === 'signed' || record?.state === 'failed') {
+      await this.deps.tasks.clearRecovery(task.key);
+      result.cleared++;
+      return;
+    }
+    const seenAt = task.recoverAt!.getTime();
+    const sameCheck = (cur: TaskRecord) => cur.recoverAt?.getTime() === seenAt && cur.state !== 'FAILED';
+    if ((task.recoveryAttempts ?? 0) >= this.deps.maxRecoveryAttempts) {
+      const reason = `provenance was not assembled after ${task.recoveryAttempts ?? 0} republish(es) of UPLOAD_COMPLETE; last error: ${record?.lastError ?? 'no assembly attempt was recorded'}`;
+      let failed: TaskRecord | undefined;
+      if (await this.change(task.key, (cur) => (sameCheck(cur) ? (failed = failTask(cur, now, reason)) : ((failed = undefined), cur)))) {
+        result.failed++;
+        await this.notify(taskFailedEvent(failed!, now));
+      }
+      return;
+    }
+    if (await this.change(task.key, (cur) => (sameCheck(cur) ? scheduleRecovery(cur, now, this.deps.recoveryGraceMs) : cur))) {
+      try {
+        await this.deps.uploadComplete.publishUploadComplete(task.key);
+        result.republished++;
+      } catch (err) {
+        // The attempt is counted; the next sweep after the grace period tries again.
+        log('ERROR', 'could not republish UPLOAD_COMPLETE', { taskKey: task.key, error: String(err) });
+      }
+    }
+  }
+
+  private async notify(event: ProvenanceEvent): Promise<void> {
+    await this.deps.notifier.notify(event).catch((err) => log('ERROR', 'task event not sent', { type: event.type, taskId: event.taskId, error: String(err) }));
+  }
+}

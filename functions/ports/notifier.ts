@@ -1,0 +1,36 @@
+// The notifier port: what a deployment gate can subscribe to. Every message on
+// the provenance-events topic is one of these, as JSON, with the `type` also
+// as a message attribute (so subscriptions can filter on it). Paths are
+// relative to the read API's URL. Adapters: Pub/Sub (deployed) and the log
+// (npm start).
+export interface SubjectRef {
+  name: string;
+  digest: { sha256: string };
+}
+
+interface TaskRef {
+  taskId: string;
+  /** The reporting identity's email: with taskId, it names the task in the read API. */
+  reporter: string;
+  /** ISO time of the event. */
+  at: string;
+}
+
+export type ProvenanceEvent =
+  | (TaskRef & {
+      type: 'provenance.signed';
+      subjects: SubjectRef[];
+      keyId: string;
+      /** GET these from the read API: the task's envelope, and each subject's envelopes. */
+      fetch: { task: string; artifacts: string[] };
+    })
+  | (TaskRef & { type: 'provenance.failed'; reason: string })
+  | (TaskRef & { type: 'task.expired'; stage: string; reason: string; lastSignOfLifeAt: string })
+  | (TaskRef & { type: 'task.failed'; reason: string });
+
+export interface Notifier {
+  /** Rejects when the event could not be sent. */
+  notify(event: ProvenanceEvent): Promise<void>;
+}
+
+export const PROVENANCE_EVENTS_TOPIC = 'provenance-events';

@@ -1,0 +1,33 @@
+// The provenance-events messages (ports/notifier.ts), built from what the
+// assembler and the sweep know. Paths are the read API's.
+import type { ProvenanceEvent, SubjectRef } from '../ports/notifier.js';
+import type { TaskRecord } from '../domain/task.js';
+
+const ref = (task: TaskRecord, at: Date) => ({ taskId: task.taskId, reporter: task.owner.email, at: at.toISOString() });
+
+export function taskProvenancePath(task: Pick<TaskRecord, 'taskId' | 'owner'>): string {
+  return `/v1/tasks/${encodeURIComponent(task.taskId)}/provenance?reporter=${encodeURIComponent(task.owner.email)}`;
+}
+
+export function signedEvent(task: TaskRecord, subjects: SubjectRef[], keyId: string, at: Date): ProvenanceEvent {
+  const digests = [...new Set(subjects.map((s) => s.digest.sha256))].sort();
+  return {
+    type: 'provenance.signed',
+    ...ref(task, at),
+    subjects,
+    keyId,
+    fetch: { task: taskProvenancePath(task), artifacts: digests.map((d) => `/v1/artifacts/sha256:${d}/provenance`) },
+  };
+}
+
+export const provenanceFailedEvent = (task: TaskRecord, reason: string, at: Date): ProvenanceEvent => ({ type: 'provenance.failed', ...ref(task, at), reason });
+
+export const taskExpiredEvent = (before: TaskRecord, after: TaskRecord, at: Date): ProvenanceEvent => ({
+  type: 'task.expired',
+  ...ref(after, at),
+  stage: before.state,
+  reason: after.closedReason ?? 'expired',
+  lastSignOfLifeAt: (after.endedAt ?? at).toISOString(),
+});
+
+export const taskFailedEvent = (task: TaskRecord, at: Date): ProvenanceEvent => ({ type: 'task.failed', ...ref(task, at), reason: task.closedReason ?? 'failed' });
