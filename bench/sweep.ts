@@ -1,0 +1,78 @@
+// `npm run bench:sweep`: 100,000 open tasks on the Firestore emulator (started
+// here), 1% of them silent past the TTL; one sweep's time and the documents it
+// read. Aim: reads proportional to the stale tasks, not to all tasks (the
+// read count is asserted at a smaller size in test/integration/sweep.test.ts).
+import { Firestore } from '@google-cloud/firestore';
+import { FirestoreTaskStore, TASKS } from '../functions/adapters/firestore-task-store.js';
+import { FirestoreProvenanceStore } from '../functions/adapters/firestore-provenance-store.js';
+import { applyStage, taskKey, type Identity } from '../functions/domain/task.js';
+import { startEmulator } from '../functions/local/emulators.js';
+import { ManualClock } from '../functions/ports/clock.js';
+import { TaskSweeper } from '../functions/lifecycle/sweep.js';
+
+const TOTAL = Number(process.env.SWEEP_BENCH_TASKS ?? 100_000);
+const STALE_EVERY = 100; // 1%
+const TTL = 300;
+const owner: Identity = { issuer: 'https://accounts.google.com', subject: 'bench', email: 'builder@example.com' };
+
+async function main(): Promise<void> {
+  const emu = await startEmulator('firestore');
+  process.env.FIRESTORE_EMULATOR_HOST = emu.host;
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const db = new Firestore({ projectId: 'bench-sweep', ignoreUndefinedProperties: true });
+  try {
+    const now = new Date('2026-07-01T12:00:00Z');
+    const writer = db.bulkWriter();
+    const seedStart = performance.now();
+    for (let i = 0; i < TOTAL; i++) {
+      const id = `task-${i}`;
+      const key = taskKey(owner, id);
+      const startedAt = new Date(now.getTime() - (i % STALE_EVERY === 0 ? (TTL + 60) * 1000 : 30_000));
+      const task = applyStage(undefined, { key, taskId: id, owner, now: startedAt, report: { stage: 'STARTED', recipe: 'r', pid: 1 } });
+      void writer.set(db.collection(TASKS).doc(key), task as never);
+    }
+    await writer.close();
+    console.log(`seeded ${TOTAL.toLocaleString()} open tasks (${(TOTAL / STALE_EVERY).toLocaleString()} stale) in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+
+    let reads = 0;
+    const { Query, DocumentReference, Transaction } = await import('@google-cloud/firestore');
+    const wrap = (proto: Record<string, unknown>, name: string, n: (r: { size?: number } | undefined) => number) => {
+      const orig = proto[name] as (...a: unknown[]) => Promise<{ size?: number }>;
+      proto[name] = async function (this: unknown, ...a: unknown[]) {
+        const r = await orig.apply(this, a);
+        reads += n(r);
+        return r;
+      };
+    };
+    wrap(Query.prototype as never, 'get', (r) => Math.max(1, r?.size ?? 1));
+    wrap(DocumentReference.prototype as never, 'get', () => 1);
+    wrap(Transaction.prototype as never, 'get', (r) => Math.max(1, r?.size ?? 1));
+
+    const sweeper = new TaskSweeper({
+      tasks: new FirestoreTaskStore(db),
+      provenance: new FirestoreProvenanceStore(db),
+      uploadComplete: { publishUploadComplete: async () => undefined },
+      notifier: { notify: async () => undefined },
+      clock: new ManualClock(now),
+      heartbeatTtlSeconds: TTL,
+      recoveryGraceMs: 300_000,
+      maxRecoveryAttempts: 5,
+      maxTasksPerRun: 5_000,
+    });
+    const t0 = performance.now();
+    const r = await sweeper.sweep();
+    const ms = performance.now() - t0;
+    console.log(`sweep: ${ms.toFixed(0)} ms; expired ${r.expired.toLocaleString()}; query results ${r.scanned.toLocaleString()}; documents read ${reads.toLocaleString()} = ${(reads / Math.max(1, r.expired)).toFixed(2)} per stale task (${((reads / TOTAL) * 100).toFixed(2)}% of all tasks)`);
+    const t1 = performance.now();
+    const again = await sweeper.sweep();
+    console.log(`second sweep (nothing stale): ${(performance.now() - t1).toFixed(0)} ms, expired ${again.expired}`);
+  } finally {
+    await db.terminate();
+    await emu.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
