@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { crc32c } from '@aws-crypto/crc32c';
 import type { KeyManagementServiceClient } from '@google-cloud/kms';
 import type { PublicKeyInfo, Signer, SigningAlgorithm } from '../ports/signer.js';
+import { lazy } from '../lazy.js';
 
 export class KmsIntegrityError extends Error {
   override name = 'KmsIntegrityError';
@@ -25,7 +26,7 @@ type Int64Value = { value?: string | number | { toString(): string } | null } | 
 const int64 = (v: Int64Value): number | undefined => (v?.value === undefined || v.value === null ? undefined : Number(String(v.value)));
 
 export class KmsSigner implements Signer {
-  private key?: Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }>;
+  private readonly key = lazy(() => this.fetchKey());
 
   /** keyVersion: projects/…/locations/…/keyRings/…/cryptoKeys/…/cryptoKeyVersions/N */
   constructor(
@@ -34,11 +35,7 @@ export class KmsSigner implements Signer {
   ) {}
 
   publicKey(): Promise<PublicKeyInfo> {
-    this.key ??= this.fetchKey().catch((err) => {
-      this.key = undefined;
-      throw err;
-    });
-    return this.key;
+    return this.key();
   }
 
   private async fetchKey(): Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }> {
@@ -53,7 +50,7 @@ export class KmsSigner implements Signer {
   }
 
   async sign(data: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
-    const key = await (this.publicKey() as ReturnType<KmsSigner['fetchKey']>);
+    const key = await this.key();
     const digest = createHash(key.hash).update(data).digest();
     const [res] = await this.client.asymmetricSign({
       name: this.keyVersion,

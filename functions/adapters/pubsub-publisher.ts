@@ -3,6 +3,7 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import type { EventPublisher } from '../ports/events.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
+import { lazy } from '../lazy.js';
 
 export interface PubSubOptions {
   projectId?: string;
@@ -11,23 +12,16 @@ export interface PubSubOptions {
 
 /** One topic, opened on first use; batching off: one event is one message, sent now. */
 class LazyTopic {
-  private topic?: Promise<Topic>;
-  constructor(
-    private readonly name: string,
-    private readonly opts: PubSubOptions,
-  ) {}
-
-  private async open(): Promise<Topic> {
-    const client = this.opts.client ?? new (await import('@google-cloud/pubsub')).PubSub(this.opts.projectId ? { projectId: this.opts.projectId } : {});
-    return client.topic(this.name, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
+  private readonly topic: () => Promise<Topic>;
+  constructor(name: string, opts: PubSubOptions) {
+    this.topic = lazy(async () => {
+      const client = opts.client ?? new (await import('@google-cloud/pubsub')).PubSub(opts.projectId ? { projectId: opts.projectId } : {});
+      return client.topic(name, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
+    });
   }
 
   async publish(json: object, attributes: Record<string, string>): Promise<void> {
-    this.topic ??= this.open().catch((err) => {
-      this.topic = undefined;
-      throw err;
-    });
-    await (await this.topic).publishMessage({ json, attributes });
+    await (await this.topic()).publishMessage({ json, attributes });
   }
 }
 

@@ -16,6 +16,7 @@ import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { Signer } from '../ports/signer.js';
 import { ProvenanceAssembler } from '../provenance/assembler.js';
 import { provenanceApi } from '../api/provenance-api.js';
+import { lazy } from '../lazy.js';
 import { PubSubNotifier, PubSubPublisher } from '../adapters/pubsub-publisher.js';
 import { LogNotifier } from '../adapters/log-notifier.js';
 import type { Notifier } from '../ports/notifier.js';
@@ -140,14 +141,8 @@ export async function buildSweeper(config: Config, shared: { stores?: Stores; up
 
 export async function buildProvenanceApi(config: Config, shared: { stores?: Stores; signer?: Signer } = {}): Promise<HttpHandler> {
   const stores = shared.stores ?? (await createStores(config));
-  let signer: Promise<Signer> | undefined = shared.signer && Promise.resolve(shared.signer);
-  const keys = async () => {
-    signer ??= createSigner(config).catch((err) => {
-      signer = undefined;
-      throw err;
-    });
-    return [await (await signer).publicKey()];
-  };
+  const signer = lazy(async () => shared.signer ?? createSigner(config));
+  const keys = async () => [await (await signer()).publicKey()];
   return provenanceApi({
     tasks: stores.tasks,
     provenance: stores.provenance,

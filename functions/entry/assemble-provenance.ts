@@ -8,9 +8,9 @@ import { loadConfig } from '../config.js';
 import { buildAssembler } from '../app/compose.js';
 import { log } from '../log.js';
 import { MalformedMessageError, taskKeyFromPubSubEvent } from '../api/upload-complete-event.js';
-import type { ProvenanceAssembler } from '../provenance/assembler.js';
+import { lazy } from '../lazy.js';
 
-let assembler: Promise<ProvenanceAssembler> | undefined;
+const assembler = lazy(() => buildAssembler(loadConfig()));
 
 cloudEvent('assembleProvenance', async (event: CloudEvent<unknown>) => {
   let taskKey: string;
@@ -21,10 +21,6 @@ cloudEvent('assembleProvenance', async (event: CloudEvent<unknown>) => {
     log('WARNING', `malformed upload-complete message acknowledged: ${err.message}`, { eventId: event.id, eventType: event.type });
     return;
   }
-  assembler ??= buildAssembler(loadConfig()).catch((err) => {
-    assembler = undefined;
-    throw err;
-  });
-  const outcome = await (await assembler).assemble(taskKey);
+  const outcome = await (await assembler()).assemble(taskKey);
   log(outcome.status === 'failed' || outcome.status === 'ignored' ? 'WARNING' : 'INFO', `provenance ${outcome.status}`, { taskKey, eventId: event.id, ...outcome });
 });

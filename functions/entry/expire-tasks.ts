@@ -6,15 +6,11 @@ import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { loadConfig } from '../config.js';
 import { buildSweeper } from '../app/compose.js';
 import { log } from '../log.js';
-import type { TaskSweeper } from '../lifecycle/sweep.js';
+import { lazy } from '../lazy.js';
 
-let sweeper: Promise<TaskSweeper> | undefined;
+const sweeper = lazy(() => buildSweeper(loadConfig()));
 
 cloudEvent('expireTasks', async (event: CloudEvent<unknown>) => {
-  sweeper ??= buildSweeper(loadConfig()).catch((err) => {
-    sweeper = undefined;
-    throw err;
-  });
-  const result = await (await sweeper).sweep();
+  const result = await (await sweeper()).sweep();
   log('INFO', 'sweep done', { eventId: event.id, ...result });
 });

@@ -3,14 +3,11 @@
 import { http } from '@google-cloud/functions-framework';
 import { loadConfig } from '../config.js';
 import { buildProvenanceApi } from '../app/compose.js';
-import { fromExpress, send, type HttpHandler } from '../api/http.js';
+import { fromExpress, send } from '../api/http.js';
+import { lazy } from '../lazy.js';
 
-let handler: Promise<HttpHandler> | undefined;
+const handler = lazy(() => buildProvenanceApi(loadConfig()));
 
 http('provenanceApi', async (req, res) => {
-  handler ??= buildProvenanceApi(loadConfig()).catch((err) => {
-    handler = undefined;
-    throw err;
-  });
-  send(res, await (await handler)(fromExpress(req)));
+  send(res, await (await handler())(fromExpress(req)));
 });

@@ -5,17 +5,12 @@ import { http } from '@google-cloud/functions-framework';
 import { loadConfig } from '../config.js';
 import { buildSelfReport } from '../app/compose.js';
 import { fromExpress, send, type HttpHandler } from '../api/http.js';
+import { lazy } from '../lazy.js';
 
-let handler: Promise<HttpHandler> | undefined;
+const handler = lazy(() => buildSelfReport(loadConfig()));
 let ready: HttpHandler | undefined; // once built: no extra await per request
 
 http('selfReport', async (req, res) => {
-  if (!ready) {
-    handler ??= buildSelfReport(loadConfig()).catch((err) => {
-      handler = undefined; // let the next request try again
-      throw err;
-    });
-    ready = await handler;
-  }
+  ready ??= await handler();
   send(res, await ready(fromExpress(req)));
 });
