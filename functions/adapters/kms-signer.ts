@@ -34,8 +34,9 @@ export class KmsSigner implements Signer {
     private readonly keyVersion: string,
   ) {}
 
-  publicKey(): Promise<PublicKeyInfo> {
-    return this.key();
+  async publicKey(): Promise<PublicKeyInfo> {
+    const { keyId, algorithm, pem } = await this.key();
+    return { keyId, algorithm, pem }; // the hash is ours; /v1/keys promises exactly these three
   }
 
   private async fetchKey(): Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }> {
