@@ -6,7 +6,7 @@
 //   GET /v1/keys                                    public keys [{keyId, algorithm, pem}]
 // Reads need an OIDC token of an identity on the reader allowlist, unless the
 // service is configured for public reads. Public keys are always public.
-import { notFound, permissionDenied, ServiceError, unauthenticated } from '../domain/errors.js';
+import { notFound, permissionDenied, ServiceError } from '../domain/errors.js';
 import type { Envelope } from '../provenance/dsse.js';
 import { taskStatus } from '../provenance/status.js';
 import type { IdentityVerifier } from '../ports/identity.js';
@@ -14,6 +14,7 @@ import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { PublicKeyInfo } from '../ports/signer.js';
 import type { TaskStore } from '../ports/task-store.js';
 import { toConnectError } from './errors.js';
+import { bearerIdentity } from './bearer.js';
 import { errorResponse } from './connect-endpoint.js';
 import { jsonResponse, type HeaderReader, type HttpHandler, type HttpRequest, type HttpResponse } from './http.js';
 import * as fields from './validate/fields.js';
@@ -32,9 +33,7 @@ export interface ProvenanceApiDeps {
 export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
   async function authorize(headers: HeaderReader): Promise<void> {
     if (deps.access.mode === 'public') return;
-    const m = /^Bearer\s+(\S+)$/i.exec(headers.get('authorization') ?? '');
-    if (!m) throw unauthenticated('missing "Authorization: Bearer <OIDC ID token>" header (this service does not allow public reads)');
-    const identity = await deps.verifier.verify(m[1]!);
+    const identity = await bearerIdentity(headers, deps.verifier, ' (this service does not allow public reads)');
     if (!deps.access.readers.has(identity.email)) throw permissionDenied(`${identity.email} is not on the reader allowlist`);
   }
 

@@ -1,12 +1,13 @@
 // The SelfReport RPCs: authenticate the caller, bind the task id, validate the
 // request into domain values, hand them to ReportIngest. One place per RPC,
 // the same order every time: identity (401/403), task id, fields (400), store.
-import { unauthenticated, unavailable } from '../domain/errors.js';
+import { unavailable } from '../domain/errors.js';
 import type { ReportIngest } from '../domain/ingest.js';
 import type { Identity } from '../domain/task.js';
 import { SelfReport } from '../gen/provenance/snooperpb/report_pb.js';
 import type { IdentityVerifier } from '../ports/identity.js';
 import { toConnectError } from './errors.js';
+import { bearerIdentity } from './bearer.js';
 import * as validate from './validate/requests.js';
 import { taskId as taskIdHeader } from './validate/fields.js';
 
@@ -38,10 +39,7 @@ export function selfReportMethods(deps: SelfReportDeps): Record<string, UnaryImp
   const { ingest } = deps;
 
   async function caller(headers: HeaderReader): Promise<{ identity: Identity; taskId: string }> {
-    const auth = headers.get('authorization');
-    const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
-    if (!m) throw unauthenticated('missing "Authorization: Bearer <OIDC ID token>" header');
-    const verified = deps.verifier.verify(m[1]!);
+    const verified = bearerIdentity(headers, deps.verifier);
     const identity = verified instanceof Promise ? await verified : verified;
     ingest.authorize(identity);
     return { identity, taskId: taskIdHeader(headers.get('x-task-id')) };

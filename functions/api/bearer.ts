@@ -1,0 +1,16 @@
+// The caller's identity from "Authorization: Bearer <OIDC ID token>": one
+// parse for the report API and the read API. Answers synchronously when the
+// verifier does (a token seen before), so the report hot path awaits nothing.
+import { unauthenticated } from '../domain/errors.js';
+import type { Identity } from '../domain/task.js';
+import type { IdentityVerifier } from '../ports/identity.js';
+import type { HeaderReader } from './http.js';
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/** `why` is added to the message when the header is missing (e.g. why this service needs it). */
+export function bearerIdentity(headers: HeaderReader, verifier: IdentityVerifier, why = ''): Identity | Promise<Identity> {
+  const m = BEARER.exec(headers.get('authorization') ?? '');
+  if (!m) throw unauthenticated(`missing "Authorization: Bearer <OIDC ID token>" header${why}`);
+  return verifier.verify(m[1]!);
+}
