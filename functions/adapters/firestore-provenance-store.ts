@@ -4,9 +4,9 @@
 // when it fits; larger envelopes go to provenance/{taskKey}/chunks/{token}-{i}
 // (Firestore's document limit is 1 MiB) and are joined again on read.
 import { randomUUID } from 'node:crypto';
-import type { DocumentData, Firestore } from '@google-cloud/firestore';
+import { FieldValue, type DocumentData, type Firestore } from '@google-cloud/firestore';
 import type { Envelope } from '../provenance/dsse.js';
-import { decideClaim, holdsClaim, type ClaimFields } from '../provenance/claim.js';
+import { decideClaim, holdsClaim, oldestSignedFirst, type ClaimFields } from '../provenance/claim.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 import { fromFirestore } from './firestore-task-store.js';
 
@@ -40,7 +40,6 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
 
   async release(taskKey: string, token: string, error?: string): Promise<void> {
     const ref = this.doc(taskKey);
-    const { FieldValue } = await import('@google-cloud/firestore');
     await this.db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
       if (holdsClaim(snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined, token)) {
@@ -51,7 +50,6 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
 
   async finish(taskKey: string, token: string, result: AssemblyResult): Promise<boolean> {
     const ref = this.doc(taskKey);
-    const { FieldValue } = await import('@google-cloud/firestore');
     let update: DocumentData;
     if (result.state === 'signed') {
       const json = JSON.stringify(result.envelope);
@@ -107,7 +105,7 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
     const docs = snap.docs
       .map((d) => fromFirestore(d.data()) as Doc)
       .filter((d) => d.state === 'signed')
-      .sort((a, b) => a.signedAt!.getTime() - b.signedAt!.getTime() || (a.taskKey < b.taskKey ? -1 : 1));
+      .sort(oldestSignedFirst);
     return Promise.all(docs.map((d) => this.envelopeOf(d)));
   }
 

@@ -2,7 +2,7 @@
 // tasks/{taskKey}/reports/{reportId}, one per content report. Dates are stored
 // as Firestore Timestamps (so a TTL policy can use expireAt) and come back as
 // Dates.
-import type { Firestore, DocumentData } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, type Firestore, type DocumentData } from '@google-cloud/firestore';
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import { newestFirst, type TaskRecord } from '../domain/task.js';
 import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
@@ -74,7 +74,6 @@ export class FirestoreTaskStore implements TaskStore {
     // field's single-field index (declared in infra/firestore.indexes.json).
     // Closed tasks have no aliveAt and signed ones no recoverAt, so the query
     // only ever sees the tasks the sweep has work for.
-    const { FieldPath } = await import('@google-cloud/firestore');
     let q = this.db.collection(TASKS).where(field, '<', before).orderBy(field).orderBy(FieldPath.documentId()).limit(limit);
     if (after) q = q.startAfter(after.at, after.key);
     const snap = await q.get();
@@ -87,7 +86,6 @@ export class FirestoreTaskStore implements TaskStore {
   }
 
   async clearRecovery(taskKey: string): Promise<void> {
-    const { FieldValue } = await import('@google-cloud/firestore');
     try {
       await this.task(taskKey).update({ recoverAt: FieldValue.delete() });
     } catch (err) {

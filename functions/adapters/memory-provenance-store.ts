@@ -2,7 +2,7 @@
 // Same claim rule as Firestore (provenance/claim.ts); envelopes are kept whole.
 import { randomUUID } from 'node:crypto';
 import type { Envelope } from '../provenance/dsse.js';
-import { decideClaim, holdsClaim, type ClaimFields } from '../provenance/claim.js';
+import { decideClaim, holdsClaim, oldestSignedFirst, type ClaimFields } from '../provenance/claim.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 
 type Doc = ProvenanceRecord & ClaimFields & { envelope?: Envelope };
@@ -53,7 +53,7 @@ export class MemoryProvenanceStore implements ProvenanceStore {
   async envelopesForSubject(sha256: string): Promise<Envelope[]> {
     return [...this.docs.values()]
       .filter((d) => d.state === 'signed' && d.subjects.includes(sha256))
-      .sort((a, b) => a.signedAt!.getTime() - b.signedAt!.getTime() || (a.taskKey < b.taskKey ? -1 : 1))
+      .sort(oldestSignedFirst)
       .map((d) => structuredClone(d.envelope!));
   }
 }

@@ -1,7 +1,8 @@
-// The claim rule both provenance stores apply inside their transaction: one
-// delivery at a time assembles a task, a finished task is never redone, and a
-// claim whose holder died (lease passed) can be taken over.
-import type { Claim, ProvenanceState } from '../ports/provenance-store.js';
+// The rules both provenance stores apply: the claim, taken inside their
+// transaction (one delivery at a time assembles a task, a finished task is
+// never redone, a claim whose holder died (lease passed) can be taken over),
+// and the order envelopes for one subject come back in.
+import type { Claim, ProvenanceRecord, ProvenanceState } from '../ports/provenance-store.js';
 
 export interface ClaimFields {
   state: ProvenanceState;
@@ -27,6 +28,11 @@ export function decideClaim(
     claim: { outcome: 'claimed', token },
     write: { state: 'assembling', claimToken: token, leaseUntil: new Date(now.getTime() + leaseMs), attempts: (current?.attempts ?? 0) + 1, updatedAt: now },
   };
+}
+
+/** Signed records oldest first (then by task key, so the order is total). */
+export function oldestSignedFirst(a: Pick<ProvenanceRecord, 'signedAt' | 'taskKey'>, b: Pick<ProvenanceRecord, 'signedAt' | 'taskKey'>): number {
+  return a.signedAt!.getTime() - b.signedAt!.getTime() || (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0);
 }
 
 /** Whether `token` still holds the claim on this record. */
