@@ -2,6 +2,7 @@
 // here), 1% of them silent past the TTL; one sweep's time and the documents it
 // read. Aim: reads proportional to the stale tasks, not to all tasks (the
 // read count is asserted at a smaller size in test/integration/sweep.test.ts).
+// SWEEP_BENCH_TASKS=2000 npm run bench:sweep tries a smaller size quickly.
 import { Firestore } from '@google-cloud/firestore';
 import { FirestoreTaskStore, TASKS } from '../functions/adapters/firestore-task-store.js';
 import { FirestoreProvenanceStore } from '../functions/adapters/firestore-provenance-store.js';
@@ -9,6 +10,7 @@ import { applyStage, taskKey, type Identity } from '../functions/domain/task.js'
 import { startEmulator } from '../functions/local/emulators.js';
 import { ManualClock } from '../functions/ports/clock.js';
 import { TaskSweeper } from '../functions/lifecycle/sweep.js';
+import { firestoreOps, installFirestoreOpCounter } from '../test/helpers/firestore-ops.js';
 
 const TOTAL = Number(process.env.SWEEP_BENCH_TASKS ?? 100_000);
 const STALE_EVERY = 100; // 1%
@@ -34,19 +36,9 @@ async function main(): Promise<void> {
     await writer.close();
     console.log(`seeded ${TOTAL.toLocaleString()} open tasks (${(TOTAL / STALE_EVERY).toLocaleString()} stale) in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
-    let reads = 0;
-    const { Query, DocumentReference, Transaction } = await import('@google-cloud/firestore');
-    const wrap = (proto: Record<string, unknown>, name: string, n: (r: { size?: number } | undefined) => number) => {
-      const orig = proto[name] as (...a: unknown[]) => Promise<{ size?: number }>;
-      proto[name] = async function (this: unknown, ...a: unknown[]) {
-        const r = await orig.apply(this, a);
-        reads += n(r);
-        return r;
-      };
-    };
-    wrap(Query.prototype as never, 'get', (r) => Math.max(1, r?.size ?? 1));
-    wrap(DocumentReference.prototype as never, 'get', () => 1);
-    wrap(Transaction.prototype as never, 'get', (r) => Math.max(1, r?.size ?? 1));
+    // Reads counted at the SDK's public methods, as the tests count them.
+    installFirestoreOpCounter();
+    const readsBefore = firestoreOps.reads;
 
     const sweeper = new TaskSweeper({
       tasks: new FirestoreTaskStore(db),
@@ -62,6 +54,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const r = await sweeper.sweep();
     const ms = performance.now() - t0;
+    const reads = firestoreOps.reads - readsBefore;
     console.log(`sweep: ${ms.toFixed(0)} ms; expired ${r.expired.toLocaleString()}; query results ${r.scanned.toLocaleString()}; documents read ${reads.toLocaleString()} = ${(reads / Math.max(1, r.expired)).toFixed(2)} per stale task (${((reads / TOTAL) * 100).toFixed(2)}% of all tasks)`);
     const t1 = performance.now();
     const again = await sweeper.sweep();
