@@ -11,61 +11,56 @@
 import { Code, ConnectError, createConnectRouter } from '@connectrpc/connect';
 import { codeToHttpStatus, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
 import type { Compression, UniversalHandler } from '@connectrpc/connect/protocol';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
-import { fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type DescMethod, type DescService, type MessageShape } from '@bufbuild/protobuf';
+import { lazy } from '../lazy.js';
+import { toConnectError } from './errors.js';
+import { create, fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type DescMethod, type DescService, type MessageShape } from '@bufbuild/protobuf';
 import { fetchHeaders, type HeaderReader, type HttpHandler, type HttpRequest, type HttpResponse } from './http.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** One unary method's logic: the decoded request and the request headers in, the response out. */
+/**
+ * One unary method's logic: the decoded request and the request headers in,
+ * the response out (undefined: the empty message). Errors may be domain
+ * errors: they are mapped to Connect codes here.
+ */
 export type UnaryImpl = (req: never, headers: HeaderReader) => Promise<unknown>;
 
 interface Route {
   method: DescMethod;
   impl: UnaryImpl;
-  fallback: UniversalHandler;
+  /** The output message with no fields set: what an impl's undefined stands for. */
+  empty: MessageShape<DescMessage>;
+  accepts(contentType: string): boolean;
+  /** Connect's own handler for this method, with gzip: for everything the fast path does not take. */
+  fallback(): Promise<UniversalHandler>;
 }
 
 const JSON_OPTIONS = { ignoreUnknownFields: false } as const;
 
-// gzip for Connect's router (connect-node ships one, but needs a newer Node).
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
-const GZIP: Compression = {
-  name: 'gzip',
-  compress: async (bytes) => new Uint8Array(await gzipAsync(bytes)),
-  decompress: async (bytes, readMaxBytes) => {
-    if (bytes.byteLength === 0) return new Uint8Array(0);
-    try {
-      return new Uint8Array(await gunzipAsync(bytes, { maxOutputLength: readMaxBytes }));
-    } catch (err) {
-      throw new ConnectError(`request body does not gunzip to at most ${readMaxBytes} bytes: ${(err as Error).message}`, Code.InvalidArgument);
-    }
-  },
-};
-
 export function connectEndpoint(service: DescService, impls: Record<string, UnaryImpl>): HttpHandler {
-  const router = createConnectRouter({
-    grpc: false,
-    grpcWeb: false,
-    connect: true,
-    readMaxBytes: MAX_BODY_BYTES,
-    jsonOptions: JSON_OPTIONS,
-    acceptCompression: [GZIP],
-  });
   const serviceImpl: Record<string, (req: unknown, ctx: { requestHeader: Headers }) => Promise<unknown>> = {};
-  for (const [name, impl] of Object.entries(impls)) serviceImpl[name] = (req, ctx) => impl(req as never, fetchHeaders(ctx.requestHeader));
-  router.service(service, serviceImpl as never);
+  for (const [name, impl] of Object.entries(impls)) {
+    serviceImpl[name] = (req, ctx) => impl(req as never, fetchHeaders(ctx.requestHeader)).then((out) => out ?? {}, (err: unknown) => Promise.reject(toConnectError(err)));
+  }
+  const makeRouter = (acceptCompression: Compression[]) => {
+    const router = createConnectRouter({ grpc: false, grpcWeb: false, connect: true, readMaxBytes: MAX_BODY_BYTES, jsonOptions: JSON_OPTIONS, acceptCompression });
+    router.service(service, serviceImpl as never);
+    return router;
+  };
+  // connect-node (for its gzip) costs ~20 ms to load: only a compressed request pays it.
+  const compressing = lazy(async () => {
+    const { compressionGzip } = await import('@connectrpc/connect-node');
+    return new Map(makeRouter([compressionGzip]).handlers.map((h) => [h.requestPath, h]));
+  });
 
   const routes = new Map<string, Route>();
-  for (const h of router.handlers) {
+  for (const h of makeRouter([]).handlers) {
     const impl = impls[h.method.localName];
-    if (impl) routes.set(h.requestPath, { method: h.method, impl, fallback: h });
+    if (impl) routes.set(h.requestPath, { method: h.method, impl, empty: create(h.method.output), accepts: (ct) => h.supportedContentType(ct), fallback: async () => (await compressing()).get(h.requestPath)! });
   }
   const known = [...routes.keys()].sort();
 
-  return async (req: HttpRequest): Promise<HttpResponse> => {
+  return (req: HttpRequest): HttpResponse | Promise<HttpResponse> => {
     const path = pathOf(req.url);
     const route = routes.get(path);
     if (!route) return errorResponse(new ConnectError(`no such method "${path}"; this service has: ${known.join(', ')}`, Code.Unimplemented), 404);
@@ -73,14 +68,14 @@ export function connectEndpoint(service: DescService, impls: Record<string, Unar
       return errorResponse(new ConnectError(`${req.method} is not allowed: call ${path} with POST`, Code.Unimplemented), 405, { allow: 'POST' });
     }
     const contentType = req.headers.get('content-type') ?? '';
-    if (!route.fallback.supportedContentType(contentType)) {
+    if (!route.accepts(contentType)) {
       return errorResponse(new ConnectError(`content-type "${contentType}" is not supported: use application/json or application/proto`, Code.InvalidArgument), 415);
     }
     if (req.body.byteLength > MAX_BODY_BYTES) {
       return errorResponse(new ConnectError(`request body is larger than ${MAX_BODY_BYTES} bytes`, Code.ResourceExhausted));
     }
     const codec = simpleCodec(req.headers, contentType);
-    return codec ? unary(route, codec, req) : viaConnect(route.fallback, req);
+    return codec ? unary(route, codec, req) : route.fallback().then((h) => viaConnect(h, req));
   };
 }
 
@@ -96,7 +91,7 @@ function simpleCodec(headers: HeaderReader, contentType: string): Codec | undefi
   return base === 'application/json' ? 'json' : base === 'application/proto' ? 'proto' : undefined;
 }
 
-async function unary(route: Route, codec: Codec, req: HttpRequest): Promise<HttpResponse> {
+function unary(route: Route, codec: Codec, req: HttpRequest): HttpResponse | Promise<HttpResponse> {
   let input: MessageShape<DescMessage>;
   try {
     input =
@@ -106,16 +101,13 @@ async function unary(route: Route, codec: Codec, req: HttpRequest): Promise<Http
   } catch (err) {
     return errorResponse(new ConnectError(`cannot decode ${route.method.input.typeName} from ${codec === 'json' ? 'JSON' : 'binary'}: ${(err as Error).message}`, Code.InvalidArgument));
   }
-  let output: unknown;
-  try {
-    output = await route.impl(input as never, req.headers);
-  } catch (err) {
-    return errorResponse(ConnectError.from(err));
-  }
-  const out = output as MessageShape<DescMessage>;
-  return codec === 'json'
-    ? { status: 200, headers: { 'content-type': 'application/json' }, body: toJsonString(route.method.output, out) }
-    : { status: 200, headers: { 'content-type': 'application/proto' }, body: toBinary(route.method.output, out) };
+  const encode = (output: unknown): HttpResponse => {
+    const out = (output ?? route.empty) as MessageShape<DescMessage>;
+    return codec === 'json'
+      ? { status: 200, headers: { 'content-type': 'application/json' }, body: toJsonString(route.method.output, out) }
+      : { status: 200, headers: { 'content-type': 'application/proto' }, body: toBinary(route.method.output, out) };
+  };
+  return route.impl(input as never, req.headers).then(encode, (err: unknown) => errorResponse(toConnectError(err)));
 }
 
 async function viaConnect(handler: UniversalHandler, req: HttpRequest): Promise<HttpResponse> {

@@ -1,6 +1,6 @@
 // What a build step can report, as validated, normalised values. The API edge
 // turns wire messages into these; everything inward trusts them.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** 64 lowercase hex characters. */
 export type Sha256Hex = string & { readonly __brand: 'sha256' };
@@ -85,7 +85,7 @@ export function byReceived(a: StoredReport, b: StoredReport): number {
  * document and is stored once.
  */
 export function reportId(report: ContentReport): string {
-  return createHash('sha256').update(canonicalJson(report)).digest('hex').slice(0, 40);
+  return hash('sha256', canonicalJson(report), 'hex').slice(0, 40);
 }
 
 /** JSON with object keys sorted and undefined dropped: same value, same bytes. */

@@ -1,6 +1,6 @@
 // A task: one run of a build step, owned by one identity. The record kept in
 // the task store and the pure rules that move it from stage to stage.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { alreadyExists, failedPrecondition } from './errors.js';
 import { isClosed, stageIndex, type Stage, type TaskState } from './stage.js';
 import type { ConfigSource, StageReport } from './report.js';
@@ -66,10 +66,7 @@ export const MAX_TIMELINE = 64;
  * gave, so one identity can never reach another's task.
  */
 export function taskKey(identity: Pick<Identity, 'issuer' | 'subject'>, taskId: string): string {
-  return createHash('sha256')
-    .update(`${identity.issuer}\n${identity.subject}\n${taskId}`)
-    .digest('hex')
-    .slice(0, 40);
+  return hash('sha256', `${identity.issuer}\n${identity.subject}\n${taskId}`, 'hex').slice(0, 40);
 }
 
 /** Order tasks newest first (then by key, so the order is total). */

@@ -5,8 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { constants, createHash, generateKeyPairSync, privateEncrypt, randomBytes, type KeyObject } from 'node:crypto';
-import { p256 } from '@noble/curves/p256';
-import { p384 } from '@noble/curves/p384';
+import { p256, p384 } from '@noble/curves/nist.js';
 import { dirname, join } from 'node:path';
 import { crc32c } from '@aws-crypto/crc32c';
 
@@ -91,7 +90,7 @@ export async function startLocalKms(): Promise<LocalKms> {
 function signDigestEc(key: KeyObject, digest: Buffer, algorithm: KmsAlgorithm): Buffer {
   const d = Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url');
   const curve = algorithm === 'EC_SIGN_P384_SHA384' ? p384 : p256;
-  return Buffer.from(curve.sign(digest, d, { prehash: false, lowS: false }).toDERRawBytes());
+  return Buffer.from(curve.sign(digest, d, { prehash: false, lowS: false, format: 'der' }));
 }
 
 function signDigestRsaPss(key: KeyObject, digest: Buffer): Buffer {
