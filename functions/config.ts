@@ -51,6 +51,8 @@ export interface Config {
   taskRetentionDays: number;
   /** Signed provenance's retention; 0: kept forever. */
   provenanceRetentionDays: number;
+  /** npm start's HTTP server: whole-request, header and idle keep-alive timeouts, header size cap. */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxHeaderBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -94,6 +96,12 @@ export function loadConfig(env: Env = process.env): Config {
     sweepMaxTasks: int(env, 'SWEEP_MAX_TASKS', 2000, 1, 100_000),
     taskRetentionDays: int(env, 'TASK_RETENTION_DAYS', 0, 0, 36500),
     provenanceRetentionDays: int(env, 'PROVENANCE_RETENTION_DAYS', 0, 0, 36500),
+    http: {
+      requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
+      headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
+      keepAliveTimeoutMs: int(env, 'HTTP_IDLE_TIMEOUT_SECONDS', 5, 1, 3600) * 1000,
+      maxHeaderBytes: int(env, 'HTTP_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    },
   };
 }
 

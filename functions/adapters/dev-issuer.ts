@@ -53,13 +53,18 @@ export class DevIssuer {
     return { [this.kid]: this.publicPem };
   }
 
+  /** The subject a token for this email carries unless told otherwise: stable per email. */
+  subjectFor(email: string): string {
+    return `dev-${createHash('sha256').update(email).digest('hex').slice(0, 20)}`;
+  }
+
   mint(opts: MintOptions): string {
     const email = opts.email ?? DEV_DEFAULT_EMAIL;
     const iat = opts.issuedAt ?? Math.floor(Date.now() / 1000);
     const claims = {
       iss: opts.issuer ?? DEV_ISSUER,
       aud: opts.audience,
-      sub: opts.subject ?? `dev-${createHash('sha256').update(email).digest('hex').slice(0, 20)}`,
+      sub: opts.subject ?? this.subjectFor(email),
       email,
       email_verified: opts.emailVerified ?? true,
       iat,

@@ -1,20 +1,19 @@
-// Serves one protobuf service over the Connect protocol (unary; JSON and
-// binary bodies). Every request is checked here first: path, method, content
-// type, a 64 KiB body cap. Then:
-//  - the common case (uncompressed application/json or application/proto) is
-//    decoded and encoded directly with @bufbuild/protobuf and Connect's own
-//    error helpers. functions-framework runs each request inside a node
-//    `domain`, which taxes every promise; Connect's general handler makes ~45
-//    of them per unary call and cost 60% of throughput in bench:ingest;
-//  - anything else (compressed bodies, other protocol options) goes to
-//    @connectrpc/connect's own router, with the same implementation.
-import { Code, ConnectError, createConnectRouter } from '@connectrpc/connect';
+// Serves one protobuf service over the Connect protocol (unary POST; JSON and
+// binary bodies, identity or gzip). Every request takes one path: route,
+// method, content type, size (64 KiB, before and after gunzip), strict decode,
+// the method's logic, encode. Decoding is done here with @bufbuild/protobuf
+// and Connect's error helpers rather than Connect's general router: it is
+// stricter (invalid UTF-8 and non-decimal int64 strings are refused, see
+// strict-json.ts) and cheaper (functions-framework runs each request in a node
+// `domain`, which taxes every promise; the router makes ~45 per call).
+import { Code, ConnectError } from '@connectrpc/connect';
 import { codeToHttpStatus, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
-import type { Compression, UniversalHandler } from '@connectrpc/connect/protocol';
+import type { Compression } from '@connectrpc/connect/protocol';
+import { create, fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type DescMethod, type DescService, type MessageShape } from '@bufbuild/protobuf';
 import { lazy } from '../lazy.js';
 import { toConnectError } from './errors.js';
-import { create, fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type DescMethod, type DescService, type MessageShape } from '@bufbuild/protobuf';
-import { fetchHeaders, type HeaderReader, type HttpHandler, type HttpRequest, type HttpResponse } from './http.js';
+import { hasIntegerFields, strictJson } from './strict-json.js';
+import type { HeaderReader, HttpHandler, HttpRequest, HttpResponse } from './http.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -30,33 +29,18 @@ interface Route {
   impl: UnaryImpl;
   /** The output message with no fields set: what an impl's undefined stands for. */
   empty: MessageShape<DescMessage>;
-  accepts(contentType: string): boolean;
-  /** Connect's own handler for this method, with gzip: for everything the fast path does not take. */
-  fallback(): Promise<UniversalHandler>;
 }
 
-const JSON_OPTIONS = { ignoreUnknownFields: false } as const;
+type Codec = 'json' | 'proto';
+
+// connect-node (for its gzip) costs ~20 ms to load: only a compressed request pays it.
+const gzip = lazy(async (): Promise<Compression> => (await import('@connectrpc/connect-node')).compressionGzip);
 
 export function connectEndpoint(service: DescService, impls: Record<string, UnaryImpl>): HttpHandler {
-  const serviceImpl: Record<string, (req: unknown, ctx: { requestHeader: Headers }) => Promise<unknown>> = {};
-  for (const [name, impl] of Object.entries(impls)) {
-    serviceImpl[name] = (req, ctx) => impl(req as never, fetchHeaders(ctx.requestHeader)).then((out) => out ?? {}, (err: unknown) => Promise.reject(toConnectError(err)));
-  }
-  const makeRouter = (acceptCompression: Compression[]) => {
-    const router = createConnectRouter({ grpc: false, grpcWeb: false, connect: true, readMaxBytes: MAX_BODY_BYTES, jsonOptions: JSON_OPTIONS, acceptCompression });
-    router.service(service, serviceImpl as never);
-    return router;
-  };
-  // connect-node (for its gzip) costs ~20 ms to load: only a compressed request pays it.
-  const compressing = lazy(async () => {
-    const { compressionGzip } = await import('@connectrpc/connect-node');
-    return new Map(makeRouter([compressionGzip]).handlers.map((h) => [h.requestPath, h]));
-  });
-
   const routes = new Map<string, Route>();
-  for (const h of makeRouter([]).handlers) {
-    const impl = impls[h.method.localName];
-    if (impl) routes.set(h.requestPath, { method: h.method, impl, empty: create(h.method.output), accepts: (ct) => h.supportedContentType(ct), fallback: async () => (await compressing()).get(h.requestPath)! });
+  for (const method of service.methods) {
+    const impl = impls[method.localName];
+    if (impl && method.methodKind === 'unary') routes.set(`/${service.typeName}/${method.name}`, { method, impl, empty: create(method.output) });
   }
   const known = [...routes.keys()].sort();
 
@@ -68,37 +52,48 @@ export function connectEndpoint(service: DescService, impls: Record<string, Unar
       return errorResponse(new ConnectError(`${req.method} is not allowed: call ${path} with POST`, Code.Unimplemented), 405, { allow: 'POST' });
     }
     const contentType = req.headers.get('content-type') ?? '';
-    if (!route.accepts(contentType)) {
+    const codec = codecOf(contentType);
+    if (!codec) {
       return errorResponse(new ConnectError(`content-type "${contentType}" is not supported: use application/json or application/proto`, Code.InvalidArgument), 415);
     }
-    if (req.body.byteLength > MAX_BODY_BYTES) {
-      return errorResponse(new ConnectError(`request body is larger than ${MAX_BODY_BYTES} bytes`, Code.ResourceExhausted));
+    const version = req.headers.get('connect-protocol-version');
+    if (version !== null && version !== '1') {
+      return errorResponse(new ConnectError(`connect-protocol-version "${version}" is not supported: send 1`, Code.InvalidArgument));
     }
-    const codec = simpleCodec(req.headers, contentType);
-    return codec ? unary(route, codec, req) : route.fallback().then((h) => viaConnect(h, req));
+    if (req.body.byteLength > MAX_BODY_BYTES) return tooLarge();
+    // functions-framework's body parser has already inflated a gzip body; npm start has not.
+    const encoding = req.bodyDecoded ? 'identity' : (req.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+    if (encoding === 'identity') return unary(route, codec, req.body, req.headers);
+    if (encoding !== 'gzip') {
+      return errorResponse(new ConnectError(`content-encoding "${encoding}" is not supported: send gzip or identity`, Code.Unimplemented), 415, { 'accept-encoding': 'gzip' });
+    }
+    return gzip()
+      .then((g) => g.decompress(req.body, MAX_BODY_BYTES))
+      .then(
+        (body) => unary(route, codec, body, req.headers),
+        (err: unknown) => {
+          const e = ConnectError.from(err);
+          return e.code === Code.ResourceExhausted ? tooLarge('after gunzip') : errorResponse(new ConnectError(`request body is not valid gzip: ${e.rawMessage}`, Code.InvalidArgument));
+        },
+      );
   };
 }
 
-type Codec = 'json' | 'proto';
-
-/** The fast path applies to plain unary requests only; the rest is Connect's to judge. */
-function simpleCodec(headers: HeaderReader, contentType: string): Codec | undefined {
-  const encoding = headers.get('content-encoding');
-  if (encoding && encoding !== 'identity') return undefined;
-  const version = headers.get('connect-protocol-version');
-  if (version !== null && version !== '1') return undefined;
-  const base = contentType.split(';')[0]!.trim().toLowerCase();
+function codecOf(contentType: string): Codec | undefined {
+  const [base = '', ...params] = contentType.split(';').map((s) => s.trim().toLowerCase());
+  if (params.some((p) => p !== '' && !/^charset=utf-?8$/.test(p))) return undefined;
   return base === 'application/json' ? 'json' : base === 'application/proto' ? 'proto' : undefined;
 }
 
-function unary(route: Route, codec: Codec, req: HttpRequest): HttpResponse | Promise<HttpResponse> {
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function unary(route: Route, codec: Codec, body: Uint8Array, headers: HeaderReader): HttpResponse | Promise<HttpResponse> {
   let input: MessageShape<DescMessage>;
   try {
-    input =
-      codec === 'json'
-        ? fromJsonString(route.method.input, Buffer.from(req.body).toString('utf8') || '{}', JSON_OPTIONS)
-        : fromBinary(route.method.input, req.body);
+    input = codec === 'json' ? decodeJson(route.method.input, body) : fromBinary(route.method.input, body);
   } catch (err) {
+    const e = toConnectError(err);
+    if (e.code !== Code.Internal) return errorResponse(e);
     return errorResponse(new ConnectError(`cannot decode ${route.method.input.typeName} from ${codec === 'json' ? 'JSON' : 'binary'}: ${(err as Error).message}`, Code.InvalidArgument));
   }
   const encode = (output: unknown): HttpResponse => {
@@ -107,25 +102,25 @@ function unary(route: Route, codec: Codec, req: HttpRequest): HttpResponse | Pro
       ? { status: 200, headers: { 'content-type': 'application/json' }, body: toJsonString(route.method.output, out) }
       : { status: 200, headers: { 'content-type': 'application/proto' }, body: toBinary(route.method.output, out) };
   };
-  return route.impl(input as never, req.headers).then(encode, (err: unknown) => errorResponse(toConnectError(err)));
+  return route.impl(input as never, headers).then(encode, (err: unknown) => errorResponse(toConnectError(err)));
 }
 
-async function viaConnect(handler: UniversalHandler, req: HttpRequest): Promise<HttpResponse> {
-  const res = await handler({
-    httpVersion: '1.1',
-    method: req.method,
-    url: new URL(req.url, `http://${req.headers.get('host') ?? 'localhost'}`).toString(), // Connect wants it absolute
-    header: req.headers.toHeaders(),
-    body: (async function* () {
-      yield req.body;
-    })(),
-    signal: new AbortController().signal,
-  });
-  const headers: Record<string, string> = {};
-  res.header?.forEach((v, k) => (headers[k] = v));
-  const parts: Uint8Array[] = [];
-  if (res.body) for await (const p of res.body) parts.push(p);
-  return { status: res.status, headers, body: Buffer.concat(parts) };
+function decodeJson(schema: DescMessage, body: Uint8Array): MessageShape<DescMessage> {
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    throw new ConnectError('request body is not valid UTF-8', Code.InvalidArgument);
+  }
+  // fromJsonString also refuses duplicate keys; integer spellings are checked
+  // on a second parse, only for the messages that have integer fields.
+  const message = fromJsonString(schema, text || '{}', { ignoreUnknownFields: false });
+  if (hasIntegerFields(schema)) strictJson(schema, JSON.parse(text || '{}'));
+  return message;
+}
+
+function tooLarge(when = ''): HttpResponse {
+  return errorResponse(new ConnectError(`request body is larger than ${MAX_BODY_BYTES} bytes${when ? ` ${when}` : ''}: nothing was stored`, Code.ResourceExhausted));
 }
 
 export function errorResponse(err: ConnectError, status = codeToHttpStatus(err.code), headers: Record<string, string> = {}): HttpResponse {

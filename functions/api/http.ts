@@ -15,6 +15,11 @@ export interface HttpRequest {
   url: string;
   headers: HeaderReader;
   body: Uint8Array;
+  /**
+   * The body is already decoded (functions-framework's body parser inflates a
+   * gzip body before the function runs), so Content-Encoding no longer applies.
+   */
+  bodyDecoded?: boolean;
 }
 
 /** Headers over node's already-lowercased header object, without copying it. */
@@ -55,19 +60,28 @@ export function jsonResponse(status: number, value: unknown, headers: Record<str
 
 /** Express/functions-framework request → HttpRequest (the body is already read into rawBody). */
 export function fromExpress(req: IncomingMessage & { rawBody?: Buffer; originalUrl?: string }): HttpRequest {
-  return { method: req.method ?? 'GET', url: req.originalUrl ?? req.url ?? '/', headers: new NodeHeaders(req.headers), body: req.rawBody ?? new Uint8Array() };
+  return { method: req.method ?? 'GET', url: req.originalUrl ?? req.url ?? '/', headers: new NodeHeaders(req.headers), body: req.rawBody ?? new Uint8Array(), bodyDecoded: true };
 }
 
-/** Plain node request → HttpRequest, reading at most maxBytes + 1 of the body. */
-export async function fromNode(req: IncomingMessage, maxBytes: number): Promise<HttpRequest> {
+/** What reading a plain node request gave: the request, or that its body is over the limit. */
+export type ReadResult = { request: HttpRequest; tooLarge?: false } | { request?: undefined; tooLarge: true };
+
+/**
+ * Plain node request → HttpRequest. Reads at most maxBytes of the body; one
+ * byte more and the whole request is refused (tooLarge), never cut short:
+ * a truncated body could still decode and be stored.
+ */
+export async function fromNode(req: IncomingMessage, maxBytes: number): Promise<ReadResult> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return { tooLarge: true };
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes + 1) break; // enough to know it is too big
+    if (size > maxBytes) return { tooLarge: true };
     chunks.push(chunk as Buffer);
   }
-  return { method: req.method ?? 'GET', url: req.url ?? '/', headers: new NodeHeaders(req.headers), body: Buffer.concat(chunks) };
+  return { request: { method: req.method ?? 'GET', url: req.url ?? '/', headers: new NodeHeaders(req.headers), body: Buffer.concat(chunks) } };
 }
 
 export function send(res: ServerResponse, out: HttpResponse): void {

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   try {
     const config = loadConfig();
     const { routes, signer, sweeper } = await localRoutes(config);
-    const url = await listen(localServer(routes), config.port);
+    const url = await listen(localServer(routes, config.http), config.port);
     if (sweeper) {
       // The deployed sweep runs on Cloud Scheduler; here, on a timer.
       setInterval(() => {

@@ -81,11 +81,54 @@ const CASES: Case[] = [
   ['heartbeat pid missing', 'ReportPID', { reporter: '/usr/bin/reporter' }, 'pid'],
   ['heartbeat reporter missing', 'ReportPID', { pid: '7' }, 'reporter'],
   ['heartbeat reporter control char', 'ReportPID', { pid: '7', reporter: '/bin/r\u0007' }, 'reporter'],
+  // free text: every field refuses characters that hide or reorder what it says
+  ['recipe with RLO override', 'ReportTaskStage', stage({ recipe: 'build\u202egnp.exe' }), 'recipe'],
+  ['recipe with LRI isolate', 'ReportTaskStage', stage({ recipe: 'a\u2066b\u2069' }), 'recipe'],
+  ['recipe with C1 control', 'ReportTaskStage', stage({ recipe: 'a\u0085b' }), 'recipe'],
+  ['recipe with line separator', 'ReportTaskStage', stage({ recipe: 'a\u2028b' }), 'recipe'],
+  ['recipe with zero-width space', 'ReportTaskStage', stage({ recipe: 'cloud\u200bbuild.yaml' }), 'recipe'],
+  ['recipe with BOM', 'ReportTaskStage', stage({ recipe: '\ufeffcloudbuild.yaml' }), 'recipe'],
+  ['recipe with replacement char', 'ReportTaskStage', stage({ recipe: 'a\ufffdb' }), 'recipe'],
+  ['config entry point with LRE', 'ReportTaskStage', stage({ configSource: { uri: 'git+https://github.com/x/y', entryPoint: 'a\u202ab' } }), 'config_source.entry_point'],
+  ['config uri with paragraph separator', 'ReportTaskStage', stage({ configSource: { uri: 'git+https://github.com/x/y\u2029' } }), 'config_source.uri'],
+  ['git repo with RLM', 'ReportGit', git({ repo: 'https://github.com/x/\u200fy' }), 'git_report.repo'],
+  ['git requestor_id with PDI', 'ReportGit', git({ requestorId: 'me\u2069' }), 'git_report.requestor_id'],
+  ['gcs object with RLO', 'ReportGcs', gcs({ gcsUri: 'gs://example-bucket/a\u202eb' }), 'gcs_report.gcs_uri'],
+  ['gcs object with ZWJ', 'ReportGcs', gcs({ gcsUri: 'gs://example-bucket/a\u200db' }), 'gcs_report.gcs_uri'],
+  ['artifact gcs with C1 NEL', 'ReportArtifactDigest', art({ artifact: { gcs: 'gs://example-bucket/out\u0085' } }), 'artifact.gcs'],
+  ['heartbeat reporter with ALM', 'ReportPID', { pid: '7', reporter: '/bin/\u061creporter' }, 'reporter'],
+  ['heartbeat reporter with word joiner', 'ReportPID', { pid: '7', reporter: '/bin/re\u2060porter' }, 'reporter'],
+  // int64 fields take decimal only (proto3 JSON), not hex, octal, binary or padded strings
+  ['pid as hex string', 'ReportTaskStage', stage({ pid: '0x10' }), 'pid'],
+  ['pid as octal string', 'ReportTaskStage', stage({ pid: '0o17' }), 'pid'],
+  ['pid as binary string', 'ReportTaskStage', stage({ pid: '0b101' }), 'pid'],
+  ['pid with spaces', 'ReportTaskStage', stage({ pid: ' 42 ' }), 'pid'],
+  ['heartbeat pid as hex', 'ReportPID', { pid: '0x7', reporter: '/bin/r' }, 'pid'],
   // task id header
   ['task id with slash', 'ReportGit', git({}), 'X-Task-Id', 'a/b'],
   ['task id too long', 'ReportGit', git({}), 'X-Task-Id', 't'.repeat(129)],
   ['task id empty', 'ReportGit', git({}), 'X-Task-Id', ''],
 ];
+
+describe('invalid UTF-8 in a JSON body is refused, not turned into U+FFFD', () => {
+  const bodies: [string, Buffer][] = [
+    ['lone continuation byte in a string', Buffer.concat([Buffer.from('{"taskStage":"STARTED","pid":"1","recipe":"a'), Buffer.from([0x80]), Buffer.from('"}')])],
+    ['truncated 3-byte sequence', Buffer.concat([Buffer.from('{"taskStage":"STARTED","pid":"1","recipe":"a'), Buffer.from([0xe2, 0x82]), Buffer.from('"}')])],
+    ['overlong encoding of "/"', Buffer.concat([Buffer.from('{"taskStage":"STARTED","pid":"1","recipe":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')])],
+    ['UTF-16 surrogate encoded in UTF-8', Buffer.concat([Buffer.from('{"taskStage":"STARTED","pid":"1","recipe":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')])],
+  ];
+  for (const [name, raw] of bodies) {
+    it(name, async () => {
+      const store = new MemoryTaskStore();
+      const h = selfReportHarness({ store });
+      const r = await h.call('ReportTaskStage', undefined, { raw });
+      assert.equal(r.status, 400, JSON.stringify(r.json));
+      assert.equal(r.json.code, 'invalid_argument');
+      assert.match(r.json.message, /UTF-8/);
+      assert.equal(store.ops.writes, 0);
+    });
+  }
+});
 
 describe('validation: bad input is refused with the field named, nothing written', () => {
   let h: Harness;

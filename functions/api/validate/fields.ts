@@ -23,8 +23,30 @@ export const LIMITS = {
 
 const bad = (field: string, problem: string) => new InvalidFieldError(field, problem);
 
-/** No control characters (they break logs and hide content from reviewers). */
-const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/u;
+/**
+ * Characters no free-text field may hold, each with what it is. They break
+ * logs and terminals, or make text read differently from what it is
+ * (Trojan Source): C0 and C1 controls and DEL; bidirectional embeddings,
+ * overrides, isolates and marks; line and paragraph separators; zero-width
+ * and invisible formatting characters; U+FFFD, which stands where bytes were
+ * not valid UTF-8.
+ */
+const FORBIDDEN: [RegExp, string][] = [
+  [/[\u0000-\u001f\u007f]/u, 'control characters'],
+  [/[\u0080-\u009f]/u, 'C1 control characters'],
+  [/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u, 'bidirectional control characters'],
+  [/[\u2028\u2029]/u, 'line or paragraph separators'],
+  [/[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u180e]/u, 'zero-width or invisible characters'],
+  [/\ufffd/u, 'U+FFFD (the replacement for invalid UTF-8)'],
+  [/[\ud800-\udfff]/u, 'unpaired surrogates'],
+];
+const ANY_FORBIDDEN = new RegExp(FORBIDDEN.map(([re]) => re.source).join('|'), 'u');
+
+/** The reason `value` may not stand in a free-text field, or undefined when it may. */
+export function forbiddenCharacters(value: string): string | undefined {
+  if (!ANY_FORBIDDEN.test(value)) return undefined;
+  return FORBIDDEN.find(([re]) => re.test(value))![1];
+}
 
 export function text(field: string, value: string, opts: { max: number; required?: boolean }): string {
   if (value.length === 0) {
@@ -32,7 +54,8 @@ export function text(field: string, value: string, opts: { max: number; required
     return '';
   }
   if (value.length > opts.max) throw bad(field, `is longer than ${opts.max} characters`);
-  if (!PRINTABLE.test(value)) throw bad(field, 'contains control characters');
+  const forbidden = forbiddenCharacters(value);
+  if (forbidden) throw bad(field, `contains ${forbidden}`);
   if (value.trim() !== value) throw bad(field, 'has leading or trailing whitespace');
   return value;
 }
@@ -246,5 +269,7 @@ export function taskId(value: string | null, field = 'X-Task-Id'): string {
 export function email(field: string, value: string | null): string {
   if (value === null || value === '') throw bad(field, 'is required (the email of the identity that reported the task)');
   if (value.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(value)) throw bad(field, 'must be an email address');
+  const forbidden = forbiddenCharacters(value);
+  if (forbidden) throw bad(field, `contains ${forbidden}`);
   return value.toLowerCase();
 }
