@@ -17,6 +17,8 @@ export interface Config {
   firestoreDatabase?: string;
   reportRetentionDays: number;
   maxClockSkewSeconds: number;
+  /** Leeway for ID tokens' nbf, iat and exp. */
+  tokenClockSkewSeconds: number;
   /**
    * How UPLOAD_COMPLETE reaches the assembler: pubsub (deployed, and the
    * emulator), in-process (npm start), none (ingestion only: nothing is assembled).
@@ -79,6 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...(env.FIRESTORE_DATABASE ? { firestoreDatabase: env.FIRESTORE_DATABASE } : {}),
     reportRetentionDays: int(env, 'REPORT_RETENTION_DAYS', 90, 1, 36500),
     maxClockSkewSeconds: int(env, 'MAX_CLOCK_SKEW_SECONDS', 600, 0, 86400),
+    tokenClockSkewSeconds: int(env, 'TOKEN_CLOCK_SKEW_SECONDS', 30, 0, 300),
     events: oneOf(env, 'EVENTS', ['pubsub', 'in-process', 'none'] as const, 'pubsub'),
     uploadCompleteTopic: env.UPLOAD_COMPLETE_TOPIC || 'upload-complete',
     builderId: env.BUILDER_ID || audience,

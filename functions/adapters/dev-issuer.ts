@@ -18,6 +18,8 @@ export interface MintOptions {
   /** Seconds from now; negative for an already expired token. */
   lifetimeSeconds?: number;
   issuedAt?: number;
+  /** nbf claim, seconds since the epoch; none when unset. */
+  notBefore?: number;
 }
 
 export class DevIssuer {
@@ -69,6 +71,7 @@ export class DevIssuer {
       email_verified: opts.emailVerified ?? true,
       iat,
       exp: iat + (opts.lifetimeSeconds ?? 3600),
+      ...(opts.notBefore !== undefined ? { nbf: opts.notBefore } : {}),
     };
     const header = { alg: 'RS256', typ: 'JWT', kid: this.kid };
     const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;

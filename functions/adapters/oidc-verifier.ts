@@ -1,7 +1,11 @@
 // IdentityVerifier for OIDC ID tokens, checked by google-auth-library:
 // signature against the issuer's certificates, iat/exp, issuer, audience; then
-// email_verified. Production takes Google's certificates; the local dev issuer
-// and the tests hand in their own, so nothing here reaches the network.
+// here, more strictly than the library (its leeway is five minutes): nbf, iat
+// and exp within a small configurable leeway, and a lifetime no longer than
+// Google issues (one hour); then email_verified. The issuer is normalised
+// (Google writes it with or without "https://"), so one identity has one task
+// key. Production takes Google's certificates; the local dev issuer and the
+// tests hand in their own, so nothing here reaches the network.
 import type { OAuth2Client } from 'google-auth-library';
 import { unauthenticated } from '../domain/errors.js';
 import type { Identity } from '../domain/task.js';
@@ -17,6 +21,20 @@ export interface OidcVerifierOptions {
   certificates: () => Promise<Certificates>;
   /** Verified tokens remembered (until they expire) so a busy step pays for RSA once. */
   cacheSize?: number;
+  /** Leeway for nbf, iat and exp against this machine's clock (default 30 s). */
+  clockSkewSeconds?: number;
+  /** Longest exp − iat accepted, before the leeway: Google's ID tokens live one hour. */
+  maxLifetimeSeconds?: number;
+  /** The clock, in ms (tests). */
+  now?: () => number;
+}
+
+export const DEFAULT_TOKEN_SKEW_SECONDS = 30;
+export const GOOGLE_TOKEN_LIFETIME_SECONDS = 3600;
+
+/** "accounts.google.com" and "https://accounts.google.com" are one issuer: keys derive from the https form. */
+export function normalizeIssuer(iss: string): string {
+  return /^https?:\/\//i.test(iss) ? iss.replace(/\/+$/, '') : `https://${iss.replace(/\/+$/, '')}`;
 }
 
 export const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
@@ -25,15 +43,21 @@ export class OidcVerifier implements IdentityVerifier {
   private client?: OAuth2Client;
   private readonly cache = new Map<string, { identity: Identity; expMs: number }>();
   private readonly cacheSize: number;
+  private readonly skew: number;
+  private readonly maxLifetime: number;
+  private readonly now: () => number;
 
   constructor(private readonly opts: OidcVerifierOptions) {
     this.cacheSize = opts.cacheSize ?? 10_000;
+    this.skew = opts.clockSkewSeconds ?? DEFAULT_TOKEN_SKEW_SECONDS;
+    this.maxLifetime = opts.maxLifetimeSeconds ?? GOOGLE_TOKEN_LIFETIME_SECONDS;
+    this.now = opts.now ?? Date.now;
   }
 
   verify(token: string): Identity | Promise<Identity> {
     const hit = this.cache.get(token);
     if (hit) {
-      if (hit.expMs > Date.now()) return hit.identity;
+      if (hit.expMs > this.now()) return hit.identity;
       this.cache.delete(token);
     }
     return this.verifyFresh(token);
@@ -56,15 +80,31 @@ export class OidcVerifier implements IdentityVerifier {
     if (!payload || typeof payload.sub !== 'string' || typeof payload.iss !== 'string') {
       throw unauthenticated('token has no subject or issuer');
     }
+    this.checkTimes(payload);
     if (typeof payload.email !== 'string' || payload.email === '') {
       throw unauthenticated('token has no email claim: mint it with the email included (e.g. --include-email)');
     }
     if (payload.email_verified !== true && payload.email_verified !== 'true') {
       throw unauthenticated(`token email "${payload.email}" is not verified`);
     }
-    const identity: Identity = { issuer: payload.iss, subject: payload.sub, email: payload.email.toLowerCase() };
-    this.remember(token, identity, Number(payload.exp) * 1000);
+    const identity: Identity = { issuer: normalizeIssuer(payload.iss), subject: payload.sub, email: payload.email.toLowerCase() };
+    this.remember(token, identity, (Number(payload.exp) + this.skew) * 1000);
     return identity;
+  }
+
+  /** The library allows five minutes either way and any lifetime up to a day; this service allows less. */
+  private checkTimes(payload: Record<string, unknown>): void {
+    const now = this.now() / 1000;
+    const { iat, exp, nbf } = payload;
+    if (typeof iat !== 'number' || typeof exp !== 'number' || !Number.isFinite(iat) || !Number.isFinite(exp)) throw unauthenticated('token has no valid iat/exp');
+    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) throw unauthenticated('token nbf is not a number');
+    if (typeof nbf === 'number' && nbf > now + this.skew) throw unauthenticated('token is not valid yet (nbf is in the future)');
+    if (iat > now + this.skew) throw unauthenticated('token is not valid yet (issued in the future)');
+    if (exp <= now - this.skew) throw unauthenticated('token has expired');
+    if (exp <= iat) throw unauthenticated('token expires before it was issued');
+    if (exp - iat > this.maxLifetime + this.skew) {
+      throw unauthenticated(`token lifetime ${exp - iat}s is longer than ${this.maxLifetime}s: mint a standard ID token`);
+    }
   }
 
   private remember(token: string, identity: Identity, expMs: number): void {

@@ -37,12 +37,24 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
     if (!deps.access.readers.has(identity.email)) throw permissionDenied(`${identity.email} is not on the reader allowlist`);
   }
 
+  /**
+   * A task is named by its id and the identity that reported it. The email
+   * alone can belong to more than one identity (another issuer, or a service
+   * account deleted and created again gets a new subject): then the lookup
+   * must also give ?subject=, rather than being answered with one of them.
+   */
   async function task(rawId: string, query: URLSearchParams) {
     const taskId = fields.taskId(decode(rawId, 'task id'), 'task id');
     const reporter = fields.email('reporter', query.get('reporter'));
-    const [found] = await deps.tasks.findTasks(taskId, reporter);
-    if (!found) throw notFound(`no task "${taskId}" reported by ${reporter}`);
-    return found;
+    const subject = query.has('subject') ? fields.text('subject', query.get('subject') ?? '', { max: 255, required: true }) : undefined;
+    const found = (await deps.tasks.findTasks(taskId, reporter)).filter((t) => subject === undefined || t.owner.subject === subject);
+    if (found.length === 0) throw notFound(`no task "${taskId}" reported by ${reporter}${subject ? ` with subject ${subject}` : ''}`);
+    const identities = [...new Set(found.map((t) => `${t.owner.issuer} ${t.owner.subject}`))];
+    if (identities.length > 1) {
+      const subjects = [...new Set(found.map((t) => t.owner.subject))].sort();
+      throw new ServiceError('failed_precondition', `task "${taskId}" was reported by ${identities.length} identities with the email ${reporter} (subjects ${subjects.join(', ')}): add &subject=<subject> to name one`);
+    }
+    return found[0]!;
   }
 
   async function route(req: HttpRequest): Promise<HttpResponse> {

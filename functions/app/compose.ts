@@ -77,9 +77,9 @@ export function createVerifier(config: Config): IdentityVerifier {
   if (config.authMode === 'dev') {
     const issuer = DevIssuer.fromDirectory(config.devIssuerDir);
     const certs = issuer.certificates();
-    return new OidcVerifier({ audience: config.audience, issuers: [DEV_ISSUER], certificates: async () => certs });
+    return new OidcVerifier({ audience: config.audience, issuers: [DEV_ISSUER], certificates: async () => certs, clockSkewSeconds: config.tokenClockSkewSeconds });
   }
-  return new OidcVerifier({ audience: config.audience, issuers: GOOGLE_ISSUERS, certificates: googleCertificates() });
+  return new OidcVerifier({ audience: config.audience, issuers: GOOGLE_ISSUERS, certificates: googleCertificates(), clockSkewSeconds: config.tokenClockSkewSeconds });
 }
 
 /** The Pub/Sub publisher when the config asks for one (the SDK loads on first publish). */

@@ -8,6 +8,9 @@ export type ProvenanceStatus = 'none' | 'pending' | 'assembling' | 'signed' | 'f
 export interface TaskStatus {
   taskId: string;
   reporter: string;
+  /** The reporting identity in full: with taskId and reporter, reporterSubject names the task unambiguously. */
+  reporterSubject: string;
+  reporterIssuer: string;
   stage: string;
   stageTimes: Record<string, string>;
   createdAt: string;
@@ -34,6 +37,8 @@ export function taskStatus(task: TaskRecord, record: ProvenanceRecord | undefine
   return {
     taskId: task.taskId,
     reporter: task.owner.email,
+    reporterSubject: task.owner.subject,
+    reporterIssuer: task.owner.issuer,
     stage: task.state,
     stageTimes: Object.fromEntries(Object.entries(task.stageTimes).map(([s, d]) => [s, iso(d)])),
     createdAt: iso(task.createdAt),

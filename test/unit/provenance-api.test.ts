@@ -17,7 +17,7 @@ import { NDJSON, provenanceApi } from '../../functions/api/provenance-api.js';
 import { fetchHeaders } from '../../functions/api/http.js';
 
 const AUDIENCE = 'https://provenance.test';
-const owner: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
+const OWNER: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
 const SHA = '12'.repeat(32) as Sha256Hex;
 
 async function setup(mode: 'public' | 'allowlist' = 'public') {
@@ -25,7 +25,7 @@ async function setup(mode: 'public' | 'allowlist' = 'public') {
   const provenance = new MemoryProvenanceStore();
   const signer = LocalSigner.ephemeral();
   const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, { reporterAllowlist: new Set([owner.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 1e9 });
+  const ingest = new ReportIngest(tasks, clock, { reporterAllowlist: new Set([OWNER.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 1e9 });
   const assembler = new ProvenanceAssembler({ tasks, provenance, signer, clock, builderId: 'b', leaseMs: 60_000 });
   const issuer = DevIssuer.ephemeral();
   const certs = issuer.certificates();
@@ -36,7 +36,8 @@ async function setup(mode: 'public' | 'allowlist' = 'public') {
     verifier: new OidcVerifier({ audience: AUDIENCE, issuers: [DEV_ISSUER], certificates: async () => certs }),
     access: { mode, readers: new Set(['release@example.com']) },
   });
-  const task = async (id: string, opts: { artifact?: Sha256Hex; upload?: boolean; assemble?: boolean } = {}) => {
+  const task = async (id: string, opts: { artifact?: Sha256Hex; upload?: boolean; assemble?: boolean; as?: Identity } = {}) => {
+    const owner = opts.as ?? OWNER;
     await ingest.reportStage(owner, id, { stage: 'STARTED', recipe: 'r', pid: 1 });
     if (opts.artifact) await ingest.addReport(owner, id, { kind: 'artifact', sha256: opts.artifact, location: { type: 'gcs', uri: `gs://out/${id}` }, sbomSubjects: [] });
     clock.advance(1000);
@@ -111,6 +112,27 @@ describe('provenanceApi', () => {
     assert.deepEqual([noReporter.status, noReporter.json().code], [400, 'invalid_argument']);
     assert.match(noReporter.json().message, /^reporter: is required/);
     assert.match((await s.get('/v1/tasks/bad%20id?reporter=builder@example.com')).json().message, /^task id: /);
+  });
+
+  it('refuses to pick between two identities that share an email; ?subject= names one', async () => {
+    const s = await setup();
+    const twin: Identity = { issuer: DEV_ISSUER, subject: '77', email: OWNER.email };
+    await s.task('t1', { artifact: SHA });
+    const only = await s.get('/v1/tasks/t1?reporter=builder@example.com');
+    assert.deepEqual([only.status, only.json().reporterSubject], [200, '42']);
+    await s.task('t1', { as: twin, upload: false });
+    const ambiguous = await s.get('/v1/tasks/t1?reporter=builder@example.com');
+    assert.equal(ambiguous.status, 400);
+    assert.equal(ambiguous.json().code, 'failed_precondition');
+    assert.match(ambiguous.json().message, /2 identities .* \(subjects 42, 77\): add &subject=<subject>/);
+    assert.equal((await s.get('/v1/tasks/t1/provenance?reporter=builder@example.com')).status, 400);
+    const mine = await s.get('/v1/tasks/t1?reporter=builder@example.com&subject=42');
+    assert.deepEqual([mine.status, mine.json().provenance.state], [200, 'signed']);
+    const theirs = await s.get('/v1/tasks/t1?reporter=builder@example.com&subject=77');
+    assert.deepEqual([theirs.status, theirs.json().stage], [200, 'STARTED']);
+    assert.equal((await s.get('/v1/tasks/t1/provenance?reporter=builder@example.com&subject=42')).status, 200);
+    assert.equal((await s.get('/v1/tasks/t1?reporter=builder@example.com&subject=99')).status, 404);
+    assert.equal((await s.get('/v1/tasks/t1?reporter=builder@example.com&subject=%E2%80%AE42')).status, 400);
   });
 
   it('publishes the public key, and refuses other methods and unknown routes', async () => {
