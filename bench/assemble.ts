@@ -62,10 +62,10 @@ function statementOf(deps: number) {
   task = applyStage(task, { key: 'k', taskId: 'bench', owner: OWNER, now: at(9), report: { stage: 'UPLOAD_COMPLETE' } });
   const reports: StoredReport[] = Array.from({ length: deps }, (_, i) => {
     const report = { kind: 'git' as const, repo: `https://github.com/example/dep-${i}`, commit: i.toString(16).padStart(40, '0'), refs: ['refs/heads/main'] };
-    return { id: reportId(report), report, receivedAt: at(1), expireAt: at(99) };
+    return { id: reportId(report), report, receivedAt: at(1), lastReceivedAt: at(1), expireAt: at(99) };
   });
   const artifact = { kind: 'artifact' as const, sha256: 'ab'.repeat(32) as Sha256Hex, location: { type: 'gcs' as const, uri: 'gs://out/app.tar' }, sbomSubjects: [] };
-  reports.push({ id: reportId(artifact), report: artifact, receivedAt: at(2), expireAt: at(99) });
+  reports.push({ id: reportId(artifact), report: artifact, receivedAt: at(2), lastReceivedAt: at(2), expireAt: at(99) });
   return assembleProvenance(task, reports, { builderId: 'b' });
 }
 

@@ -9,7 +9,6 @@ import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
 
 // gRPC status codes the client surfaces on `err.code`.
 const NOT_FOUND = 5;
-const ALREADY_EXISTS = 6;
 
 export const TASKS = 'tasks';
 export const REPORTS = 'reports';
@@ -22,18 +21,22 @@ export class FirestoreTaskStore implements TaskStore {
   }
 
   async addReport(taskKey: string, stored: StoredReport): Promise<void> {
-    try {
-      // create() is a single write with an exists=false precondition: a retry
-      // of the same report fails with ALREADY_EXISTS instead of overwriting.
-      await this.task(taskKey).collection(REPORTS).doc(stored.id).create({
-        kind: stored.report.kind,
-        report: stored.report,
-        receivedAt: stored.receivedAt,
-        expireAt: stored.expireAt,
-      });
-    } catch (err) {
-      if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
-    }
+    // One write, no read: a merge with server-side minimum/maximum transforms
+    // keeps the first receipt and moves the last one forward, whether this is
+    // the first time the report arrives or a retry (same id, same content).
+    await this.task(taskKey)
+      .collection(REPORTS)
+      .doc(stored.id)
+      .set(
+        {
+          kind: stored.report.kind,
+          report: stored.report,
+          receivedMs: FieldValue.minimum(stored.receivedAt.getTime()),
+          lastReceivedMs: FieldValue.maximum(stored.lastReceivedAt.getTime()),
+          expireAt: stored.expireAt,
+        },
+        { merge: true },
+      );
   }
 
   async recordHeartbeat(taskKey: string, heartbeat: Heartbeat, at: Date): Promise<boolean> {
@@ -81,8 +84,8 @@ export class FirestoreTaskStore implements TaskStore {
   }
 
   async lastReportAt(taskKey: string): Promise<Date | undefined> {
-    const snap = await this.task(taskKey).collection(REPORTS).orderBy('receivedAt', 'desc').limit(1).get();
-    return snap.empty ? undefined : (fromFirestore(snap.docs[0]!.get('receivedAt')) as Date);
+    const snap = await this.task(taskKey).collection(REPORTS).orderBy('lastReceivedMs', 'desc').limit(1).get();
+    return snap.empty ? undefined : new Date(snap.docs[0]!.get('lastReceivedMs') as number);
   }
 
   async clearRecovery(taskKey: string): Promise<void> {
@@ -97,8 +100,8 @@ export class FirestoreTaskStore implements TaskStore {
     const snap = await this.task(taskKey).collection(REPORTS).get();
     return snap.docs
       .map((d) => {
-        const data = fromFirestore(d.data()) as { report: StoredReport['report']; receivedAt: Date; expireAt: Date };
-        return { id: d.id, report: data.report, receivedAt: data.receivedAt, expireAt: data.expireAt };
+        const data = fromFirestore(d.data()) as { report: StoredReport['report']; receivedMs: number; lastReceivedMs: number; expireAt: Date };
+        return { id: d.id, report: data.report, receivedAt: new Date(data.receivedMs), lastReceivedAt: new Date(data.lastReceivedMs), expireAt: data.expireAt };
       })
       .sort(byReceived);
   }

@@ -25,7 +25,13 @@ export class MemoryTaskStore implements TaskStore {
     if (!byId) this.reports.set(taskKey, (byId = new Map()));
     // The record is handed over (ingest builds a fresh one per request and never
     // touches it again); reads return copies, so nothing outside can change it.
-    if (!byId.has(report.id)) byId.set(report.id, report);
+    const seen = byId.get(report.id);
+    if (!seen) byId.set(report.id, report);
+    else {
+      if (report.lastReceivedAt > seen.lastReceivedAt) seen.lastReceivedAt = report.lastReceivedAt;
+      if (report.receivedAt < seen.receivedAt) seen.receivedAt = report.receivedAt;
+      if (report.expireAt > seen.expireAt) seen.expireAt = report.expireAt;
+    }
     return DONE;
   }
 
@@ -74,7 +80,7 @@ export class MemoryTaskStore implements TaskStore {
   async lastReportAt(taskKey: string): Promise<Date | undefined> {
     this.ops.reads++;
     const all = [...(this.reports.get(taskKey)?.values() ?? [])];
-    return all.length ? new Date(Math.max(...all.map((r) => r.receivedAt.getTime()))) : undefined;
+    return all.length ? new Date(Math.max(...all.map((r) => r.lastReceivedAt.getTime()))) : undefined;
   }
 
   async clearRecovery(taskKey: string): Promise<void> {

@@ -12,6 +12,7 @@ import type { Compression } from '@connectrpc/connect/protocol';
 import { create, fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type DescMethod, type DescService, type MessageShape } from '@bufbuild/protobuf';
 import { lazy } from '../lazy.js';
 import { toConnectError } from './errors.js';
+import { ServiceError } from '../domain/errors.js';
 import { hasIntegerFields, strictJson } from './strict-json.js';
 import type { HeaderReader, HttpHandler, HttpRequest, HttpResponse } from './http.js';
 
@@ -92,8 +93,8 @@ function unary(route: Route, codec: Codec, body: Uint8Array, headers: HeaderRead
   try {
     input = codec === 'json' ? decodeJson(route.method.input, body) : fromBinary(route.method.input, body);
   } catch (err) {
-    const e = toConnectError(err);
-    if (e.code !== Code.Internal) return errorResponse(e);
+    // Our own refusals (strict JSON, UTF-8) carry their code; the decoder's errors are bad input.
+    if (err instanceof ConnectError || err instanceof ServiceError) return errorResponse(toConnectError(err));
     return errorResponse(new ConnectError(`cannot decode ${route.method.input.typeName} from ${codec === 'json' ? 'JSON' : 'binary'}: ${(err as Error).message}`, Code.InvalidArgument));
   }
   const encode = (output: unknown): HttpResponse => {

@@ -50,6 +50,7 @@ export class ReportIngest {
       id: reportId(report),
       report,
       receivedAt: now,
+      lastReceivedAt: now,
       expireAt: new Date(now.getTime() + this.policy.reportRetentionMs),
     });
   }

@@ -66,11 +66,34 @@ export interface Heartbeat {
   reporter: string;
 }
 
-/** A content report as stored: what was said and when the server received it. */
+/**
+ * A CIPD instance id as an in-toto DigestSet: legacy ids are the SHA-1 in
+ * lowercase hex; current ids are base64url (no padding) of the digest followed
+ * by one byte naming the hash (CIPD's HashAlgo: 1 SHA-1, 2 SHA-256).
+ * Undefined when the id is neither.
+ */
+export function cipdDigest(instanceId: string): { sha1: string } | { sha256: string } | undefined {
+  if (/^[0-9a-f]{40}$/.test(instanceId)) return { sha1: instanceId };
+  if (!/^[A-Za-z0-9_-]{44}$/.test(instanceId)) return undefined;
+  const raw = Buffer.from(instanceId, 'base64url');
+  if (raw.toString('base64url') !== instanceId) return undefined; // not canonical
+  const algo = raw[raw.length - 1];
+  if (raw.length === 33 && algo === 2) return { sha256: raw.subarray(0, 32).toString('hex') };
+  return undefined;
+}
+
+/**
+ * A content report as stored: what was said and when the server received it.
+ * A retried report is the same document (its id comes from its content), so
+ * it keeps the first and the last time it was received.
+ */
 export interface StoredReport {
   id: string;
   report: ContentReport;
+  /** First receipt. */
   receivedAt: Date;
+  /** Last receipt (a retry); the same as receivedAt for a report sent once. */
+  lastReceivedAt: Date;
   /** When the document may be deleted by the TTL policy. */
   expireAt: Date;
 }

@@ -13,8 +13,9 @@ export interface DueCursor {
 export interface TaskStore {
   /**
    * Store one content report under the task. Cost: one document write and no
-   * reads. Idempotent: a report whose id is already stored is left as it was
-   * (its first receivedAt stands).
+   * reads. Idempotent: a report whose id is already stored keeps its first
+   * receivedAt and moves its lastReceivedAt (and expireAt) forward, so a retry
+   * can bring a report into the provenance window (docs/buildtype-v1.md).
    */
   addReport(taskKey: string, report: StoredReport): Promise<void>;
 
@@ -48,7 +49,7 @@ export interface TaskStore {
    */
   tasksDue(field: DueField, before: Date, limit: number, after?: DueCursor): Promise<TaskRecord[]>;
 
-  /** When the task's newest report was received (one read), if it has any. */
+  /** When the task's newest report (or retry) was received (one read), if it has any. */
   lastReportAt(taskKey: string): Promise<Date | undefined>;
 
   /** Provenance exists: take the task out of the recovery query. One write, no read. */

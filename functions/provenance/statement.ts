@@ -2,17 +2,23 @@
 // predicate, assembled from a task and its reports. Pure and deterministic:
 // the same task and reports give the same bytes (everything sorted).
 // docs/buildtype-v1.md documents every field.
-import type { ArtifactReport, ContentReport, StoredReport } from '../domain/report.js';
+import { hash } from 'node:crypto';
+import { canonicalJson, cipdDigest, type ArtifactReport, type ContentReport, type StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 export const BUILD_TYPE = 'https://github.com/build-provenance/build-provenance/buildtypes/self-report/v1';
 
+/** in-toto ResourceDescriptor v1: at least one of uri, digest, content; only the spec's fields. */
 export interface ResourceDescriptor {
-  uri?: string;
   name?: string;
+  uri?: string;
   digest?: Record<string, string>;
+  /** base64 of the bytes. */
+  content?: string;
+  downloadLocation?: string;
+  mediaType?: string;
   annotations?: Record<string, unknown>;
 }
 
@@ -43,11 +49,17 @@ export class NoSubjectsError extends Error {
   override name = 'NoSubjectsError';
 }
 
-/** Reports received after UPLOAD_COMPLETE are kept but never enter provenance. */
+/**
+ * The provenance window, STARTED … UPLOAD_COMPLETE (server clock). A report
+ * counts when it was first received by UPLOAD_COMPLETE and received (first,
+ * or again as a retry) at or after STARTED: a report that raced STARTED and
+ * was retried counts; one only ever received before STARTED, or first
+ * received after UPLOAD_COMPLETE, does not (docs/buildtype-v1.md).
+ */
 export function inWindow(task: TaskRecord, reports: StoredReport[]): StoredReport[] {
   const start = task.stageTimes.STARTED?.getTime() ?? task.createdAt.getTime();
   const end = task.stageTimes.UPLOAD_COMPLETE?.getTime() ?? Number.POSITIVE_INFINITY;
-  return reports.filter((r) => r.receivedAt.getTime() >= start && r.receivedAt.getTime() <= end);
+  return reports.filter((r) => r.receivedAt.getTime() <= end && r.lastReceivedAt.getTime() >= start);
 }
 
 export function assembleProvenance(task: TaskRecord, reports: StoredReport[], opts: AssembleOptions): Statement {
@@ -80,20 +92,28 @@ export function assembleProvenance(task: TaskRecord, reports: StoredReport[], op
           finishedOn: (task.stageTimes.UPLOAD_COMPLETE ?? task.updatedAt).toISOString(),
         },
         byproducts: [
-          { name: 'stage-timeline', annotations: { stages: task.timeline.map((t) => ({ stage: t.stage, at: t.at.toISOString() })) } },
-          {
-            name: 'findings',
-            annotations: {
-              findings: [
-                ...task.findings.map((f) => ({ code: f.code, message: f.message, at: f.at.toISOString() })),
-                ...lateFetches.map((r) => ({ code: 'FETCH_AFTER_COMPILE', message: `${describe(r.report)} was fetched after COMPILE began`, at: r.receivedAt.toISOString() })),
-              ].sort((a, b) => cmp(a.at + a.message, b.at + b.message)),
-            },
-          },
+          inlineJson('stage-timeline', { stages: task.timeline.map((t) => ({ stage: t.stage, at: t.at.toISOString() })) }),
+          inlineJson('findings', {
+            findings: [
+              ...task.findings.map((f) => ({ code: f.code, message: f.message, at: f.at.toISOString() })),
+              ...lateFetches.map((r) => ({ code: 'FETCH_AFTER_COMPILE', message: `${describe(r.report)} was fetched after COMPILE began`, at: r.receivedAt.toISOString() })),
+            ].sort((a, b) => cmp(a.at + a.message, b.at + b.message)),
+          }),
         ],
       },
     },
   };
+}
+
+/**
+ * A byproduct the statement carries inline: the JSON as `content` (base64),
+ * its sha256 as `digest` and `application/json` as `mediaType`, which makes it
+ * a ResourceDescriptor by the spec (one of uri, digest, content) that any
+ * consumer can decode.
+ */
+function inlineJson(name: string, value: unknown): ResourceDescriptor {
+  const bytes = Buffer.from(canonicalJson(value), 'utf8');
+  return { name, digest: { sha256: hash('sha256', bytes, 'hex') }, content: bytes.toString('base64'), mediaType: 'application/json' };
 }
 
 function subjects(artifacts: ArtifactReport[]): Statement['subject'] {
@@ -142,7 +162,8 @@ function dependencies(reports: ContentReport[]): ResourceDescriptor[] {
       d = {
         uri: `cipd://chrome-infra-packages.appspot.com/${r.packageName}@${r.instanceId}`,
         name: r.packageName,
-        digest: { cipdInstanceId: r.instanceId },
+        // Validated at the boundary, so it decodes.
+        digest: cipdDigest(r.instanceId)!,
         ...(r.tags.length || r.refs.length ? { annotations: { ...(r.tags.length ? { tags: r.tags } : {}), ...(r.refs.length ? { refs: r.refs } : {}) } } : {}),
       };
     }

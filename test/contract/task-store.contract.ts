@@ -27,6 +27,7 @@ const stored = (r: ContentReport, at: Date): StoredReport => ({
   id: reportId(r),
   report: r,
   receivedAt: at,
+  lastReceivedAt: at,
   expireAt: new Date(at.getTime() + 86_400_000),
 });
 
@@ -53,15 +54,20 @@ export function taskStoreContract(name: string, make: () => Promise<StoreFixture
       assert.equal(reports[0]!.receivedAt.toISOString(), '2026-01-01T00:00:00.000Z');
     });
 
-    it('stores a retried report once, keeping the first receipt time', async () => {
+    it('stores a retried report once, keeping the first receipt and moving the last one forward', async () => {
       const fx = await make();
       const key = freshKey();
       await fx.store.addReport(key, stored(git(2), new Date('2026-01-01T00:00:00Z')));
       const c = await cost(fx, () => fx.store.addReport(key, stored(git(2), new Date('2026-01-01T00:05:00Z'))));
       assert.deepEqual(c, { reads: 0, writes: 1 });
+      // A retry that arrives late (out of order) moves neither bound the wrong way.
+      await fx.store.addReport(key, stored(git(2), new Date('2026-01-01T00:02:00Z')));
       const reports = await fx.store.listReports(key);
       assert.equal(reports.length, 1);
       assert.equal(reports[0]!.receivedAt.toISOString(), '2026-01-01T00:00:00.000Z');
+      assert.equal(reports[0]!.lastReceivedAt.toISOString(), '2026-01-01T00:05:00.000Z');
+      assert.deepEqual(reports[0]!.report, git(2));
+      assert.equal((await fx.store.lastReportAt(key))?.toISOString(), '2026-01-01T00:05:00.000Z');
     });
 
     it('lists reports in receipt order and keeps tasks apart', async () => {

@@ -18,6 +18,8 @@ import { DevIssuer } from '../../functions/adapters/dev-issuer.js';
 import { loadConfig } from '../../functions/config.js';
 import { localRoutes } from '../../functions/local/routes.js';
 import { listen, localServer } from '../../functions/local/server.js';
+import { parseEnvelopes } from '../../functions/provenance/dsse.js';
+import { assertStatementToSpec, statementOf } from '../helpers/statement-spec.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
 
@@ -70,6 +72,7 @@ async function walkthrough(svc: Service, taskId: string) {
     fetched = await cli(['fetch', artifact, '--url', svc.apiUrl, '-o', jsonl, ...token]);
   }
   assert.equal(fetched.code, 0, fetched.stderr);
+  for (const envelope of parseEnvelopes(readFileSync(jsonl, 'utf8'))) assertStatementToSpec(statementOf(envelope));
   const keyFile = join(dir, 'key.pem');
   assert.equal((await cli(['keys', '--url', svc.apiUrl, '-o', keyFile])).code, 0);
   const policy = ['--source-uri', 'https://github.com/example/app', '--source-ref', 'refs/heads/main'];

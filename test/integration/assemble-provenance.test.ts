@@ -17,6 +17,7 @@ import type { Sha256Hex } from '../../functions/domain/report.js';
 import { systemClock } from '../../functions/ports/clock.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { verifyEnvelope } from '../../functions/provenance/verify.js';
+import { assertStatementToSpec, statementOf } from '../helpers/statement-spec.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
 import { deliverCloudEvent, pubSubMessage } from '../helpers/cloud-events.js';
@@ -135,5 +136,6 @@ describe('assembleProvenance (functions-framework CloudEvents, Firestore emulato
     const result = verifyEnvelope(envelope!, keys[0]!.pem, { digest: artifact, builderId: 'https://builder.test/v1', sourceUri: 'https://github.com/example/dep-9999', sourceRefs: ['refs/heads/main'] });
     assert.deepEqual(result.failures, []);
     assert.equal(result.statement!.predicate.buildDefinition.resolvedDependencies.length, 10_000);
+    assertStatementToSpec(statementOf(envelope!));
   });
 });

@@ -8,6 +8,7 @@ import { applyStage, type TaskRecord } from '../../functions/domain/task.js';
 import { reportId, type ContentReport, type StoredReport, type Sha256Hex } from '../../functions/domain/report.js';
 import type { Stage } from '../../functions/domain/stage.js';
 import { assembleProvenance, NoSubjectsError } from '../../functions/provenance/statement.js';
+import { assertStatementToSpec } from '../helpers/statement-spec.js';
 import { pae, signStatement, IN_TOTO_PAYLOAD_TYPE, type Envelope } from '../../functions/provenance/dsse.js';
 import { verifyEnvelope } from '../../functions/provenance/verify.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
@@ -27,7 +28,7 @@ function fixture(): { task: TaskRecord; reports: StoredReport[] } {
   stage('COMPILE', 10);
   stage('UPLOAD', 20);
   stage('UPLOAD_COMPLETE', 30);
-  const r = (report: ContentReport, at: number): StoredReport => ({ id: reportId(report), report, receivedAt: t(at), expireAt: t(at + 1000) });
+  const r = (report: ContentReport, at: number, lastAt = at): StoredReport => ({ id: reportId(report), report, receivedAt: t(at), lastReceivedAt: t(lastAt), expireAt: t(at + 1000) });
   const reports = [
     r({ kind: 'git', repo: 'https://github.com/example/app', commit: 'a'.repeat(40), refs: ['refs/heads/main'] }, 2),
     r({ kind: 'git', repo: 'https://github.com/example/app', commit: 'a'.repeat(40), refs: ['refs/heads/release'] }, 3),
@@ -49,9 +50,50 @@ function golden(name: string, value: unknown): void {
 }
 
 describe('assembleProvenance', () => {
-  it('matches the golden statement', () => {
+  it('matches the golden statement, which follows the in-toto and SLSA v1 specs', () => {
     const { task, reports } = fixture();
-    golden('statement-basic.json', assembleProvenance(task, reports, { builderId: 'https://provenance.example/builders/cloudbuild' }));
+    const statement = assembleProvenance(task, reports, { builderId: 'https://provenance.example/builders/cloudbuild' });
+    golden('statement-basic.json', statement);
+    assertStatementToSpec(statement);
+    assertStatementToSpec(JSON.parse(readFileSync(join(GOLDEN, 'statement-basic.json'), 'utf8')));
+  });
+
+  it('the spec schema refuses what the specs forbid (so passing it means something)', () => {
+    const { task, reports } = fixture();
+    const good = assembleProvenance(task, reports, { builderId: 'https://provenance.example/builders/cloudbuild' });
+    const bad: [string, (s: any) => void][] = [
+      ['a descriptor with only a name', (s) => s.predicate.runDetails.byproducts.push({ name: 'x', annotations: {} })],
+      ['uppercase hex', (s) => (s.subject[0].digest.sha256 = 'AB'.repeat(32))],
+      ['a sha256 of the wrong length', (s) => (s.subject[0].digest.sha256 = 'abc')],
+      ['an unknown algorithm name', (s) => (s.predicate.buildDefinition.resolvedDependencies[0].digest = { cipdInstanceId: 'c'.repeat(40) })],
+      ['a field the spec does not define', (s) => (s.predicate.buildDefinition.resolvedDependencies[0].representation = {})],
+      ['a subject without a digest', (s) => delete s.subject[0].digest],
+      ['a timestamp that is not RFC 3339', (s) => (s.predicate.runDetails.metadata.startedOn = 'yesterday')],
+      ['a builder id that is not a URI', (s) => (s.predicate.runDetails.builder.id = 'not a uri')],
+      ['content that is not base64', (s) => (s.predicate.runDetails.byproducts[0].content = '!!')],
+    ];
+    for (const [what, spoil] of bad) {
+      const s = structuredClone(good);
+      spoil(s);
+      assert.throws(() => assertStatementToSpec(s), /does not follow/, what);
+    }
+  });
+
+  it('counts a report first sent before STARTED once a retry arrives inside the window', () => {
+    const { task, reports } = fixture(); // STARTED at 0 s, UPLOAD_COMPLETE at 30 s
+    const dep = (n: number): ContentReport => ({ kind: 'git', repo: `https://github.com/example/dep-${n}`, commit: String(n).repeat(40), refs: [] });
+    const early = (n: number, first: number, last: number): StoredReport => ({ id: reportId(dep(n)), report: dep(n), receivedAt: t(first), lastReceivedAt: t(last), expireAt: t(999) });
+    const before = task.stageTimes.STARTED!.getTime() / 1000 - Date.UTC(2026, 0, 1) / 1000 - 5; // 5 s before STARTED
+    const extra = [
+      early(1, before, 15), // raced STARTED, retried inside: counts
+      early(2, before, before), // only ever before STARTED: out
+      early(3, 35, 40), // first after UPLOAD_COMPLETE: out
+      early(4, before, 35), // before STARTED, retried only after UPLOAD_COMPLETE: it was said before the upload ended, and again after STARTED: counts
+      early(5, 10, 10), // inside: counts
+    ];
+    const statement = assembleProvenance(task, [...reports, ...extra], { builderId: 'b' });
+    const deps = statement.predicate.buildDefinition.resolvedDependencies.map((d) => d.uri).filter((u) => u?.includes('/dep-'));
+    assert.deepEqual(deps, ['git+https://github.com/example/dep-1', 'git+https://github.com/example/dep-4', 'git+https://github.com/example/dep-5']);
   });
 
   it('is deterministic whatever the report order', () => {

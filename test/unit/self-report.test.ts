@@ -7,6 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { fetchHeaders } from '../../functions/api/http.js';
 import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
 import { taskKey } from '../../functions/domain/task.js';
+import { ManualClock } from '../../functions/ports/clock.js';
+import { inWindow } from '../../functions/provenance/statement.js';
 import { DEV_ISSUER, DevIssuer } from '../../functions/adapters/dev-issuer.js';
 import { ReportGitRequestSchema } from '../../functions/gen/provenance/snooperpb/report_pb.js';
 import { AUDIENCE, REPORTER, selfReportHarness, STARTED, SHA, COMMIT } from '../helpers/self-report-client.js';
@@ -79,6 +81,25 @@ describe('task binding', () => {
     const reports = await store.listReports(key);
     assert.equal(reports.length, 1);
     assert.ok(!JSON.stringify(reports[0]).includes('someone-else'));
+  });
+
+  it('a report sent before STARTED and retried after it is in the window (first and last receipt kept)', async () => {
+    const store = new MemoryTaskStore();
+    const clock = new ManualClock(new Date('2026-03-01T10:00:00Z'));
+    const h = selfReportHarness({ store, clock });
+    assert.equal((await h.call('ReportGit', gitBody)).status, 200); // raced STARTED
+    clock.advance(2000);
+    await h.call('ReportTaskStage', STARTED);
+    clock.advance(2000);
+    assert.equal((await h.call('ReportGit', gitBody)).status, 200); // the retry
+    clock.advance(2000);
+    await h.call('ReportGit', { gitReport: { ...gitBody.gitReport, commit: 'c'.repeat(40) } }); // an artifact-less dependency, for contrast
+    const key = taskKey({ issuer: DEV_ISSUER, subject: subjectOf(h.token()) }, 'build-1');
+    const [retried] = (await store.listReports(key)).filter((r) => (r.report as { commit: string }).commit === COMMIT);
+    assert.equal(retried!.receivedAt.toISOString(), '2026-03-01T10:00:00.000Z');
+    assert.equal(retried!.lastReceivedAt.toISOString(), '2026-03-01T10:00:04.000Z');
+    const task = await store.getTask(key);
+    assert.deepEqual(inWindow(task!, await store.listReports(key)).length, 2);
   });
 });
 

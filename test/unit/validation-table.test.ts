@@ -77,6 +77,9 @@ const CASES: Case[] = [
   ['stage timestamp far future', 'ReportTaskStage', stage({ timestamp: future }), 'timestamp'],
   ['config_source uri scheme', 'ReportTaskStage', stage({ configSource: { uri: 'ftp://x/y' } }), 'config_source.uri'],
   ['config_source digest not hex', 'ReportTaskStage', stage({ configSource: { uri: 'git+https://github.com/x/y', digest: { sha1: 'xyz' } } }), 'config_source.digest.sha1'],
+  ['config_source digest unknown algorithm', 'ReportTaskStage', stage({ configSource: { uri: 'git+https://github.com/x/y', digest: { SHA1: 'f'.repeat(40) } } }), 'config_source.digest'],
+  ['config_source digest wrong length', 'ReportTaskStage', stage({ configSource: { uri: 'git+https://github.com/x/y', digest: { sha256: 'f'.repeat(40) } } }), 'config_source.digest.sha256'],
+  ['cipd iid base64 of a SHA-1 tag', 'ReportCipd', cipd({ iid: Buffer.concat([Buffer.alloc(32, 7), Buffer.from([1])]).toString('base64url') }), 'cipd_report.iid'],
   // pid
   ['heartbeat pid missing', 'ReportPID', { reporter: '/usr/bin/reporter' }, 'pid'],
   ['heartbeat reporter missing', 'ReportPID', { pid: '7' }, 'reporter'],

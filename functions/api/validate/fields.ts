@@ -3,7 +3,7 @@
 // InvalidFieldError. Limits are deliberately tight: a build step has no reason
 // to send anything near them.
 import { InvalidFieldError } from '../../domain/errors.js';
-import type { Sha256Hex } from '../../domain/report.js';
+import { cipdDigest, type Sha256Hex } from '../../domain/report.js';
 
 export const LIMITS = {
   shortText: 256,
@@ -167,11 +167,11 @@ export function cipdPackage(field: string, value: string): string {
   return value;
 }
 
-/** Legacy 40-hex SHA-1 ids, or the current 44-character base64url form. */
+/** Legacy 40-hex SHA-1 ids, or the current 44-character base64url form of a SHA-256 digest. */
 export function cipdInstanceId(field: string, value: string): string {
   if (value.length === 0) throw bad(field, 'is required');
-  if (!/^([0-9a-f]{40}|[A-Za-z0-9_-]{44})$/.test(value)) {
-    throw bad(field, 'must be a CIPD instance id (40 lowercase hex, or 44 base64url characters)');
+  if (!cipdDigest(value)) {
+    throw bad(field, 'must be a CIPD instance id (40 lowercase hex, or 44 base64url characters encoding a SHA-256 digest)');
   }
   return value;
 }

@@ -27,6 +27,18 @@ export interface ValidationContext {
   maxClockSkewSeconds: number;
 }
 
+/** in-toto DigestSet's standard algorithms a config source is named by, and their hex lengths. */
+const DIGEST_HEX_LENGTHS: Record<string, number[]> = {
+  sha1: [40],
+  sha256: [64],
+  sha384: [96],
+  sha512: [128],
+  gitCommit: [40, 64],
+  gitTree: [40, 64],
+  gitBlob: [40, 64],
+  gitTag: [40, 64],
+};
+
 const required = (field: string) => new InvalidFieldError(field, 'is required');
 
 export function gitReport(req: ReportGitRequest, ctx: ValidationContext): GitDependency {
@@ -138,8 +150,9 @@ function configSourceOf(c: NonNullable<ReportTaskStageRequest['configSource']>):
   if (entries.length > f.LIMITS.digestMapEntries) throw new InvalidFieldError('config_source.digest', `has more than ${f.LIMITS.digestMapEntries} entries`);
   const digest: Record<string, string> = {};
   for (const [alg, hex] of entries.sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (!/^[a-z0-9]{1,32}$/i.test(alg)) throw new InvalidFieldError('config_source.digest', `"${alg}" is not a digest algorithm name`);
-    if (!/^[0-9a-fA-F]{8,128}$/.test(hex)) throw new InvalidFieldError(`config_source.digest.${alg}`, 'must be 8 to 128 hex characters');
+    const lengths = DIGEST_HEX_LENGTHS[alg];
+    if (!lengths) throw new InvalidFieldError('config_source.digest', `"${alg.slice(0, 40)}" is not an in-toto digest algorithm (one of ${Object.keys(DIGEST_HEX_LENGTHS).join(', ')})`);
+    if (!/^[0-9a-fA-F]+$/.test(hex) || !lengths.includes(hex.length)) throw new InvalidFieldError(`config_source.digest.${alg}`, `must be ${lengths.join(' or ')} hex characters`);
     digest[alg] = hex.toLowerCase();
   }
   const entryPoint = f.text('config_source.entry_point', c.entryPoint, { max: f.LIMITS.recipe });
