@@ -52,11 +52,13 @@ program
   .option('--url <service>', 'fetch the envelopes from this service (env PROVENANCE_URL)')
   .addOption(tokenOption())
   .option('--builder-id <id>', 'require this builder id')
+  .option('--reporter <email>', 'require that this identity reported the task (repeatable: any of them)', (v: string, all: string[] = []) => [...all, v])
   .option('--source-uri <uri>', 'require a git dependency from this repository')
   .option('--source-ref <ref>', 'require the source on this ref (repeatable: any of them)', (v: string, all: string[] = []) => [...all, v])
   .action(async (opts: VerifyOptions) => {
     const report = await runVerify(opts);
     (report.ok ? process.stdout : process.stderr).write(report.lines.map((l) => `${report.ok ? '' : 'FAIL: '}${l}\n`).join(''));
+    if (report.ok && report.notes?.length) process.stderr.write(report.notes.map((n) => `note: not counted: ${n}\n`).join(''));
     if (!report.ok) process.exitCode = 1;
   });
 

@@ -40,6 +40,11 @@ export class ReadApiClient {
     return text;
   }
 
+  /** The raw ndjson naming this sha256, unparsed (the verifier judges each line itself). */
+  provenanceText(sha256: string): Promise<string> {
+    return this.get(`/v1/artifacts/sha256:${sha256}/provenance`);
+  }
+
   /** The raw ndjson and the envelopes in it, for every envelope naming this sha256. */
   async provenanceForDigest(sha256: string): Promise<{ ndjson: string; envelopes: Envelope[] }> {
     const ndjson = await this.get(`/v1/artifacts/sha256:${sha256}/provenance`);

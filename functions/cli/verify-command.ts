@@ -1,10 +1,11 @@
 // `provenance verify`: decide whether an artifact's provenance holds, with the
 // public key alone. Passes when at least one envelope passes every check (an
 // artifact may have provenance from several tasks); otherwise every failure of
-// every envelope is reported, one line each.
+// every entry is reported, one line each. Malformed entries are failures of
+// their own; they never stop the others from being checked.
 import { readFileSync } from 'node:fs';
-import { parseEnvelopes, type Envelope } from '../provenance/dsse.js';
-import { parsePublicKeys, verifyEnvelope, type VerifyPolicy } from '../provenance/verify.js';
+import { envelopeEntries, type EnvelopeEntry } from '../provenance/dsse.js';
+import { parsePublicKeys, printable, verifyEnvelope, type TrustedKey, type VerifyPolicy } from '../provenance/verify.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { UsageError, parseDigest, sha256File } from './digest.js';
 
@@ -16,6 +17,7 @@ export interface VerifyOptions {
   url?: string;
   token?: string;
   builderId?: string;
+  reporter?: string[];
   sourceUri?: string;
   sourceRef?: string[];
 }
@@ -24,20 +26,23 @@ export interface VerifyReport {
   ok: boolean;
   /** Lines to print: the passing envelope's summary, or every failure. */
   lines: string[];
+  /** When it passed: entries that were malformed or failed, for a note on stderr. */
+  notes?: string[];
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   if ((opts.artifact === undefined) === (opts.digest === undefined)) throw new UsageError('give exactly one of --artifact <file> or --digest sha256:<hex>');
   if (opts.provenance !== undefined && opts.url !== undefined) throw new UsageError('give at most one of --provenance <file> or --url <service>');
+  for (const r of opts.reporter ?? []) if (!/^[^\s@]+@[^\s@]+$/.test(r)) throw new UsageError(`--reporter: "${printable(r)}" is not an email address`);
   let digest: string;
   if (opts.digest !== undefined) {
     const d = parseDigest(opts.digest);
-    if (!d) throw new UsageError(`--digest: "${opts.digest}" is not sha256:<64 hex characters>`);
+    if (!d) throw new UsageError(`--digest: "${printable(opts.digest)}" is not sha256:<64 hex characters>`);
     digest = d;
   } else {
     digest = await sha256File(opts.artifact!);
   }
-  let keys;
+  let keys: TrustedKey[];
   try {
     keys = parsePublicKeys(readFileSync(opts.key, 'utf8'));
   } catch (err) {
@@ -45,40 +50,44 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   }
   if (keys.length === 0) throw new UsageError(`--key: ${opts.key} holds no PEM public key`);
 
-  let envelopes: Envelope[];
+  let entries: EnvelopeEntry[];
   if (opts.provenance !== undefined) {
     try {
-      envelopes = parseEnvelopes(readFileSync(opts.provenance, 'utf8'));
+      entries = envelopeEntries(readFileSync(opts.provenance, 'utf8'));
     } catch (err) {
       throw new UsageError(`--provenance: ${(err as Error).message}`);
     }
   } else {
     try {
-      envelopes = (await new ReadApiClient(opts.url ?? defaultUrl(), opts.token).provenanceForDigest(digest)).envelopes;
+      entries = envelopeEntries((await new ReadApiClient(opts.url ?? defaultUrl(), opts.token).provenanceText(digest)));
     } catch (err) {
       if (err instanceof ReadApiError && err.status === 404) return { ok: false, lines: [err.message] };
       throw err;
     }
   }
-  if (envelopes.length === 0) return { ok: false, lines: [`no provenance for sha256:${digest}`] };
+  if (entries.length === 0) return { ok: false, lines: [`no provenance for sha256:${digest}`] };
 
   const policy: VerifyPolicy = {
     digest,
     ...(opts.builderId !== undefined ? { builderId: opts.builderId } : {}),
+    ...(opts.reporter?.length ? { reporters: opts.reporter } : {}),
     ...(opts.sourceUri !== undefined ? { sourceUri: opts.sourceUri } : {}),
     ...(opts.sourceRef?.length ? { sourceRefs: opts.sourceRef } : {}),
   };
-  const results = envelopes.map((e) => verifyEnvelope(e, keys, policy));
+  const results = entries.map((e) => (e.error !== undefined ? { ok: false, failures: [e.error] } : verifyEnvelope(e.value, keys, policy)));
+  const prefix = (i: number) => (entries.length > 1 ? `${entries[i]!.where}: ` : '');
+  const failures = results.flatMap((r, i) => (r.ok ? [] : r.failures.map((f) => `${prefix(i)}${f}`)));
   const passed = results.find((r) => r.ok);
-  if (passed) {
-    const s = passed.statement!;
-    return {
-      ok: true,
-      lines: [`verified sha256:${digest}: signed by ${envelopes[results.indexOf(passed)]!.signatures.map((x) => x.keyid).join(', ')}; builder ${s.predicate.runDetails.builder.id}; task ${s.predicate.runDetails.metadata.invocationId}`],
-    };
+  if (passed && 'statement' in passed && passed.statement && passed.verifiedBy) {
+    const s = passed.statement as unknown as { predicate: { runDetails: { builder: { id: unknown }; metadata?: { invocationId?: unknown } }; buildDefinition: { internalParameters?: { reporter?: unknown } } } };
+    const detail = [
+      `builder ${printable(s.predicate.runDetails.builder.id)}`,
+      `task ${printable(s.predicate.runDetails.metadata?.invocationId)}`,
+      `reporter ${printable(s.predicate.buildDefinition.internalParameters?.reporter)}`,
+    ];
+    return { ok: true, lines: [`verified sha256:${digest}: signed by ${printable(passed.verifiedBy.name)}; ${detail.join('; ')}`], notes: failures };
   }
-  const prefix = (i: number) => (envelopes.length > 1 ? `envelope ${i + 1}: ` : '');
-  return { ok: false, lines: results.flatMap((r, i) => r.failures.map((f) => `${prefix(i)}${f}`)) };
+  return { ok: false, lines: failures };
 }
 
 export function defaultUrl(): string {
