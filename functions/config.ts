@@ -37,6 +37,8 @@ export interface Config {
   /** Read API: public, or OIDC tokens of identities on the reader allowlist. */
   readAccess: 'public' | 'allowlist';
   readerAllowlist: ReadonlySet<string>;
+  /** Emails allowed to send FAILED tasks back to assembly (POST /v1/tasks/<id>/redrive). */
+  operatorAllowlist: ReadonlySet<string>;
   /** Topic for provenance.signed / provenance.failed / task.expired / task.failed. */
   provenanceEventsTopic: string;
   /** A task with no sign of life for this long is expired by the sweep. */
@@ -64,6 +66,22 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): Config {
+  const config = readConfig(env);
+  // A claim's holder must be able to finish before the sweep publishes again,
+  // or a slow assembly is republished over (and a crash is noticed only after
+  // the lease): the grace period must outlast the lease with room to spare.
+  if (config.recoveryGraceSeconds < config.assemblyLeaseSeconds + MIN_GRACE_OVER_LEASE_SECONDS) {
+    throw new ConfigError(
+      `RECOVERY_GRACE_SECONDS=${config.recoveryGraceSeconds} must be at least ASSEMBLY_LEASE_SECONDS (${config.assemblyLeaseSeconds}) + ${MIN_GRACE_OVER_LEASE_SECONDS}: the sweep must not republish while an assembly may still hold its claim`,
+    );
+  }
+  return config;
+}
+
+/** How much longer than a claim's lease the sweep waits before publishing again. */
+export const MIN_GRACE_OVER_LEASE_SECONDS = 30;
+
+function readConfig(env: Env): Config {
   const port = int(env, 'PORT', 8080, 1, 65535);
   const authMode = oneOf(env, 'AUTH_MODE', ['google', 'dev'] as const, 'google');
   const defaultReporters = authMode === 'dev' ? DEV_DEFAULT_EMAIL : '';
@@ -88,9 +106,10 @@ export function loadConfig(env: Env = process.env): Config {
     ...(env.KMS_KEY_VERSION ? { kmsKeyVersion: kmsKeyVersion(env.KMS_KEY_VERSION) } : {}),
     ...(env.KMS_EMULATOR_HOST ? { kmsEmulatorHost: env.KMS_EMULATOR_HOST } : {}),
     signingKeyDir: env.SIGNING_KEY_DIR || devIssuerDir,
-    assemblyLeaseSeconds: int(env, 'ASSEMBLY_LEASE_SECONDS', 120, 10, 3600),
+    assemblyLeaseSeconds: int(env, 'ASSEMBLY_LEASE_SECONDS', 120, 30, 3600),
     readAccess: oneOf(env, 'READ_ACCESS', ['public', 'allowlist'] as const, 'allowlist'),
     readerAllowlist: set(env.READER_ALLOWLIST ?? '', (s) => s.toLowerCase()),
+    operatorAllowlist: set(env.OPERATOR_ALLOWLIST ?? '', (s) => s.toLowerCase()),
     provenanceEventsTopic: env.PROVENANCE_EVENTS_TOPIC || 'provenance-events',
     heartbeatTtlSeconds: int(env, 'HEARTBEAT_TTL_SECONDS', 300, 5, 7 * 86400),
     sweepIntervalSeconds: int(env, 'SWEEP_INTERVAL_SECONDS', 60, 1, 86400),

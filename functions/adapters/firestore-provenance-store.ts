@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { FieldValue, type DocumentData, type Firestore } from '@google-cloud/firestore';
 import type { Envelope } from '../provenance/dsse.js';
-import { decideClaim, holdsClaim, oldestSignedFirst, type ClaimFields } from '../provenance/claim.js';
+import { decideClaim, holdsClaim, oldestSignedFirst, releasedFields, resetVerdict, type ClaimFields } from '../provenance/claim.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 import { fromFirestore } from './firestore-task-store.js';
 
@@ -42,8 +42,9 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
     const ref = this.doc(taskKey);
     await this.db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
-      if (holdsClaim(snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined, token)) {
-        tx.update(ref, { claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete(), ...(error !== undefined ? { lastError: error } : {}) });
+      const current = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
+      if (current && holdsClaim(current, token)) {
+        tx.update(ref, { claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete(), ...releasedFields(current, error) });
       }
     });
   }
@@ -90,8 +91,19 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
   async get(taskKey: string): Promise<ProvenanceRecord | undefined> {
     const snap = await this.doc(taskKey).get();
     if (!snap.exists) return undefined;
-    const { envelope: _e, chunkSet: _c, chunks: _n, claimToken: _t, leaseUntil: _l, ...record } = fromFirestore(snap.data()) as Doc;
-    return record;
+    const { envelope: _e, chunkSet: _c, chunks: _n, claimToken: _t, leaseUntil, ...record } = fromFirestore(snap.data()) as Doc;
+    return { ...record, ...(record.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}) };
+  }
+
+  async reset(taskKey: string, now: Date): Promise<'reset' | 'signed' | 'busy' | 'none'> {
+    const ref = this.doc(taskKey);
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (!snap.exists) return 'none';
+      const verdict = resetVerdict(fromFirestore(snap.data()) as Doc, now);
+      if (verdict === 'reset') tx.delete(ref); // a failed or abandoned record has no chunks
+      return verdict;
+    });
   }
 
   async envelopesForTask(taskKey: string): Promise<Envelope[]> {

@@ -2,7 +2,7 @@
 // Same claim rule as Firestore (provenance/claim.ts); envelopes are kept whole.
 import { randomUUID } from 'node:crypto';
 import type { Envelope } from '../provenance/dsse.js';
-import { decideClaim, holdsClaim, oldestSignedFirst, type ClaimFields } from '../provenance/claim.js';
+import { decideClaim, holdsClaim, oldestSignedFirst, releasedFields, resetVerdict, type ClaimFields } from '../provenance/claim.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 
 type Doc = ProvenanceRecord & ClaimFields & { envelope?: Envelope };
@@ -21,7 +21,7 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     const current = this.docs.get(taskKey);
     if (current && holdsClaim(current, token)) {
       const { claimToken: _t, leaseUntil: _l, ...rest } = current;
-      this.docs.set(taskKey, { ...rest, ...(error !== undefined ? { lastError: error } : {}) });
+      this.docs.set(taskKey, { ...rest, ...releasedFields(current, error) });
     }
   }
 
@@ -41,8 +41,16 @@ export class MemoryProvenanceStore implements ProvenanceStore {
   async get(taskKey: string): Promise<ProvenanceRecord | undefined> {
     const d = this.docs.get(taskKey);
     if (!d) return undefined;
-    const { envelope: _e, claimToken: _t, leaseUntil: _l, ...record } = d;
-    return structuredClone(record);
+    const { envelope: _e, claimToken: _t, leaseUntil, ...record } = d;
+    return structuredClone({ ...record, ...(d.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}) });
+  }
+
+  async reset(taskKey: string, now: Date): Promise<'reset' | 'signed' | 'busy' | 'none'> {
+    const d = this.docs.get(taskKey);
+    if (!d) return 'none';
+    const verdict = resetVerdict(d, now);
+    if (verdict === 'reset') this.docs.delete(taskKey);
+    return verdict;
   }
 
   async envelopesForTask(taskKey: string): Promise<Envelope[]> {

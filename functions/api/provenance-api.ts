@@ -4,8 +4,10 @@
 //   GET /v1/tasks/<task id>?reporter=<email>        the task's status (JSON)
 //   GET /v1/tasks/<task id>/provenance?reporter=…   the task's envelopes (ndjson)
 //   GET /v1/keys                                    public keys [{keyId, algorithm, pem}]
+//   POST /v1/tasks/<task id>/redrive?reporter=…     operators: send a FAILED task back to assembly
 // Reads need an OIDC token of an identity on the reader allowlist, unless the
-// service is configured for public reads. Public keys are always public.
+// service is configured for public reads. Public keys are always public. A
+// re-drive always needs the token of an identity on the operator allowlist.
 import { notFound, permissionDenied, ServiceError } from '../domain/errors.js';
 import type { Envelope } from '../provenance/dsse.js';
 import { taskStatus } from '../provenance/status.js';
@@ -14,6 +16,7 @@ import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { PublicKeyInfo } from '../ports/signer.js';
 import type { TaskStore } from '../ports/task-store.js';
 import { toConnectError } from './errors.js';
+import type { TaskRedriver } from '../lifecycle/redrive.js';
 import { bearerIdentity } from './bearer.js';
 import { errorResponse } from './connect-endpoint.js';
 import { jsonResponse, type HeaderReader, type HttpHandler, type HttpRequest, type HttpResponse } from './http.js';
@@ -28,6 +31,8 @@ export interface ProvenanceApiDeps {
   keys: () => Promise<PublicKeyInfo[]>;
   verifier: IdentityVerifier;
   access: { mode: 'public' | 'allowlist'; readers: ReadonlySet<string> };
+  /** Operators' re-drive of FAILED tasks; unset: the route answers that it is not configured. */
+  redrive?: { redriver: TaskRedriver; operators: ReadonlySet<string> };
 }
 
 export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
@@ -57,10 +62,20 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
     return found[0]!;
   }
 
+  async function redrive(req: HttpRequest, rawId: string, query: URLSearchParams): Promise<HttpResponse> {
+    if (!deps.redrive) throw new ServiceError('failed_precondition', 're-drive is not configured here: it needs the upload-complete publisher (EVENTS=pubsub or npm start)');
+    const operator = await bearerIdentity(req.headers, deps.verifier, ' (a re-drive needs an operator\'s ID token)');
+    if (!deps.redrive.operators.has(operator.email)) throw permissionDenied(`${operator.email} is not on the operator allowlist (OPERATOR_ALLOWLIST)`);
+    const t = await task(rawId, query);
+    const outcome = await deps.redrive.redriver.redrive(t, operator.email);
+    return jsonResponse(200, { taskId: t.taskId, reporter: t.owner.email, reporterSubject: t.owner.subject, ...outcome, status: taskStatus((await deps.tasks.getTask(t.key))!, await deps.provenance.get(t.key)) });
+  }
+
   async function route(req: HttpRequest): Promise<HttpResponse> {
     const url = new URL(req.url, 'http://local');
     const parts = url.pathname.split('/').filter(Boolean);
     if (parts[0] !== 'v1') throw notFound(`no route for ${url.pathname}`);
+    if (parts.length === 4 && parts[1] === 'tasks' && parts[3] === 'redrive') return redrive(req, parts[2]!, url.searchParams);
 
     if (parts.length === 2 && parts[1] === 'keys') return jsonResponse(200, await deps.keys(), { 'cache-control': 'public, max-age=300' });
 
@@ -90,8 +105,10 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
   }
 
   return async (req) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return jsonResponse(405, { code: 'unimplemented', message: `${req.method} is not allowed: the read API answers GET` }, { allow: 'GET, HEAD' });
+    const isRedrive = /^\/v1\/tasks\/[^/]+\/redrive(\?|$)/.test(req.url);
+    const allowed = isRedrive ? ['POST'] : ['GET', 'HEAD'];
+    if (!allowed.includes(req.method)) {
+      return jsonResponse(405, { code: 'unimplemented', message: `${req.method} is not allowed: ${isRedrive ? 're-drive with POST' : 'the read API answers GET'}` }, { allow: allowed.join(', ') });
     }
     try {
       const res = await route(req);

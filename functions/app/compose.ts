@@ -21,6 +21,7 @@ import { PubSubNotifier, PubSubPublisher } from '../adapters/pubsub-publisher.js
 import { LogNotifier } from '../adapters/log-notifier.js';
 import type { Notifier } from '../ports/notifier.js';
 import { TaskSweeper } from '../lifecycle/sweep.js';
+import { TaskRedriver } from '../lifecycle/redrive.js';
 import type { EventPublisher } from '../ports/events.js';
 import { connectEndpoint } from '../api/connect-endpoint.js';
 import { SelfReport, selfReportMethods, type UploadCompleteHook } from '../api/self-report-service.js';
@@ -139,16 +140,25 @@ export async function buildSweeper(config: Config, shared: { stores?: Stores; up
   });
 }
 
-export async function buildProvenanceApi(config: Config, shared: { stores?: Stores; signer?: Signer } = {}): Promise<HttpHandler> {
+export async function buildProvenanceApi(config: Config, shared: { stores?: Stores; signer?: Signer; publisher?: EventPublisher; clock?: Clock } = {}): Promise<HttpHandler> {
   const stores = shared.stores ?? (await createStores(config));
   const signer = lazy(async () => shared.signer ?? createSigner(config));
   const keys = async () => [await (await signer()).publicKey()];
+  const uploadComplete = shared.publisher ?? createPubSubPublisher(config);
   return provenanceApi({
     tasks: stores.tasks,
     provenance: stores.provenance,
     keys,
     verifier: createVerifier(config),
     access: { mode: config.readAccess, readers: config.readerAllowlist },
+    ...(uploadComplete
+      ? {
+          redrive: {
+            operators: config.operatorAllowlist,
+            redriver: new TaskRedriver({ tasks: stores.tasks, provenance: stores.provenance, uploadComplete, clock: shared.clock ?? systemClock, recoveryGraceMs: config.recoveryGraceSeconds * 1000 }),
+          },
+        }
+      : {}),
   });
 }
 

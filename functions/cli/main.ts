@@ -63,6 +63,20 @@ program
   });
 
 program
+  .command('redrive')
+  .description('operators: send a FAILED task back to assembly (needs an ID token of an identity on OPERATOR_ALLOWLIST)')
+  .argument('<task-id>', 'the task id (e.g. the Cloud Build BUILD_ID)')
+  .requiredOption('--reporter <email>', 'the identity that reported the task')
+  .option('--subject <subject>', 'the reporting identity\'s subject, when its email names more than one')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addHelpText('after', '\nExample:\n  provenance redrive 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 --reporter builder@my-project.iam.gserviceaccount.com \\\n    --url https://provenance-api-abc123-uc.a.run.app --token "$(gcloud auth print-identity-token)"\n')
+  .action(async (taskId: string, opts: { reporter: string; subject?: string; url: string; token?: string }) => {
+    const r = await new ReadApiClient(opts.url, opts.token).redrive(taskId, opts.reporter, opts.subject);
+    process.stdout.write(`task ${taskId} sent back to assembly: ${r.from} -> ${r.to}${r.published ? '' : ' (UPLOAD_COMPLETE will be published by the next sweep)'}${r.previousReason ? `; it had failed: ${r.previousReason}` : ''}\n`);
+  });
+
+program
   .command('dev-token')
   .description('print an ID token from the local dev issuer (accepted by `npm start`)')
   .option('--email <email>', 'identity to put in the token (must be on REPORTER_ALLOWLIST)', DEV_DEFAULT_EMAIL)

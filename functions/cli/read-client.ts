@@ -19,11 +19,11 @@ export class ReadApiClient {
     private readonly token?: string,
   ) {}
 
-  private async get(path: string): Promise<string> {
+  private async get(path: string, method = 'GET'): Promise<string> {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
     let res: Response;
     try {
-      res = await fetch(url, { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+      res = await fetch(url, { method, headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
     } catch (err) {
       throw new ReadApiError(0, `cannot reach ${url}: ${(err as { cause?: Error }).cause?.message ?? String(err)}`);
     }
@@ -49,6 +49,12 @@ export class ReadApiClient {
   async provenanceForDigest(sha256: string): Promise<{ ndjson: string; envelopes: Envelope[] }> {
     const ndjson = await this.get(`/v1/artifacts/sha256:${sha256}/provenance`);
     return { ndjson, envelopes: parseEnvelopes(ndjson) };
+  }
+
+  /** Operators: send a FAILED task back to assembly. The answer carries the task's new status. */
+  async redrive(taskId: string, reporter: string, subject?: string): Promise<{ from: string; to: string; published: boolean; previousReason?: string }> {
+    const query = new URLSearchParams({ reporter, ...(subject ? { subject } : {}) });
+    return JSON.parse(await this.get(`/v1/tasks/${encodeURIComponent(taskId)}/redrive?${query}`, 'POST')) as { from: string; to: string; published: boolean; previousReason?: string };
   }
 
   async keys(): Promise<PublicKeyInfo[]> {

@@ -28,7 +28,25 @@ export function expireTask(task: TaskRecord, now: Date, lastSign: Date, ttlSecon
 /** FAILED: UPLOAD_COMPLETE was recorded, but provenance could not be made. */
 export function failTask(task: TaskRecord, now: Date, reason: string): TaskRecord {
   const { aliveAt: _a, recoverAt: _r, ...rest } = task;
-  return { ...rest, state: 'FAILED', endedAt: isClosed(task.state) ? (task.endedAt ?? now) : now, closedReason: reason, updatedAt: now };
+  return { ...rest, state: 'FAILED', failedFrom: task.state, endedAt: isClosed(task.state) ? (task.endedAt ?? now) : now, closedReason: reason, updatedAt: now };
+}
+
+/**
+ * An operator sends a FAILED task back to assembly: the state it failed from
+ * comes back, the failure is forgotten, and the recovery check starts over
+ * (so a lost publish is still caught). Only for tasks that reached UPLOAD_COMPLETE.
+ */
+export function redriveTask(task: TaskRecord, now: Date, graceMs: number): TaskRecord {
+  const { failedFrom, closedReason: _c, endedAt, recoveryAttempts: _n, ...rest } = task;
+  const state = task.state === 'FAILED' ? (failedFrom ?? 'UPLOAD_COMPLETE') : task.state;
+  return {
+    ...rest,
+    state,
+    ...(isClosed(state) && endedAt ? { endedAt } : {}),
+    recoverAt: new Date(now.getTime() + graceMs),
+    recoveryAttempts: 0,
+    updatedAt: now,
+  };
 }
 
 /** One more recovery attempt: publish again now, check again after the grace period. */

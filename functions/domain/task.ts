@@ -54,6 +54,8 @@ export interface TaskRecord {
   endedAt?: Date;
   /** Why the service closed the task (EXPIRED, FAILED). */
   closedReason?: string;
+  /** FAILED: the state it failed from, so an operator's re-drive can restore it. */
+  failedFrom?: TaskState;
   /** Retention: a Firestore TTL policy deletes the task document after this. */
   expireAt?: Date;
 }

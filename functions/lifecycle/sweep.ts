@@ -3,8 +3,10 @@
 //  - Expiry: open tasks whose last sign of life (heartbeat, stage, or newest
 //    report) is older than the TTL become EXPIRED.
 //  - Recovery: tasks whose UPLOAD_COMPLETE has not become provenance after the
-//    grace period are published again; after maxAttempts they become FAILED
-//    with the last assembly error as the reason.
+//    grace period are published again. Only assemblies that actually ran count
+//    against maxAttempts (failed with an error, or stopped while holding the
+//    claim); republishing is not an attempt. Past the limit the task becomes
+//    FAILED with a reason that says which happened and the last error.
 // Both walk an indexed query of only the tasks with work due, page by page,
 // bounded per run. Every change is one transaction that re-checks the task,
 // so overlapping sweeps neither expire twice nor publish twice, and a sweep
@@ -131,8 +133,15 @@ export class TaskSweeper {
     }
     const seenAt = task.recoverAt!.getTime();
     const sameCheck = (cur: TaskRecord) => cur.recoverAt?.getTime() === seenAt && cur.state !== 'FAILED';
-    if ((task.recoveryAttempts ?? 0) >= this.deps.maxRecoveryAttempts) {
-      const reason = `provenance was not assembled after ${task.recoveryAttempts ?? 0} republish(es) of UPLOAD_COMPLETE; last error: ${record?.lastError ?? 'no assembly attempt was recorded'}`;
+    const failures = record?.failures ?? 0;
+    const interrupted = record?.interrupted ?? 0;
+    if (record?.claimedUntil && record.claimedUntil.getTime() > now.getTime()) {
+      // An assembly is running right now: look again later, publish nothing.
+      await this.change(task.key, (cur) => (sameCheck(cur) ? { ...cur, recoverAt: new Date(now.getTime() + this.deps.recoveryGraceMs) } : cur));
+      return;
+    }
+    if (failures + interrupted >= this.deps.maxRecoveryAttempts) {
+      const reason = `provenance could not be assembled: ${failures + interrupted} assembly attempt(s) ran without producing it (${failures} failed with an error, ${interrupted} stopped while holding the claim); last error: ${record?.lastError ?? 'none recorded'}`;
       let failed: TaskRecord | undefined;
       if (await this.change(task.key, (cur) => (sameCheck(cur) ? (failed = failTask(cur, now, reason)) : ((failed = undefined), cur)))) {
         result.failed++;

@@ -21,7 +21,7 @@ export async function localRoutes(config: Config) {
       : undefined;
   const routes: Route[] = [
     { prefix: '/provenance.snooperpb.SelfReport/', handler: await buildSelfReport(config, { stores, ...(publisher ? { publisher } : {}) }) },
-    { prefix: '/v1/', handler: await buildProvenanceApi(config, { stores, signer }) },
+    { prefix: '/v1/', handler: await buildProvenanceApi(config, { stores, signer, ...(publisher ? { publisher } : {}) }) },
   ];
   const sweeper = publisher ? await buildSweeper(config, { stores, uploadComplete: publisher }) : undefined;
   return { routes, stores, signer, assembler, publisher, sweeper };

@@ -17,8 +17,14 @@ export interface ProvenanceRecord {
   signedAt?: Date;
   /** How many times assembly was claimed: more than one means a retry. */
   attempts: number;
-  /** The error of the last attempt that failed and was released. */
+  /** Assemblies that ran and failed with an error (each released its claim). */
+  failures?: number;
+  /** Assemblies whose process stopped while holding the claim (found when the claim was taken over). */
+  interrupted?: number;
+  /** The error of the last attempt that failed, or that it was interrupted. */
   lastError?: string;
+  /** While assembling: the claim's lease (a live holder is not disturbed before it). */
+  claimedUntil?: Date;
   /** Retention (PROVENANCE_RETENTION_DAYS); none when unset. */
   expireAt?: Date;
   updatedAt: Date;
@@ -57,6 +63,14 @@ export interface ProvenanceStore {
   finish(taskKey: string, token: string, result: AssemblyResult): Promise<boolean>;
 
   get(taskKey: string): Promise<ProvenanceRecord | undefined>;
+
+  /**
+   * An operator sends the task back to assembly: forget a failed or
+   * abandoned assembly (state and counts) so the next delivery claims afresh.
+   * Signed provenance is never touched; a claim whose lease is running is not
+   * taken away.
+   */
+  reset(taskKey: string, now: Date): Promise<'reset' | 'signed' | 'busy' | 'none'>;
 
   /** The task's envelope(s): empty until signed. */
   envelopesForTask(taskKey: string): Promise<Envelope[]>;

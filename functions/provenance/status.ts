@@ -21,7 +21,11 @@ export interface TaskStatus {
   /** EXPIRED/FAILED: why the service closed the task. */
   closedReason?: string;
   /** UPLOAD_COMPLETE awaiting provenance: the sweep's next check and its republishes so far. */
-  recovery?: { attempts: number; nextCheckAt?: string };
+  /**
+   * UPLOAD_COMPLETE awaiting provenance: how often the sweep published it again,
+   * the assemblies that ran and failed or were interrupted, and the next check.
+   */
+  recovery?: { republished: number; assemblyFailures: number; assemblyInterrupted: number; nextCheckAt?: string };
   findings: { code: string; message: string; at: string }[];
   provenance: {
     state: ProvenanceStatus;
@@ -46,7 +50,16 @@ export function taskStatus(task: TaskRecord, record: ProvenanceRecord | undefine
     ...(task.lastHeartbeatAt ? { lastHeartbeatAt: iso(task.lastHeartbeatAt) } : {}),
     ...(task.endedAt ? { endedAt: iso(task.endedAt) } : {}),
     ...(task.closedReason ? { closedReason: task.closedReason } : {}),
-    ...(task.recoverAt || task.recoveryAttempts ? { recovery: { attempts: task.recoveryAttempts ?? 0, ...(task.recoverAt ? { nextCheckAt: iso(task.recoverAt) } : {}) } } : {}),
+    ...(task.recoverAt || task.recoveryAttempts || record?.failures || record?.interrupted
+      ? {
+          recovery: {
+            republished: task.recoveryAttempts ?? 0,
+            assemblyFailures: record?.failures ?? 0,
+            assemblyInterrupted: record?.interrupted ?? 0,
+            ...(task.recoverAt ? { nextCheckAt: iso(task.recoverAt) } : {}),
+          },
+        }
+      : {}),
     findings: task.findings.map((f) => ({ code: f.code, message: f.message, at: iso(f.at) })),
     provenance: provenanceStatus(task, record),
   };
@@ -62,6 +75,14 @@ function provenanceStatus(task: TaskRecord, record: ProvenanceRecord | undefined
   if (record?.state === 'assembling') {
     return { state: 'assembling', reason: `provenance is being assembled (attempt ${record.attempts}${record.lastError ? `; last error: ${record.lastError}` : ''})` };
   }
-  if (task.stageTimes.UPLOAD_COMPLETE) return { state: 'pending', reason: 'UPLOAD_COMPLETE was recorded; provenance has not been assembled yet' };
+  if (task.stageTimes.UPLOAD_COMPLETE) {
+    const ran = (record?.failures ?? 0) + (record?.interrupted ?? 0);
+    const why = ran
+      ? `${ran} assembly attempt(s) did not finish (last error: ${record?.lastError ?? 'none recorded'}); it is retried`
+      : task.recoveryAttempts
+        ? `UPLOAD_COMPLETE was published again ${task.recoveryAttempts} time(s) and no assembly has run yet: check the upload-complete subscription`
+        : 'UPLOAD_COMPLETE was recorded; provenance has not been assembled yet';
+    return { state: 'pending', reason: why };
+  }
   return { state: 'none', reason: `the task is ${task.state}: provenance is assembled once it reports UPLOAD_COMPLETE` };
 }

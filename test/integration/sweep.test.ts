@@ -18,6 +18,8 @@ import { taskStatus } from '../../functions/provenance/status.js';
 import { TaskSweeper } from '../../functions/lifecycle/sweep.js';
 import { emulatorFirestore } from '../helpers/emulator-env.js';
 import { firestoreOps, installFirestoreOpCounter } from '../helpers/firestore-ops.js';
+import { captureLogs } from '../helpers/capture-logs.js';
+import { TaskRedriver } from '../../functions/lifecycle/redrive.js';
 
 installFirestoreOpCounter();
 const owner: Identity = { issuer: 'https://accounts.google.com', subject: 's', email: 'builder@example.com' };
@@ -111,7 +113,7 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
     w.clock.advance(2);
     assert.equal((await w.sweeper().sweep()).republished, 1);
     assert.deepEqual(w.published, [key]);
-    assert.equal((await w.status(key)).recovery?.attempts, 1);
+    assert.equal((await w.status(key)).recovery?.republished, 1);
     await w.deliverAll();
     const s = await w.status(key);
     assert.equal(s.provenance.state, 'signed');
@@ -145,11 +147,105 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
     }
     const s = await w.status(key);
     assert.equal(s.stage, 'FAILED');
-    assert.equal(s.recovery?.attempts, 2);
-    assert.match(s.closedReason!, /not assembled after 2 republish\(es\).*last error: KMS: key version is disabled/);
+    assert.equal(s.recovery?.assemblyFailures, 2);
+    assert.match(s.closedReason!, /2 assembly attempt\(s\) ran without producing it \(2 failed with an error, 0 stopped while holding the claim\); last error: KMS: key version is disabled/);
     assert.deepEqual([s.provenance.state, s.provenance.reason], ['failed', s.closedReason]);
     assert.deepEqual(w.events.map((e) => e.type), ['task.failed']);
     assert.equal((await w.sweeper().sweep()).republished, 0);
+  });
+
+  it('never fails a task for republishes that no assembly followed (no subscriber, lost messages)', async () => {
+    const w = world({ maxAttempts: 2 });
+    const key = await w.uploaded('unheard');
+    for (let i = 0; i < 6; i++) {
+      w.clock.advance(GRACE + 1);
+      await w.ingest.heartbeat(owner, 'unheard', { pid: 1, reporter: 'p' });
+      await w.sweeper().sweep();
+      w.published.splice(0); // lost: nobody delivers
+    }
+    const s = await w.status(key);
+    assert.equal(s.stage, 'UPLOAD_COMPLETE');
+    assert.equal(s.provenance.state, 'pending');
+    assert.match(s.provenance.reason!, /published again 6 time\(s\) and no assembly has run yet/);
+    assert.deepEqual(w.events, []);
+    await w.deliverAll();
+    w.published.push(key);
+    await w.deliverAll();
+    assert.equal((await w.status(key)).provenance.state, 'signed');
+  });
+
+  it('a process killed inside the claim does not fail the task: the lease runs out, the next delivery takes over and signs', async () => {
+    const w = world({ maxAttempts: 2 });
+    const key = await w.uploaded('killed');
+    const dead = await w.provenance.claim(key, w.clock.now(), 30_000); // claimed, then the process died
+    assert.equal(dead.outcome, 'claimed');
+    w.clock.advance(10_000);
+    await w.sweeper().sweep(); // not due yet
+    w.clock.advance(GRACE);
+    await w.ingest.heartbeat(owner, 'killed', { pid: 1, reporter: 'p' });
+    const r = await w.sweeper().sweep();
+    assert.equal(r.republished, 1);
+    await w.deliverAll();
+    const s = await w.status(key);
+    assert.deepEqual([s.stage, s.provenance.state], ['UPLOAD_COMPLETE', 'signed']);
+    const record = await w.provenance.get(key);
+    assert.deepEqual([record?.interrupted, record?.failures], [1, 0]);
+  });
+
+  it('does not republish while a live assembly holds the claim', async () => {
+    const w = world();
+    const key = await w.uploaded('slow');
+    w.clock.advance(GRACE + 1);
+    await w.provenance.claim(key, w.clock.now(), 30_000); // an assembly started just now
+    await w.ingest.heartbeat(owner, 'slow', { pid: 1, reporter: 'p' });
+    assert.equal((await w.sweeper().sweep()).republished, 0);
+    assert.deepEqual(w.published, []);
+    assert.ok((await w.tasks.getTask(key))!.recoverAt! > w.clock.now());
+  });
+
+  it('fails a task whose assembler dies every time, saying so', async () => {
+    const w = world({ maxAttempts: 2 });
+    const key = await w.uploaded('oom');
+    for (let i = 0; i < 4; i++) {
+      await w.provenance.claim(key, w.clock.now(), 30_000); // each delivery dies holding the claim
+      w.clock.advance(GRACE + 1);
+      await w.ingest.heartbeat(owner, 'oom', { pid: 1, reporter: 'p' });
+      await w.sweeper().sweep();
+      w.published.splice(0);
+    }
+    const s = await w.status(key);
+    assert.equal(s.stage, 'FAILED');
+    assert.match(s.closedReason!, /0 failed with an error, 2 stopped while holding the claim\); last error: an assembly stopped while holding the claim/);
+  });
+
+  it('an operator re-drive sends a FAILED task back to assembly; it is signed, and the re-drive is audited', async () => {
+    let broken = true;
+    const good = LocalSigner.ephemeral();
+    const flaky: Signer = { publicKey: () => good.publicKey(), sign: (d) => (broken ? Promise.reject(new Error('KMS: permission denied')) : good.sign(d)) };
+    const w = world({ signer: flaky, maxAttempts: 1 });
+    const key = await w.uploaded('redrive');
+    await w.assembler.assemble(key).catch(() => undefined);
+    w.clock.advance(GRACE + 1);
+    await w.ingest.heartbeat(owner, 'redrive', { pid: 1, reporter: 'p' });
+    await w.sweeper().sweep();
+    assert.equal((await w.status(key)).stage, 'FAILED');
+    broken = false; // the operator fixed the key's IAM
+    const redriver = new TaskRedriver({ tasks: w.tasks, provenance: w.provenance, uploadComplete: { publishUploadComplete: async (k) => void w.published.push(k) }, clock: w.clock, recoveryGraceMs: GRACE });
+    const logs = captureLogs();
+    let outcome;
+    try {
+      outcome = await redriver.redrive((await w.tasks.getTask(key))!, 'oncall@example.com');
+    } finally {
+      logs.restore();
+    }
+    assert.deepEqual([outcome.from, outcome.to, outcome.published], ['FAILED', 'UPLOAD_COMPLETE', true]);
+    const audit = logs.lines().map((l) => JSON.parse(l)).find((e) => e.audit === 'redrive');
+    assert.deepEqual([audit?.severity, audit?.operator, audit?.taskId, audit?.from], ['NOTICE', 'oncall@example.com', 'redrive', 'FAILED']);
+    assert.match(audit?.previousReason, /KMS: permission denied/);
+    await w.deliverAll();
+    const s = await w.status(key);
+    assert.deepEqual([s.stage, s.provenance.state], ['UPLOAD_COMPLETE', 'signed']);
+    await assert.rejects(redriver.redrive((await w.tasks.getTask(key))!, 'oncall@example.com'), /already has signed provenance/);
   });
 
   it('reads documents in proportion to the stale tasks, not to all tasks', async () => {

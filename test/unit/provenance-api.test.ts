@@ -15,14 +15,18 @@ import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { NDJSON, provenanceApi } from '../../functions/api/provenance-api.js';
 import { fetchHeaders } from '../../functions/api/http.js';
+import { TaskRedriver } from '../../functions/lifecycle/redrive.js';
+import { failTask } from '../../functions/domain/lifecycle.js';
+import { captureLogs } from '../helpers/capture-logs.js';
 
 const AUDIENCE = 'https://provenance.test';
 const OWNER: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
 const SHA = '12'.repeat(32) as Sha256Hex;
 
-async function setup(mode: 'public' | 'allowlist' = 'public') {
+async function setup(mode: 'public' | 'allowlist' = 'public', opts: { redrive?: boolean } = {}) {
   const tasks = new MemoryTaskStore();
   const provenance = new MemoryProvenanceStore();
+  const published: string[] = [];
   const signer = LocalSigner.ephemeral();
   const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
   const ingest = new ReportIngest(tasks, clock, { reporterAllowlist: new Set([OWNER.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 1e9 });
@@ -35,6 +39,9 @@ async function setup(mode: 'public' | 'allowlist' = 'public') {
     keys: async () => [await signer.publicKey()],
     verifier: new OidcVerifier({ audience: AUDIENCE, issuers: [DEV_ISSUER], certificates: async () => certs }),
     access: { mode, readers: new Set(['release@example.com']) },
+    ...(opts.redrive
+      ? { redrive: { operators: new Set(['oncall@example.com']), redriver: new TaskRedriver({ tasks, provenance, uploadComplete: { publishUploadComplete: async (k) => void published.push(k) }, clock, recoveryGraceMs: 60_000 }) } }
+      : {}),
   });
   const task = async (id: string, opts: { artifact?: Sha256Hex; upload?: boolean; assemble?: boolean; as?: Identity } = {}) => {
     const owner = opts.as ?? OWNER;
@@ -51,7 +58,11 @@ async function setup(mode: 'public' | 'allowlist' = 'public') {
     return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
   };
   const token = (email: string) => issuer.mint({ audience: AUDIENCE, email });
-  return { task, get, token, signer };
+  const fail = async (id: string) => {
+    const key = taskKey(OWNER, id);
+    await tasks.updateTask(key, (cur) => failTask(cur!, clock.now(), 'provenance could not be assembled: KMS down'));
+  };
+  return { task, get, token, signer, fail, published, tasks };
 }
 
 describe('provenanceApi', () => {
@@ -133,6 +144,39 @@ describe('provenanceApi', () => {
     assert.equal((await s.get('/v1/tasks/t1/provenance?reporter=builder@example.com&subject=42')).status, 200);
     assert.equal((await s.get('/v1/tasks/t1?reporter=builder@example.com&subject=99')).status, 404);
     assert.equal((await s.get('/v1/tasks/t1?reporter=builder@example.com&subject=%E2%80%AE42')).status, 400);
+  });
+
+  it('re-drives a FAILED task for an operator only: 401 without a token, 403 off the list, 200 and published on it', async () => {
+    const s = await setup('public', { redrive: true });
+    await s.task('t1', { artifact: SHA, assemble: false });
+    await s.fail('t1');
+    const url = '/v1/tasks/t1/redrive?reporter=builder@example.com';
+    assert.deepEqual([(await s.get(url, { method: 'POST' })).status], [401]);
+    const reader = await s.get(url, { method: 'POST', token: s.token('release@example.com') });
+    assert.deepEqual([reader.status, reader.json().message], [403, 'release@example.com is not on the operator allowlist (OPERATOR_ALLOWLIST)']);
+    assert.deepEqual(s.published, []);
+    const logs = captureLogs();
+    let ok;
+    try {
+      ok = await s.get(url, { method: 'POST', token: s.token('oncall@example.com') });
+    } finally {
+      logs.restore();
+    }
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual([ok.json().from, ok.json().to, ok.json().status.stage, ok.json().status.provenance.state], ['FAILED', 'UPLOAD_COMPLETE', 'UPLOAD_COMPLETE', 'pending']);
+    assert.deepEqual(s.published, [taskKey(OWNER, 't1')]);
+    assert.ok(logs.lines().some((l) => JSON.parse(l).audit === 'redrive' && JSON.parse(l).operator === 'oncall@example.com'));
+    const again = await s.get(url, { method: 'POST', token: s.token('oncall@example.com') });
+    assert.deepEqual([again.status, again.json().code], [400, 'failed_precondition']);
+    assert.equal((await s.get(url, { method: 'GET' })).status, 405);
+  });
+
+  it('refuses a re-drive where it is not configured', async () => {
+    const s = await setup('public');
+    await s.task('t1', { artifact: SHA, assemble: false });
+    const r = await s.get('/v1/tasks/t1/redrive?reporter=builder@example.com', { method: 'POST', token: s.token('oncall@example.com') });
+    assert.deepEqual([r.status, r.json().code], [400, 'failed_precondition']);
+    assert.match(r.json().message, /re-drive is not configured/);
   });
 
   it('publishes the public key, and refuses other methods and unknown routes', async () => {
