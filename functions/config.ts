@@ -51,6 +51,10 @@ export interface Config {
   recoveryMaxAttempts: number;
   /** Tasks one sweep run looks at, per query. */
   sweepMaxTasks: number;
+  /** Tasks a sweep handles at once (each in its own transaction). */
+  sweepConcurrency: number;
+  /** Deadline of every Firestore, Pub/Sub and KMS call; past it the request answers unavailable (503). */
+  backendDeadlineMs: number;
   /** Task documents' retention (their expireAt); 0: kept forever. */
   taskRetentionDays: number;
   /** Signed provenance's retention; 0: kept forever. */
@@ -116,6 +120,8 @@ function readConfig(env: Env): Config {
     recoveryGraceSeconds: int(env, 'RECOVERY_GRACE_SECONDS', 300, 1, 86400),
     recoveryMaxAttempts: int(env, 'RECOVERY_MAX_ATTEMPTS', 5, 0, 100),
     sweepMaxTasks: int(env, 'SWEEP_MAX_TASKS', 2000, 1, 100_000),
+    sweepConcurrency: int(env, 'SWEEP_CONCURRENCY', 8, 1, 64),
+    backendDeadlineMs: int(env, 'BACKEND_DEADLINE_SECONDS', 10, 1, 300) * 1000,
     taskRetentionDays: int(env, 'TASK_RETENTION_DAYS', 0, 0, 36500),
     provenanceRetentionDays: int(env, 'PROVENANCE_RETENTION_DAYS', 0, 0, 36500),
     http: {

@@ -9,6 +9,7 @@ import type { Envelope } from '../provenance/dsse.js';
 import { decideClaim, holdsClaim, oldestSignedFirst, releasedFields, resetVerdict, type ClaimFields } from '../provenance/claim.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 import { fromFirestore } from './firestore-task-store.js';
+import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
 
 export const PROVENANCE = 'provenance';
 export const CHUNKS = 'chunks';
@@ -21,59 +22,67 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
   constructor(
     private readonly db: Firestore,
     private readonly chunkBytes = CHUNK_BYTES,
+    /** Each call's deadline: past it the call is `unavailable` (BACKEND_DEADLINE_SECONDS). */
+    private readonly deadlineMs = DEFAULT_BACKEND_DEADLINE_MS,
   ) {}
 
   private doc(taskKey: string) {
     return this.db.collection(PROVENANCE).doc(taskKey);
   }
 
-  async claim(taskKey: string, now: Date, leaseMs: number): Promise<Claim> {
-    const ref = this.doc(taskKey);
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      const current = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
-      const { claim, write } = decideClaim(current, now, leaseMs, randomUUID());
-      if (write) tx.set(ref, current ? write : { taskKey, subjects: [], ...write }, { merge: true });
-      return claim;
+  claim(taskKey: string, now: Date, leaseMs: number): Promise<Claim> {
+    return backendCall(`firestore claim`, this.deadlineMs, async () => {
+      const ref = this.doc(taskKey);
+      return this.db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        const current = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
+        const { claim, write } = decideClaim(current, now, leaseMs, randomUUID());
+        if (write) tx.set(ref, current ? write : { taskKey, subjects: [], ...write }, { merge: true });
+        return claim;
+      });
     });
   }
 
-  async release(taskKey: string, token: string, error?: string): Promise<void> {
-    const ref = this.doc(taskKey);
-    await this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      const current = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
-      if (current && holdsClaim(current, token)) {
-        tx.update(ref, { claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete(), ...releasedFields(current, error) });
+  release(taskKey: string, token: string, error?: string): Promise<void> {
+    return backendCall(`firestore release`, this.deadlineMs, async () => {
+      const ref = this.doc(taskKey);
+      await this.db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        const current = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
+        if (current && holdsClaim(current, token)) {
+          tx.update(ref, { claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete(), ...releasedFields(current, error) });
+        }
+      });
+    });
+  }
+
+  finish(taskKey: string, token: string, result: AssemblyResult): Promise<boolean> {
+    return backendCall(`firestore finish`, this.deadlineMs, async () => {
+      const ref = this.doc(taskKey);
+      let update: DocumentData;
+      if (result.state === 'signed') {
+        const json = JSON.stringify(result.envelope);
+        // Subjects share the document with an inline envelope: leave them room too.
+        const inline = json.length + result.subjects.length * 80 <= this.chunkBytes;
+        if (!inline) await this.writeChunks(taskKey, token, json, result.expireAt);
+        update = {
+          state: 'signed',
+          subjects: result.subjects,
+          keyId: result.keyId,
+          signedAt: result.at,
+          updatedAt: result.at,
+          ...(inline ? { envelope: json } : { chunkSet: token, chunks: Math.ceil(json.length / this.chunkBytes) }),
+        };
+      } else {
+        update = { state: 'failed', reason: result.reason, updatedAt: result.at };
       }
-    });
-  }
-
-  async finish(taskKey: string, token: string, result: AssemblyResult): Promise<boolean> {
-    const ref = this.doc(taskKey);
-    let update: DocumentData;
-    if (result.state === 'signed') {
-      const json = JSON.stringify(result.envelope);
-      // Subjects share the document with an inline envelope: leave them room too.
-      const inline = json.length + result.subjects.length * 80 <= this.chunkBytes;
-      if (!inline) await this.writeChunks(taskKey, token, json, result.expireAt);
-      update = {
-        state: 'signed',
-        subjects: result.subjects,
-        keyId: result.keyId,
-        signedAt: result.at,
-        updatedAt: result.at,
-        ...(inline ? { envelope: json } : { chunkSet: token, chunks: Math.ceil(json.length / this.chunkBytes) }),
-      };
-    } else {
-      update = { state: 'failed', reason: result.reason, updatedAt: result.at };
-    }
-    if (result.expireAt) update.expireAt = result.expireAt;
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      if (!holdsClaim(snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined, token)) return false;
-      tx.update(ref, { ...update, claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete() });
-      return true;
+      if (result.expireAt) update.expireAt = result.expireAt;
+      return this.db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        if (!holdsClaim(snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined, token)) return false;
+        tx.update(ref, { ...update, claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete() });
+        return true;
+      });
     });
   }
 
@@ -88,37 +97,45 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
     await Promise.all(writes);
   }
 
-  async get(taskKey: string): Promise<ProvenanceRecord | undefined> {
-    const snap = await this.doc(taskKey).get();
-    if (!snap.exists) return undefined;
-    const { envelope: _e, chunkSet: _c, chunks: _n, claimToken: _t, leaseUntil, ...record } = fromFirestore(snap.data()) as Doc;
-    return { ...record, ...(record.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}) };
-  }
-
-  async reset(taskKey: string, now: Date): Promise<'reset' | 'signed' | 'busy' | 'none'> {
-    const ref = this.doc(taskKey);
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      if (!snap.exists) return 'none';
-      const verdict = resetVerdict(fromFirestore(snap.data()) as Doc, now);
-      if (verdict === 'reset') tx.delete(ref); // a failed or abandoned record has no chunks
-      return verdict;
+  get(taskKey: string): Promise<ProvenanceRecord | undefined> {
+    return backendCall(`firestore get`, this.deadlineMs, async () => {
+      const snap = await this.doc(taskKey).get();
+      if (!snap.exists) return undefined;
+      const { envelope: _e, chunkSet: _c, chunks: _n, claimToken: _t, leaseUntil, ...record } = fromFirestore(snap.data()) as Doc;
+      return { ...record, ...(record.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}) };
     });
   }
 
-  async envelopesForTask(taskKey: string): Promise<Envelope[]> {
-    const snap = await this.doc(taskKey).get();
-    const doc = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
-    return doc?.state === 'signed' ? [await this.envelopeOf(doc)] : [];
+  reset(taskKey: string, now: Date): Promise<'reset' | 'signed' | 'busy' | 'none'> {
+    return backendCall(`firestore reset`, this.deadlineMs, async () => {
+      const ref = this.doc(taskKey);
+      return this.db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        if (!snap.exists) return 'none';
+        const verdict = resetVerdict(fromFirestore(snap.data()) as Doc, now);
+        if (verdict === 'reset') tx.delete(ref); // a failed or abandoned record has no chunks
+        return verdict;
+      });
+    });
   }
 
-  async envelopesForSubject(sha256: string): Promise<Envelope[]> {
-    const snap = await this.db.collection(PROVENANCE).where('subjects', 'array-contains', sha256).get();
-    const docs = snap.docs
-      .map((d) => fromFirestore(d.data()) as Doc)
-      .filter((d) => d.state === 'signed')
-      .sort(oldestSignedFirst);
-    return Promise.all(docs.map((d) => this.envelopeOf(d)));
+  envelopesForTask(taskKey: string): Promise<Envelope[]> {
+    return backendCall(`firestore envelopesForTask`, this.deadlineMs, async () => {
+      const snap = await this.doc(taskKey).get();
+      const doc = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
+      return doc?.state === 'signed' ? [await this.envelopeOf(doc)] : [];
+    });
+  }
+
+  envelopesForSubject(sha256: string): Promise<Envelope[]> {
+    return backendCall(`firestore envelopesForSubject`, this.deadlineMs, async () => {
+      const snap = await this.db.collection(PROVENANCE).where('subjects', 'array-contains', sha256).get();
+      const docs = snap.docs
+        .map((d) => fromFirestore(d.data()) as Doc)
+        .filter((d) => d.state === 'signed')
+        .sort(oldestSignedFirst);
+      return Promise.all(docs.map((d) => this.envelopeOf(d)));
+    });
   }
 
   private async envelopeOf(doc: Doc): Promise<Envelope> {

@@ -5,105 +5,136 @@
 import { FieldPath, FieldValue, type Firestore, type DocumentData } from '@google-cloud/firestore';
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import { newestFirst, type TaskRecord } from '../domain/task.js';
+import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
 import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
 
 // gRPC status codes the client surfaces on `err.code`.
 const NOT_FOUND = 5;
 
+/**
+ * gRPC channel options for the Firestore client: after an outage the channel
+ * reconnects within two seconds of the backend coming back (grpc-js would
+ * otherwise back off for up to two minutes, and every request until then
+ * would answer unavailable).
+ */
+export const FIRESTORE_CHANNEL_OPTIONS = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2000 } as const;
+
 export const TASKS = 'tasks';
 export const REPORTS = 'reports';
 
 export class FirestoreTaskStore implements TaskStore {
-  constructor(private readonly db: Firestore) {}
+  constructor(
+    private readonly db: Firestore,
+    /** Each call's deadline: past it the call is `unavailable` (BACKEND_DEADLINE_SECONDS). */
+    private readonly deadlineMs = DEFAULT_BACKEND_DEADLINE_MS,
+  ) {}
 
   private task(taskKey: string) {
     return this.db.collection(TASKS).doc(taskKey);
   }
 
-  async addReport(taskKey: string, stored: StoredReport): Promise<void> {
-    // One write, no read: a merge with server-side minimum/maximum transforms
-    // keeps the first receipt and moves the last one forward, whether this is
-    // the first time the report arrives or a retry (same id, same content).
-    await this.task(taskKey)
-      .collection(REPORTS)
-      .doc(stored.id)
-      .set(
-        {
-          kind: stored.report.kind,
-          report: stored.report,
-          receivedMs: FieldValue.minimum(stored.receivedAt.getTime()),
-          lastReceivedMs: FieldValue.maximum(stored.lastReceivedAt.getTime()),
-          expireAt: stored.expireAt,
-        },
-        { merge: true },
-      );
-  }
-
-  async recordHeartbeat(taskKey: string, heartbeat: Heartbeat, at: Date): Promise<boolean> {
-    try {
-      // update() carries an exists=true precondition: one write, no read.
-      await this.task(taskKey).update({ lastHeartbeatAt: at, aliveAt: at, pid: heartbeat.pid });
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code === NOT_FOUND) return false;
-      throw err;
-    }
-  }
-
-  async updateTask(taskKey: string, next: (current: TaskRecord | undefined) => TaskRecord): Promise<TaskRecord> {
-    const ref = this.task(taskKey);
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      const current = snap.exists ? (fromFirestore(snap.data()!) as TaskRecord) : undefined;
-      const updated = next(current);
-      if (updated !== current) tx.set(ref, updated as unknown as DocumentData);
-      return updated;
+  addReport(taskKey: string, stored: StoredReport): Promise<void> {
+    return backendCall(`firestore addReport`, this.deadlineMs, async () => {
+      // One write, no read: a merge with server-side minimum/maximum transforms
+      // keeps the first receipt and moves the last one forward, whether this is
+      // the first time the report arrives or a retry (same id, same content).
+      await this.task(taskKey)
+        .collection(REPORTS)
+        .doc(stored.id)
+        .set(
+          {
+            kind: stored.report.kind,
+            report: stored.report,
+            receivedMs: FieldValue.minimum(stored.receivedAt.getTime()),
+            lastReceivedMs: FieldValue.maximum(stored.lastReceivedAt.getTime()),
+            expireAt: stored.expireAt,
+          },
+          { merge: true },
+        );
     });
   }
 
-  async getTask(taskKey: string): Promise<TaskRecord | undefined> {
-    const snap = await this.task(taskKey).get();
-    return snap.exists ? (fromFirestore(snap.data()!) as TaskRecord) : undefined;
+  recordHeartbeat(taskKey: string, heartbeat: Heartbeat, at: Date): Promise<boolean> {
+    return backendCall(`firestore recordHeartbeat`, this.deadlineMs, async () => {
+      try {
+        // update() carries an exists=true precondition: one write, no read.
+        await this.task(taskKey).update({ lastHeartbeatAt: at, aliveAt: at, pid: heartbeat.pid });
+        return true;
+      } catch (err) {
+        if ((err as { code?: number }).code === NOT_FOUND) return false;
+        throw err;
+      }
+    });
   }
 
-  async findTasks(taskId: string, ownerEmail: string): Promise<TaskRecord[]> {
-    // Two equality filters: served by merging single-field indexes, no composite index needed.
-    const snap = await this.db.collection(TASKS).where('taskId', '==', taskId).where('owner.email', '==', ownerEmail).get();
-    return snap.docs.map((d) => fromFirestore(d.data()) as TaskRecord).sort(newestFirst);
+  updateTask(taskKey: string, next: (current: TaskRecord | undefined) => TaskRecord): Promise<TaskRecord> {
+    return backendCall(`firestore updateTask`, this.deadlineMs, async () => {
+      const ref = this.task(taskKey);
+      return this.db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        const current = snap.exists ? (fromFirestore(snap.data()!) as TaskRecord) : undefined;
+        const updated = next(current);
+        if (updated !== current) tx.set(ref, updated as unknown as DocumentData);
+        return updated;
+      });
+    });
   }
 
-  async tasksDue(field: DueField, before: Date, limit: number, after?: DueCursor): Promise<TaskRecord[]> {
-    // A range on one field, ordered by it and the document id: served by the
-    // field's single-field index (declared in infra/firestore.indexes.json).
-    // Closed tasks have no aliveAt and signed ones no recoverAt, so the query
-    // only ever sees the tasks the sweep has work for.
-    let q = this.db.collection(TASKS).where(field, '<', before).orderBy(field).orderBy(FieldPath.documentId()).limit(limit);
-    if (after) q = q.startAfter(after.at, after.key);
-    const snap = await q.get();
-    return snap.docs.map((d) => fromFirestore(d.data()) as TaskRecord);
+  getTask(taskKey: string): Promise<TaskRecord | undefined> {
+    return backendCall(`firestore getTask`, this.deadlineMs, async () => {
+      const snap = await this.task(taskKey).get();
+      return snap.exists ? (fromFirestore(snap.data()!) as TaskRecord) : undefined;
+    });
   }
 
-  async lastReportAt(taskKey: string): Promise<Date | undefined> {
-    const snap = await this.task(taskKey).collection(REPORTS).orderBy('lastReceivedMs', 'desc').limit(1).get();
-    return snap.empty ? undefined : new Date(snap.docs[0]!.get('lastReceivedMs') as number);
+  findTasks(taskId: string, ownerEmail: string): Promise<TaskRecord[]> {
+    return backendCall(`firestore findTasks`, this.deadlineMs, async () => {
+      // Two equality filters: served by merging single-field indexes, no composite index needed.
+      const snap = await this.db.collection(TASKS).where('taskId', '==', taskId).where('owner.email', '==', ownerEmail).get();
+      return snap.docs.map((d) => fromFirestore(d.data()) as TaskRecord).sort(newestFirst);
+    });
   }
 
-  async clearRecovery(taskKey: string): Promise<void> {
-    try {
-      await this.task(taskKey).update({ recoverAt: FieldValue.delete() });
-    } catch (err) {
-      if ((err as { code?: number }).code !== NOT_FOUND) throw err;
-    }
+  tasksDue(field: DueField, before: Date, limit: number, after?: DueCursor): Promise<TaskRecord[]> {
+    return backendCall(`firestore tasksDue`, this.deadlineMs, async () => {
+      // A range on one field, ordered by it and the document id: served by the
+      // field's single-field index (declared in infra/firestore.indexes.json).
+      // Closed tasks have no aliveAt and signed ones no recoverAt, so the query
+      // only ever sees the tasks the sweep has work for.
+      let q = this.db.collection(TASKS).where(field, '<', before).orderBy(field).orderBy(FieldPath.documentId()).limit(limit);
+      if (after) q = q.startAfter(after.at, after.key);
+      const snap = await q.get();
+      return snap.docs.map((d) => fromFirestore(d.data()) as TaskRecord);
+    });
   }
 
-  async listReports(taskKey: string): Promise<StoredReport[]> {
-    const snap = await this.task(taskKey).collection(REPORTS).get();
-    return snap.docs
-      .map((d) => {
-        const data = fromFirestore(d.data()) as { report: StoredReport['report']; receivedMs: number; lastReceivedMs: number; expireAt: Date };
-        return { id: d.id, report: data.report, receivedAt: new Date(data.receivedMs), lastReceivedAt: new Date(data.lastReceivedMs), expireAt: data.expireAt };
-      })
-      .sort(byReceived);
+  lastReportAt(taskKey: string): Promise<Date | undefined> {
+    return backendCall(`firestore lastReportAt`, this.deadlineMs, async () => {
+      const snap = await this.task(taskKey).collection(REPORTS).orderBy('lastReceivedMs', 'desc').limit(1).get();
+      return snap.empty ? undefined : new Date(snap.docs[0]!.get('lastReceivedMs') as number);
+    });
+  }
+
+  clearRecovery(taskKey: string): Promise<void> {
+    return backendCall(`firestore clearRecovery`, this.deadlineMs, async () => {
+      try {
+        await this.task(taskKey).update({ recoverAt: FieldValue.delete() });
+      } catch (err) {
+        if ((err as { code?: number }).code !== NOT_FOUND) throw err;
+      }
+    });
+  }
+
+  listReports(taskKey: string): Promise<StoredReport[]> {
+    return backendCall(`firestore listReports`, this.deadlineMs, async () => {
+      const snap = await this.task(taskKey).collection(REPORTS).get();
+      return snap.docs
+        .map((d) => {
+          const data = fromFirestore(d.data()) as { report: StoredReport['report']; receivedMs: number; lastReceivedMs: number; expireAt: Date };
+          return { id: d.id, report: data.report, receivedAt: new Date(data.receivedMs), lastReceivedAt: new Date(data.lastReceivedMs), expireAt: data.expireAt };
+        })
+        .sort(byReceived);
+    });
   }
 }
 

@@ -8,6 +8,7 @@ import { crc32c } from '@aws-crypto/crc32c';
 import type { KeyManagementServiceClient } from '@google-cloud/kms';
 import type { PublicKeyInfo, Signer, SigningAlgorithm } from '../ports/signer.js';
 import { lazy } from '../lazy.js';
+import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
 
 export class KmsIntegrityError extends Error {
   override name = 'KmsIntegrityError';
@@ -32,6 +33,8 @@ export class KmsSigner implements Signer {
   constructor(
     private readonly client: KeyManagementServiceClient,
     private readonly keyVersion: string,
+    /** Each KMS call's deadline: past it the call is `unavailable` (BACKEND_DEADLINE_SECONDS). */
+    private readonly deadlineMs = DEFAULT_BACKEND_DEADLINE_MS,
   ) {}
 
   async publicKey(): Promise<PublicKeyInfo> {
@@ -40,7 +43,7 @@ export class KmsSigner implements Signer {
   }
 
   private async fetchKey(): Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }> {
-    const [pk] = await this.client.getPublicKey({ name: this.keyVersion });
+    const [pk] = await backendCall('kms getPublicKey', this.deadlineMs, () => this.client.getPublicKey({ name: this.keyVersion }, { timeout: this.deadlineMs }));
     if (pk.name !== this.keyVersion) throw new KmsIntegrityError(`getPublicKey answered for "${pk.name}", not ${this.keyVersion}`);
     const pem = pk.pem ?? '';
     const crc = int64(pk.pemCrc32c);
@@ -53,11 +56,9 @@ export class KmsSigner implements Signer {
   async sign(data: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
     const key = await this.key();
     const digest = createHash(key.hash).update(data).digest();
-    const [res] = await this.client.asymmetricSign({
-      name: this.keyVersion,
-      digest: { [key.hash]: digest },
-      digestCrc32c: { value: crc32c(digest) },
-    });
+    const [res] = await backendCall('kms asymmetricSign', this.deadlineMs, () =>
+      this.client.asymmetricSign({ name: this.keyVersion, digest: { [key.hash]: digest }, digestCrc32c: { value: crc32c(digest) } }, { timeout: this.deadlineMs }),
+    );
     if (!res.verifiedDigestCrc32c) throw new KmsIntegrityError('KMS did not verify the request digest CRC32C');
     if (res.name !== this.keyVersion) throw new KmsIntegrityError(`asymmetricSign answered for "${res.name}", not ${this.keyVersion}`);
     const signature = Buffer.from(res.signature as Uint8Array);

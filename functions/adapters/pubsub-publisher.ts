@@ -4,24 +4,31 @@ import type { PubSub, Topic } from '@google-cloud/pubsub';
 import type { EventPublisher } from '../ports/events.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import { lazy } from '../lazy.js';
+import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
 
 export interface PubSubOptions {
   projectId?: string;
   client?: PubSub;
+  /** Each publish's deadline: past it the publish is `unavailable` (BACKEND_DEADLINE_SECONDS). */
+  deadlineMs?: number;
 }
 
 /** One topic, opened on first use; batching off: one event is one message, sent now. */
 class LazyTopic {
   private readonly topic: () => Promise<Topic>;
-  constructor(name: string, opts: PubSubOptions) {
+  private readonly deadlineMs: number;
+  constructor(private readonly name: string, opts: PubSubOptions) {
+    this.deadlineMs = opts.deadlineMs ?? DEFAULT_BACKEND_DEADLINE_MS;
     this.topic = lazy(async () => {
       const client = opts.client ?? new (await import('@google-cloud/pubsub')).PubSub(opts.projectId ? { projectId: opts.projectId } : {});
       return client.topic(name, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
     });
   }
 
-  async publish(json: object, attributes: Record<string, string>): Promise<void> {
-    await (await this.topic()).publishMessage({ json, attributes });
+  publish(json: object, attributes: Record<string, string>): Promise<void> {
+    return backendCall(`pubsub publish to ${this.name}`, this.deadlineMs, async () => {
+      await (await this.topic()).publishMessage({ json, attributes });
+    });
   }
 }
 

@@ -35,7 +35,7 @@ export interface Stores {
 /** Both stores on one Firestore client (or both in memory). */
 export async function createStores(config: Config): Promise<Stores> {
   if (config.taskStore === 'memory') return { tasks: new MemoryTaskStore(), provenance: new MemoryProvenanceStore() };
-  const [{ Firestore }, { FirestoreTaskStore }, { FirestoreProvenanceStore }] = await Promise.all([
+  const [{ Firestore }, { FirestoreTaskStore, FIRESTORE_CHANNEL_OPTIONS }, { FirestoreProvenanceStore }] = await Promise.all([
     import('@google-cloud/firestore'),
     import('../adapters/firestore-task-store.js'),
     import('../adapters/firestore-provenance-store.js'),
@@ -44,8 +44,9 @@ export async function createStores(config: Config): Promise<Stores> {
     ...(config.projectId ? { projectId: config.projectId } : {}),
     ...(config.firestoreDatabase ? { databaseId: config.firestoreDatabase } : {}),
     ignoreUndefinedProperties: true,
+    ...FIRESTORE_CHANNEL_OPTIONS,
   });
-  return { tasks: new FirestoreTaskStore(db), provenance: new FirestoreProvenanceStore(db) };
+  return { tasks: new FirestoreTaskStore(db, config.backendDeadlineMs), provenance: new FirestoreProvenanceStore(db, undefined, config.backendDeadlineMs) };
 }
 
 /** The signer the config names: Cloud KMS, or (dev only) the local key file. */
@@ -59,7 +60,7 @@ export async function createSigner(config: Config): Promise<Signer> {
       const [host, port] = splitHostPort(config.kmsEmulatorHost);
       options = { apiEndpoint: host, port, sslCreds: grpc.credentials.createInsecure() };
     }
-    return new KmsSigner(new KeyManagementServiceClient(options), config.kmsKeyVersion);
+    return new KmsSigner(new KeyManagementServiceClient(options), config.kmsKeyVersion, config.backendDeadlineMs);
   }
   if (config.authMode !== 'dev') {
     throw new ConfigError('KMS_KEY_VERSION is required: provenance is signed with Cloud KMS (a local key file is for AUTH_MODE=dev only)');
@@ -86,13 +87,13 @@ export function createVerifier(config: Config): IdentityVerifier {
 /** The Pub/Sub publisher when the config asks for one (the SDK loads on first publish). */
 export function createPubSubPublisher(config: Config): EventPublisher | undefined {
   if (config.events !== 'pubsub') return undefined;
-  return new PubSubPublisher({ topic: config.uploadCompleteTopic, ...(config.projectId ? { projectId: config.projectId } : {}) });
+  return new PubSubPublisher({ topic: config.uploadCompleteTopic, deadlineMs: config.backendDeadlineMs, ...(config.projectId ? { projectId: config.projectId } : {}) });
 }
 
 /** provenance-events on Pub/Sub when events go there; the log otherwise. */
 export function createNotifier(config: Config): Notifier {
   if (config.events !== 'pubsub') return new LogNotifier();
-  return new PubSubNotifier({ topic: config.provenanceEventsTopic, ...(config.projectId ? { projectId: config.projectId } : {}) });
+  return new PubSubNotifier({ topic: config.provenanceEventsTopic, deadlineMs: config.backendDeadlineMs, ...(config.projectId ? { projectId: config.projectId } : {}) });
 }
 
 /**
@@ -137,6 +138,7 @@ export async function buildSweeper(config: Config, shared: { stores?: Stores; up
     recoveryGraceMs: config.recoveryGraceSeconds * 1000,
     maxRecoveryAttempts: config.recoveryMaxAttempts,
     maxTasksPerRun: config.sweepMaxTasks,
+    concurrency: config.sweepConcurrency,
   });
 }
 

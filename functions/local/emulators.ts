@@ -10,6 +10,9 @@ export interface RunningEmulator {
   /** host:port, the value for FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST. */
   host: string;
   stop(): Promise<void>;
+  /** Freeze (SIGSTOP) / thaw (SIGCONT) the whole process group: an outage that keeps the data (tests). */
+  pause(): void;
+  resume(): void;
 }
 
 export function gcloudAvailable(): boolean {
@@ -34,8 +37,8 @@ const ARGS = {
   pubsub: (hostPort: string) => ['beta', 'emulators', 'pubsub', 'start', `--host-port=${hostPort}`, '--quiet'],
 } as const;
 
-export async function startEmulator(kind: 'firestore' | 'pubsub', opts: { timeoutMs?: number; project?: string } = {}): Promise<RunningEmulator> {
-  const port = await freePort();
+export async function startEmulator(kind: 'firestore' | 'pubsub', opts: { timeoutMs?: number; project?: string; port?: number } = {}): Promise<RunningEmulator> {
+  const port = opts.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const args = [...ARGS[kind](host), ...(opts.project ? [`--project=${opts.project}`] : [])];
   const child = spawn('gcloud', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,7 +57,7 @@ export async function startEmulator(kind: 'firestore' | 'pubsub', opts: { timeou
     await stop();
     throw new Error(`${kind} emulator did not start on ${host}: ${(err as Error).message}\n${output}`);
   }
-  return { kind, host, stop };
+  return { kind, host, stop, pause: () => signalGroup(child.pid!, 'SIGSTOP'), resume: () => signalGroup(child.pid!, 'SIGCONT') };
 }
 
 async function waitReady(kind: string, host: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
@@ -80,6 +83,7 @@ async function stopGroup(child: ChildProcess, exited: Promise<number | null>): P
     if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
     return;
   }
+  signalGroup(child.pid, 'SIGCONT'); // a paused group cannot act on SIGTERM
   signalGroup(child.pid, 'SIGTERM');
   const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), 5000);
   await exited;

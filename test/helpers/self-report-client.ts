@@ -21,8 +21,8 @@ export interface Harness {
   call(method: string, body: unknown, opts?: { token?: string | null; taskId?: string | null; contentType?: string; raw?: Uint8Array; httpMethod?: string }): Promise<{ status: number; json: any; res: HttpResponse }>;
 }
 
-export function selfReportHarness(opts: { store?: TaskStore; clock?: Clock; env?: Record<string, string>; onUploadComplete?: (key: string) => Promise<void>; issuers?: string[] } = {}): Harness {
-  const issuer = DevIssuer.ephemeral();
+export function selfReportHarness(opts: { store?: TaskStore; clock?: Clock; env?: Record<string, string>; onUploadComplete?: (key: string) => Promise<void>; issuers?: string[]; issuer?: DevIssuer } = {}): Harness {
+  const issuer = opts.issuer ?? DevIssuer.ephemeral();
   const store = opts.store ?? new MemoryTaskStore();
   const clock = opts.clock ?? new ManualClock(new Date());
   const config = loadConfig({ AUDIENCE, REPORTER_ALLOWLIST: `${REPORTER},other@example.com`, ...opts.env });

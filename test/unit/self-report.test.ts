@@ -9,6 +9,7 @@ import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
 import { taskKey } from '../../functions/domain/task.js';
 import { ManualClock } from '../../functions/ports/clock.js';
 import { inWindow } from '../../functions/provenance/statement.js';
+import { captureLogs } from '../helpers/capture-logs.js';
 import { DEV_ISSUER, DevIssuer } from '../../functions/adapters/dev-issuer.js';
 import { ReportGitRequestSchema } from '../../functions/gen/provenance/snooperpb/report_pb.js';
 import { AUDIENCE, REPORTER, selfReportHarness, STARTED, SHA, COMMIT } from '../helpers/self-report-client.js';
@@ -45,6 +46,38 @@ describe('authentication', () => {
       assert.equal(store.ops.writes, 0);
     });
   }
+});
+
+describe('tokens never reach a log or an answer', () => {
+  it('keeps every token out of logs and error bodies, whatever fails', async () => {
+    const logs = captureLogs();
+    const seen: string[] = [];
+    try {
+      const failing = new MemoryTaskStore();
+      failing.addReport = () => Promise.reject(new Error('disk on fire'));
+      const h = selfReportHarness({ store: failing });
+      const tokens = [
+        h.token(),
+        h.issuer.mint({ audience: AUDIENCE, email: REPORTER, issuedAt: Math.floor(Date.now() / 1000) - 7200 }),
+        h.issuer.mint({ audience: 'https://elsewhere.example', email: REPORTER }),
+        DevIssuer.ephemeral().mint({ audience: AUDIENCE, email: REPORTER }),
+        h.issuer.mint({ audience: AUDIENCE, email: REPORTER, lifetimeSeconds: 7200 }),
+        'not-a-jwt.' + 'x'.repeat(300),
+      ];
+      for (const token of tokens) {
+        const r = await h.call('ReportGit', gitBody, { token });
+        seen.push(JSON.stringify(r.json));
+      }
+      const bad = await h.call('ReportGit', gitBody);
+      assert.equal(bad.status, 500); // the store failed: internal, logged
+      seen.push(JSON.stringify(bad.json));
+      const secrets = tokens.map((t) => t.split('.').pop()!.slice(-40));
+      for (const text of [...seen, ...logs.lines()]) for (const secret of secrets) assert.ok(!text.includes(secret), `a token leaked: ${text.slice(0, 200)}`);
+      assert.ok(logs.lines().some((l) => l.includes('disk on fire')), 'the internal error itself is logged');
+    } finally {
+      logs.restore();
+    }
+  });
 });
 
 describe('task binding', () => {
