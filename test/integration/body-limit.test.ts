@@ -21,6 +21,7 @@ import type { TaskStore } from '../../functions/ports/task-store.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
 import { artifactJson, artifactProto } from '../helpers/sized-bodies.js';
 import { captureLogs } from '../helpers/capture-logs.js';
+import { serveEntry } from '../helpers/entry-server.js';
 
 const LIMIT = 64 * 1024;
 const AUDIENCE = 'http://provenance.test';
@@ -141,7 +142,7 @@ describe('body limit: npm start', () => {
 });
 
 describe('body limit: deployed selfReport (functions-framework, Firestore emulator)', () => {
-  let server: Server;
+  let entry: Awaited<ReturnType<typeof serveEntry>>;
   let url: string;
   let token: string;
   let db: Firestore;
@@ -153,15 +154,12 @@ describe('body limit: deployed selfReport (functions-framework, Firestore emulat
     Object.assign(process.env, { AUTH_MODE: 'dev', DEV_ISSUER_DIR: dir, TASK_STORE: 'firestore', EVENTS: 'none', GOOGLE_CLOUD_PROJECT: projectId, AUDIENCE, REPORTER_ALLOWLIST: EMAIL });
     issuer = DevIssuer.fromDirectory(dir);
     token = issuer.mint({ audience: AUDIENCE, email: EMAIL });
-    await import('../../functions/entry/self-report.js');
-    const { getTestServer } = await import('@google-cloud/functions-framework/testing');
-    server = getTestServer('selfReport');
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    entry = await serveEntry('selfReport', () => import('../../functions/entry/self-report.js'));
+    url = entry.url;
     db = new Firestore({ projectId });
   });
   after(async () => {
-    await new Promise((r) => server.close(r));
+    await entry.close();
     await db.terminate();
   });
 

@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import { Firestore } from '@google-cloud/firestore';
 import { DevIssuer } from '../../functions/adapters/dev-issuer.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
+import { serveEntry } from '../helpers/entry-server.js';
 import { firestoreOps, installFirestoreOpCounter } from '../helpers/firestore-ops.js';
 
 const run = promisify(execFile);
@@ -38,11 +39,9 @@ describe('selfReport over HTTP (functions-framework, Firestore emulator)', () =>
       REPORTER_ALLOWLIST: 'builder@example.com',
     });
     issuer = DevIssuer.fromDirectory(devDir);
-    await import('../../functions/entry/self-report.js');
-    const { getTestServer } = await import('@google-cloud/functions-framework/testing');
-    server = getTestServer('selfReport');
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const entry = await serveEntry('selfReport', () => import('../../functions/entry/self-report.js'));
+    server = entry.server;
+    url = entry.url;
     db = new Firestore({ projectId });
   });
   after(async () => {
