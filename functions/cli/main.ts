@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 // The `provenance` command. For release tooling: fetch, keys, verify. For
 // local runs: dev-token, a token the local server accepts.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DevIssuer, DEV_DEFAULT_EMAIL } from '../adapters/dev-issuer.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { digestOf } from './digest.js';
 import { defaultUrl, runVerify, type VerifyOptions } from './verify-command.js';
+import { registerStepCommands } from './step-commands.js';
+import { CliError } from './exit-codes.js';
 
-const program = new Command('provenance').description('build provenance: fetch and verify signed SLSA provenance; dev tokens for local runs');
+const program = new Command('provenance')
+  .description('build provenance: report from build steps; fetch and verify signed SLSA provenance; dev tokens for local runs')
+  .version(version(), '-V, --version', 'print the version')
+  .addHelpText('after', `\nExit codes: 0 done (or the service was unreachable and --strict was not given: a warning is printed);\n1 refused (bad input, not allowed, or no valid provenance); 2 wrong usage; 3 unreachable with --strict.\n\`provenance run\` exits with its command's code.`);
 // Wrong usage exits 2, like every other refusal to run; 1 means "no valid provenance".
 program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+registerStepCommands(program);
 
 const urlOption = () => new Option('--url <service>', 'the provenance service (env PROVENANCE_URL)').default(defaultUrl());
 const tokenOption = () => new Option('--token <token>', 'OIDC ID token for services without public reads (env PROVENANCE_TOKEN)').default(process.env.PROVENANCE_TOKEN);
@@ -91,6 +98,14 @@ program
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(`provenance: ${err instanceof Error ? err.message : err}`);
-  // 1: there is no (valid) provenance; 2: the command was used wrongly or could not run.
-  process.exit(err instanceof ReadApiError && err.status === 404 ? 1 : 2);
+  // 1: refused, or there is no (valid) provenance; 2: the command was used wrongly or could not run.
+  process.exit(err instanceof CliError ? err.exitCode : err instanceof ReadApiError && err.status === 404 ? 1 : 2);
 });
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

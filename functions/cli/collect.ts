@@ -1,0 +1,80 @@
+// `provenance collect`: the step-outputs convention (seed 001). Steps write
+// files into a folder ($BUILDER_OUTPUT, else /builder/outputs), one JSON object
+// per line naming something they produced:
+//   {"image": "us-docker.pkg.dev/p/r/app:1.2", "digest": "sha256:…"}
+//   {"gcs": "gs://bucket/object", "digest": "sha256:…"}
+//   {"cipd": "pkg/name", "instance_id": "…", "digest": "sha256:…"}
+// optionally with "sbom_for": ["sha256:…"]. Each becomes an artifact report.
+// Every line is checked first; any malformed line is reported as
+// file:line: reason and nothing is sent.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { artifactBody, type ArtifactWhere } from './report/bodies.js';
+import { checkBody } from './report/methods.js';
+import type { BatchItem } from './report/reporter.js';
+
+export const DEFAULT_OUTPUTS_DIR = '/builder/outputs';
+
+export interface Collected {
+  dir: string;
+  files: number;
+  items: BatchItem[];
+  problems: string[];
+}
+
+export function collectOutputs(dir: string): Collected | { dir: string; missing: true } {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => statSync(join(dir, n)).isFile()).sort();
+  } catch {
+    return { dir, missing: true };
+  }
+  const items: BatchItem[] = [];
+  const problems: string[] = [];
+  for (const name of names) {
+    const lines = readFileSync(join(dir, name), 'utf8').split('\n');
+    lines.forEach((raw, i) => {
+      if (raw.trim() === '') return;
+      const where = `${join(dir, name)}:${i + 1}`;
+      const body = outputLine(raw);
+      if (typeof body === 'string') return void problems.push(`${where}: ${body}`);
+      const problem = checkBody('ReportArtifactDigest', body);
+      if (problem) return void problems.push(`${where}: ${problem}`);
+      items.push({ line: items.length + 1, method: 'ReportArtifactDigest', body });
+    });
+  }
+  return { dir, files: names.length, items, problems };
+}
+
+/** One outputs line → an artifact report body, or why it is not one. */
+function outputLine(raw: string): object | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
+  const o = v as Record<string, unknown>;
+  const kinds = ['image', 'gcs', 'cipd'].filter((k) => k in o);
+  if (kinds.length !== 1) return 'needs exactly one of "image", "gcs" or "cipd"';
+  const known = new Set(['image', 'gcs', 'cipd', 'instance_id', 'digest', 'sbom_for', 'host']);
+  const unknown = Object.keys(o).filter((k) => !known.has(k));
+  if (unknown.length) return `unknown field(s): ${unknown.join(', ')}`;
+  if (typeof o.digest !== 'string') return '"digest" (sha256:<hex>) is required';
+  const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  let where: ArtifactWhere;
+  if (kinds[0] === 'image') {
+    if (!str('image')) return '"image" must be a string';
+    where = { oci: str('image')! };
+  } else if (kinds[0] === 'gcs') {
+    if (!str('gcs')) return '"gcs" must be a string';
+    where = { gcs: str('gcs')! };
+  } else {
+    if (!str('cipd') || !str('instance_id')) return '"cipd" needs a string "instance_id"';
+    where = { cipd: str('cipd')!, instanceId: str('instance_id')!, ...(str('host') ? { host: str('host')! } : {}) };
+  }
+  const sbomFor = o.sbom_for === undefined ? [] : o.sbom_for;
+  if (!Array.isArray(sbomFor) || sbomFor.some((d) => typeof d !== 'string')) return '"sbom_for" must be a list of digests';
+  return artifactBody(o.digest, where, sbomFor as string[]);
+}
