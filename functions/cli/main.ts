@@ -103,6 +103,7 @@ program.parseAsync(process.argv).catch((err) => {
 });
 
 function version(): string {
+  if (process.env.PROVENANCE_CLI_VERSION) return process.env.PROVENANCE_CLI_VERSION; // set at bundle time
   try {
     return (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
