@@ -50,7 +50,7 @@ interface Context {
   env: Record<string, string>;
 }
 
-function context(o: Common): Context {
+function context(o: Common, concurrency?: number): Context {
   const url = o.url ?? process.env.PROVENANCE_URL;
   if (!url) throw new CliError('no service URL: pass --url or set PROVENANCE_URL', EXIT.usage);
   const taskId = o.task ?? process.env.PROVENANCE_TASK_ID ?? process.env.BUILD_ID;
@@ -58,7 +58,7 @@ function context(o: Common): Context {
   const audience = o.audience ?? process.env.PROVENANCE_AUDIENCE ?? url;
   const strict = o.strict === true || process.env.PROVENANCE_STRICT === '1';
   const tokens = tokenSource({ url, audience });
-  const reporter = new Reporter({ url, taskId, tokens, timeoutMs: duration(o.timeout, '--timeout'), strict });
+  const reporter = new Reporter({ url, taskId, tokens, timeoutMs: duration(o.timeout, '--timeout'), strict, ...(concurrency ? { concurrency } : {}) });
   const env: Record<string, string> = { PROVENANCE_URL: url, PROVENANCE_TASK_ID: taskId, PROVENANCE_AUDIENCE: audience, ...(strict ? { PROVENANCE_STRICT: '1' } : {}) };
   if (process.env.PROVENANCE_TOKEN) env.PROVENANCE_TOKEN = process.env.PROVENANCE_TOKEN;
   return { reporter, url, taskId, audience, env };
@@ -175,11 +175,9 @@ export function registerStepCommands(program: Command): void {
     .action(async (source: string | undefined, o: Common & { file?: string; keepGoing?: boolean; concurrency: string }) => {
       if (source !== undefined && source !== '-') throw new CliError(`batch: unexpected "${source}": use --file <file>, or - for standard input`, EXIT.usage);
       const text = o.file === undefined || o.file === '-' ? readFileSync(0, 'utf8') : readFile(o.file, '--file');
-      const items = batchItems(text);
-      const ctx = context(o);
       const concurrency = Number(o.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new CliError('--concurrency: expected 1 to 64', EXIT.usage);
-      process.exitCode = await sendBatch(new Reporter({ url: ctx.url, taskId: ctx.taskId, tokens: tokenSource({ url: ctx.url, audience: ctx.audience }), timeoutMs: duration(o.timeout, '--timeout'), strict: o.strict === true || process.env.PROVENANCE_STRICT === '1', concurrency }), items, o.keepGoing === true, 'batch');
+      process.exitCode = await sendBatch(context(o, concurrency).reporter, batchItems(text), o.keepGoing === true, 'batch');
     });
 
   withCommon(program.command('collect'))

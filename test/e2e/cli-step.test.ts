@@ -192,6 +192,33 @@ describe('the build step CLI against the local server', () => {
     assert.deepEqual(reports.map((x) => (x.report as { repo?: string }).repo), ['https://github.com/example/inner']);
   });
 
+  it('run: a heartbeat the service never answers does not hold the exit back', async () => {
+    // Heartbeats go to a proxy that never answers them; everything else reaches the service.
+    const hung: unknown[] = [];
+    const proxy = createServer((req, res) => {
+      if (req.url?.endsWith('/ReportPID')) return void hung.push(res);
+      const upstream = new URL(req.url!, url);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const r = await fetch(upstream, { method: req.method, headers: req.headers as Record<string, string>, body: Buffer.concat(chunks) });
+        res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await r.arrayBuffer()));
+      });
+    });
+    const proxyUrl = (await listen(proxy, 0)).replace('localhost', '127.0.0.1');
+    try {
+      const r = await cli(['run', '--task', 'run-hb', '--heartbeat', '100ms', '--', 'sh', '-c', 'sleep 0.6'], { ...env, PROVENANCE_URL: proxyUrl });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(hung.length >= 2, `${hung.length} heartbeat(s) in flight`);
+      // 0.6 s of command, start-up and three stage reports; a heartbeat waiting out its 30 s budget would show.
+      assert.ok(r.ms < 0.6 * 1000 + 2500, `run took ${r.ms.toFixed(0)} ms`);
+      assert.equal((await taskOf('run-hb'))?.state, 'COMPLETE');
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
+  });
+
   it('run: a child killed by a signal exits 128 + its number', async () => {
     const r = await cli(['run', '--task', 'run-2', '--', 'sh', '-c', 'kill -TERM $$'], env);
     assert.equal(r.code, 143, r.stderr);
