@@ -150,6 +150,8 @@ export class TaskSweeper {
       let failed: TaskRecord | undefined;
       if (await this.change(task.key, (cur) => (sameCheck(cur) ? (failed = failTask(cur, now, reason)) : ((failed = undefined), cur)))) {
         result.failed++;
+        // The log line the deployment's "failed-tasks" alert counts (infra/main.tf).
+        log('ERROR', 'task failed', { taskId: task.taskId, reporter: task.owner.email, taskKey: task.key, reason });
         await this.notify(taskFailedEvent(failed!, now));
       }
       return;

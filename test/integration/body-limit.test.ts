@@ -58,7 +58,7 @@ function bodyLimitSuite(ctx: () => { url: string; token: string; reportsOf: (tas
       const res = await fetch(`${url}/provenance.snooperpb.SelfReport/ReportArtifactDigest`, {
         method: 'POST',
         headers: { ...headers, 'content-type': c.contentType, ...(c.gzip ? { 'content-encoding': 'gzip' } : {}) },
-        body: c.gzip ? gzipSync(c.body) : c.body,
+        body: new Uint8Array(c.gzip ? gzipSync(c.body) : c.body),
       });
       const text = await res.text();
       if (c.ok) {
