@@ -188,7 +188,7 @@ resource "google_kms_crypto_key" "signing" {
 # --- Service accounts and IAM (the table in docs/security.md) -----------------
 
 resource "google_service_account" "sa" {
-  for_each     = toset(["report", "assembler", "reader", "sweeper", "pusher", "scheduler"])
+  for_each     = toset(["report", "assembler", "reader", "sweeper", "pusher"])
   account_id   = "prov-${each.key}-${local.suffix}"
   display_name = "build provenance: ${each.key} (${local.suffix})"
 }
@@ -206,7 +206,6 @@ resource "google_pubsub_topic_iam_member" "publishers" {
     sweeper-upload   = { topic = google_pubsub_topic.upload_complete.id, sa = "sweeper" }
     assembler-events = { topic = google_pubsub_topic.events.id, sa = "assembler" }
     sweeper-events   = { topic = google_pubsub_topic.events.id, sa = "sweeper" }
-    scheduler-sweep  = { topic = google_pubsub_topic.sweep.id, sa = "scheduler" }
   }
   topic  = each.value.topic
   role   = "roles/pubsub.publisher"
@@ -306,6 +305,7 @@ resource "google_cloud_run_v2_service_iam_member" "invoker" {
 }
 
 # --- The sweep's schedule -------------------------------------------------------
+# Cloud Scheduler publishes as its own service agent (which may publish by default).
 
 resource "google_cloud_scheduler_job" "sweep" {
   name      = "provenance-sweep-${local.suffix}"

@@ -146,21 +146,23 @@ export async function buildProvenanceApi(config: Config, shared: { stores?: Stor
   const stores = shared.stores ?? (await createStores(config));
   const signer = lazy(async () => shared.signer ?? createSigner(config));
   const keys = async () => [await (await signer()).publicKey()];
-  const uploadComplete = shared.publisher ?? createPubSubPublisher(config);
+  // The deployed read API never publishes (only the reporting path and the
+  // sweep may, docs/security.md): a re-driven task is left due for the sweep.
+  // npm start hands in its in-process publisher so a re-drive acts at once.
+  const redriver = new TaskRedriver({
+    tasks: stores.tasks,
+    provenance: stores.provenance,
+    ...(shared.publisher ? { uploadComplete: shared.publisher } : {}),
+    clock: shared.clock ?? systemClock,
+    recoveryGraceMs: config.recoveryGraceSeconds * 1000,
+  });
   return provenanceApi({
     tasks: stores.tasks,
     provenance: stores.provenance,
     keys,
     verifier: createVerifier(config),
     access: { mode: config.readAccess, readers: config.readerAllowlist },
-    ...(uploadComplete
-      ? {
-          redrive: {
-            operators: config.operatorAllowlist,
-            redriver: new TaskRedriver({ tasks: stores.tasks, provenance: stores.provenance, uploadComplete, clock: shared.clock ?? systemClock, recoveryGraceMs: config.recoveryGraceSeconds * 1000 }),
-          },
-        }
-      : {}),
+    redrive: { operators: config.operatorAllowlist, redriver },
   });
 }
 

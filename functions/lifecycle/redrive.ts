@@ -16,7 +16,12 @@ import { log } from '../log.js';
 export interface RedriveDeps {
   tasks: TaskStore;
   provenance: ProvenanceStore;
-  uploadComplete: EventPublisher;
+  /**
+   * Publishes UPLOAD_COMPLETE at once (npm start). Deployed, the read API may
+   * not publish to upload-complete: the task is left due for the sweep's
+   * recovery check, which publishes it on its next run.
+   */
+  uploadComplete?: EventPublisher;
   clock: Clock;
   recoveryGraceMs: number;
 }
@@ -26,7 +31,7 @@ export interface RedriveOutcome {
   to: TaskState;
   /** Why the task had failed. */
   previousReason?: string;
-  /** False when the publish failed: the sweep's recovery check publishes it instead. */
+  /** False when it was not published here: the sweep's recovery check publishes it on its next run. */
   published: boolean;
 }
 
@@ -46,16 +51,20 @@ export class TaskRedriver {
     if (verdict === 'signed') throw failedPrecondition(`task "${task.taskId}" already has signed provenance`);
     if (verdict === 'busy') throw failedPrecondition(`task "${task.taskId}" is being assembled right now: look at its status again shortly`);
     const previousReason = task.closedReason ?? record?.reason;
+    const publisher = this.deps.uploadComplete;
     const updated = await tasks.updateTask(task.key, (cur) => {
       if (!cur) throw failedPrecondition(`task "${task.taskId}" is gone`);
-      return redriveTask(cur, now, this.deps.recoveryGraceMs);
+      // Without a publisher the recovery check is due now: the next sweep publishes.
+      return redriveTask(cur, now, publisher ? this.deps.recoveryGraceMs : 0);
     });
-    let published = true;
-    try {
-      await this.deps.uploadComplete.publishUploadComplete(task.key);
-    } catch (err) {
-      published = false;
-      log('WARNING', 'could not publish UPLOAD_COMPLETE for a re-driven task; the sweep will', { taskKey: task.key, error: String(err) });
+    let published = false;
+    if (publisher) {
+      try {
+        await publisher.publishUploadComplete(task.key);
+        published = true;
+      } catch (err) {
+        log('WARNING', 'could not publish UPLOAD_COMPLETE for a re-driven task; the sweep will', { taskKey: task.key, error: String(err) });
+      }
     }
     log('NOTICE', 'task sent back to assembly', {
       audit: 'redrive',

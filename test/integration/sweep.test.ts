@@ -248,6 +248,28 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
     await assert.rejects(redriver.redrive((await w.tasks.getTask(key))!, 'oncall@example.com'), /already has signed provenance/);
   });
 
+  it('a re-drive without a publisher (the deployed read API) leaves the task due, and the next sweep publishes it', async () => {
+    const failing: Signer = { publicKey: () => LocalSigner.ephemeral().publicKey(), sign: () => Promise.reject(new Error('KMS: disabled')) };
+    const w = world({ signer: failing, maxAttempts: 1 });
+    const key = await w.uploaded('redrive-later');
+    await w.assembler.assemble(key).catch(() => undefined);
+    w.clock.advance(GRACE + 1);
+    await w.ingest.heartbeat(owner, 'redrive-later', { pid: 1, reporter: 'p' });
+    await w.sweeper().sweep();
+    assert.equal((await w.status(key)).stage, 'FAILED');
+    const logs = captureLogs();
+    let outcome;
+    try {
+      outcome = await new TaskRedriver({ tasks: w.tasks, provenance: w.provenance, clock: w.clock, recoveryGraceMs: GRACE }).redrive((await w.tasks.getTask(key))!, 'oncall@example.com');
+    } finally {
+      logs.restore();
+    }
+    assert.equal(outcome.published, false);
+    assert.deepEqual(w.published, []);
+    assert.equal((await w.sweeper().sweep()).republished, 1);
+    assert.deepEqual(w.published, [key]);
+  });
+
   it('reads documents in proportion to the stale tasks, not to all tasks', async () => {
     const w = world();
     const keys = await Promise.all(Array.from({ length: 300 }, (_, i) => w.start(`t-${i}`)));

@@ -119,6 +119,29 @@ describe('infra/*.tf, checked offline', () => {
     assert.ok(!/aliveAt|recoverAt|expireAt|subjects/.test(JSON.stringify(files['main.tf']!.resource!.google_firestore_field)), 'no field is named in Terraform itself');
   });
 
+  it('grants each service account exactly the roles of the table in docs/security.md', () => {
+    const table = new Set(
+      [...readFileSync(join(root, 'docs', 'security.md'), 'utf8').matchAll(/^\| (report|assembler|reader|sweeper|pusher) \| (roles\/[\w.]+) \| ([^|]+?) \|$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
+    );
+    assert.ok(table.size >= 10, `read ${table.size} rows from the table`);
+    const r = files['main.tf']!.resource! as Record<string, Record<string, Record<string, unknown>[]>>;
+    const saOf = (member: unknown) => /google_service_account\.sa\["?(\w+)"?\]/.exec(String(member))?.[1];
+    const topics: Record<string, string> = { upload_complete: 'upload-complete', events: 'provenance-events', sweep: 'sweep', dead_letter: 'dead-letter' };
+    const granted = new Set<string>();
+    for (const b of r.google_project_iam_member?.firestore_user ?? []) {
+      for (const sa of [...String(b.for_each).matchAll(/\\?"(\w+)\\?"/g)].map((m) => m[1]!)) granted.add(`${sa} ${b.role} project`);
+    }
+    for (const b of r.google_pubsub_topic_iam_member?.publishers ?? []) {
+      for (const e of Object.values(b.for_each as Record<string, { topic: string; sa: string }>)) granted.add(`${e.sa} ${b.role} topic ${topics[/google_pubsub_topic\.(\w+)/.exec(e.topic)![1]!]}`);
+    }
+    for (const [, blocks] of Object.entries(r.google_kms_crypto_key_iam_member ?? {})) for (const b of blocks) granted.add(`${saOf(b.member)} ${b.role} key provenance-signing`);
+    const locals = JSON.stringify(all('locals'));
+    for (const m of locals.matchAll(/for fn in \[([^\]]+)\] : .*?member = google_service_account\.sa\[\\"(\w+)\\"\]\.member/g)) {
+      for (const fn of [...m[1]!.matchAll(/\\"(\w+)\\"/g)].map((x) => x[1]!)) granted.add(`${m[2]} roles/run.invoker function ${fn}`);
+    }
+    assert.deepEqual([...granted].sort(), [...table].sort());
+  });
+
   it('keeps the signing key from being destroyed', () => {
     const key = files['main.tf']!.resource!.google_kms_crypto_key!.signing![0]! as { lifecycle: { prevent_destroy: boolean }[] };
     assert.equal(key.lifecycle[0]!.prevent_destroy, true);
