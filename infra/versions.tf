@@ -2,6 +2,8 @@
 # schema test/unit/terraform.test.ts checks every resource argument against.
 terraform {
   required_version = ">= 1.6"
+  # State in a bucket: terraform init -backend-config=bucket=<bucket> -backend-config=prefix=<environment>
+  backend "gcs" {}
   required_providers {
     google = {
       source  = "hashicorp/google"

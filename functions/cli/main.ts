@@ -11,7 +11,7 @@ import { defaultUrl, runVerify, type VerifyOptions } from './verify-command.js';
 import { registerStepCommands } from './step-commands.js';
 import { CliError } from './exit-codes.js';
 
-const program = new Command('provenance')
+export const program = new Command('provenance')
   .description('build provenance: report from build steps; fetch and verify signed SLSA provenance; dev tokens for local runs')
   .version(version(), '-V, --version', 'print the version')
   .addHelpText('after', `\nExit codes: 0 done (or the service was unreachable and --strict was not given: a warning is printed);\n1 refused (bad input, not allowed, or no valid provenance); 2 wrong usage; 3 unreachable with --strict.\n\`provenance run\` exits with its command's code.`);
@@ -96,11 +96,17 @@ program
     process.stdout.write(`${DevIssuer.fromDirectory(opts.dir).mint({ email: opts.email, audience: opts.audience, lifetimeSeconds: lifetime })}\n`);
   });
 
-program.parseAsync(process.argv).catch((err) => {
+/** Parses the command line and runs the command (bin/provenance.js, and the bundle as its own main). */
+export function main(): void {
+  program.parseAsync(process.argv).catch((err) => {
   console.error(`provenance: ${err instanceof Error ? err.message : err}`);
   // 1: refused, or there is no (valid) provenance; 2: the command was used wrongly or could not run.
   process.exit(err instanceof CliError ? err.exitCode : err instanceof ReadApiError && err.status === 404 ? 1 : 2);
-});
+  });
+}
+
+// Imported for its parser (test/unit/cloudbuild.test.ts), it runs nothing.
+if (require.main === module) main();
 
 function version(): string {
   if (process.env.PROVENANCE_CLI_VERSION) return process.env.PROVENANCE_CLI_VERSION; // set at bundle time
