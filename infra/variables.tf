@@ -41,6 +41,10 @@ variable "firestore_location" {
   description = "Location of the Firestore database (a region or multi-region, e.g. nam5)."
   type        = string
   default     = "nam5"
+  validation {
+    condition     = can(regex("^[a-z0-9-]+$", var.firestore_location))
+    error_message = "firestore_location must be a Firestore location id such as nam5, eur3 or us-central1."
+  }
 }
 
 variable "kms_algorithm" {
@@ -112,6 +116,10 @@ variable "builder_id" {
   description = "runDetails.builder.id of every statement (what `provenance verify --builder-id` checks). Default: the selfReport URL."
   type        = string
   default     = ""
+  validation {
+    condition     = var.builder_id == "" || can(regex("^https://", var.builder_id))
+    error_message = "builder_id must be empty (the selfReport URL) or an https:// URI."
+  }
 }
 
 variable "function_memory" {
@@ -168,6 +176,10 @@ variable "sweep_schedule" {
   description = "Cron schedule of the expiry and recovery sweep."
   type        = string
   default     = "* * * * *"
+  validation {
+    condition     = length(split(" ", trimspace(var.sweep_schedule))) == 5
+    error_message = "sweep_schedule must be a five-field cron expression, e.g. \"* * * * *\"."
+  }
 }
 
 variable "report_retention_days" {

@@ -17,6 +17,7 @@ const root = join(__dirname, '..', '..', '..');
 const infra = join(root, 'infra');
 
 type Block = Record<string, unknown>;
+type Schema = { [name: string]: true | Schema };
 interface Parsed {
   variable?: Record<string, Block[]>;
   locals?: Block[];
@@ -80,6 +81,7 @@ describe('infra/*.tf, checked offline', () => {
     for (const [name, [v]] of Object.entries(Object.assign({}, ...all('variable')) as Record<string, Block[]>)) {
       assert.ok(typeof v!.description === 'string' && (v!.description as string).length > 10, `variable ${name} has no description`);
       assert.ok(v!.type, `variable ${name} has no type`);
+      if (v!.type !== '${bool}') assert.ok(Array.isArray(v!.validation) && (v!.validation as unknown[]).length > 0, `variable ${name} has no validation`);
     }
     for (const [name, [o]] of Object.entries(Object.assign({}, ...all('output')) as Record<string, Block[]>)) {
       assert.ok(typeof o!.description === 'string', `output ${name} has no description`);
@@ -140,6 +142,46 @@ describe('infra/*.tf, checked offline', () => {
       for (const fn of [...m[1]!.matchAll(/\\"(\w+)\\"/g)].map((x) => x[1]!)) granted.add(`${m[2]} roles/run.invoker function ${fn}`);
     }
     assert.deepEqual([...granted].sort(), [...table].sort());
+  });
+
+  it('uses only resource types, arguments and blocks that the pinned google provider has', () => {
+    // infra/schema/google-provider.json: extracted from @cdktf/provider-google by scripts/extract-provider-schema.js.
+    const schema = JSON.parse(readFileSync(join(infra, 'schema', 'google-provider.json'), 'utf8')) as { version: string; resource: Record<string, Schema>; data: Record<string, Schema> };
+    assert.match(readFileSync(join(infra, 'versions.tf'), 'utf8'), new RegExp(`version = "${schema.version.replace(/\./g, '\\.')}"`), 'the schema is of the pinned provider version');
+    const META = new Set(['for_each', 'count', 'depends_on', 'provider', 'lifecycle']);
+    const problems: string[] = [];
+    const check = (where: string, block: Block, s: Schema) => {
+      for (const [key, value] of Object.entries(block)) {
+        if (META.has(key)) continue;
+        if (key === 'dynamic') {
+          for (const [name, [dyn]] of Object.entries(value as Record<string, Block[]>)) {
+            const inner = s[name];
+            if (typeof inner !== 'object') problems.push(`${where}: no block "${name}"`);
+            else for (const c of (dyn!.content as Block[]) ?? []) check(`${where}.${name}`, c, inner);
+          }
+          continue;
+        }
+        if (!(key in s)) {
+          problems.push(`${where}: no argument or block "${key}"`);
+          continue;
+        }
+        const inner = s[key];
+        if (typeof inner === 'object' && Array.isArray(value)) for (const v of value as Block[]) check(`${where}.${key}`, v, inner);
+      }
+    };
+    for (const kind of ['resource', 'data'] as const) {
+      for (const byType of all(kind)) {
+        for (const [type, byName] of Object.entries(byType)) {
+          const s = schema[kind][type];
+          if (!s) {
+            problems.push(`${kind} ${type} is not in infra/schema/google-provider.json: re-run node scripts/extract-provider-schema.js`);
+            continue;
+          }
+          for (const [name, blocks] of Object.entries(byName)) for (const b of blocks) check(`${type}.${name}`, b, s);
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
   });
 
   it('keeps the signing key from being destroyed', () => {
