@@ -3,6 +3,7 @@
 //   GET /v1/artifacts/sha256:<hex>/provenance      every envelope naming that subject (ndjson)
 //   GET /v1/tasks/<task id>?reporter=<email>        the task's status (JSON)
 //   GET /v1/tasks/<task id>/provenance?reporter=…   the task's envelopes (ndjson)
+//   …/bundle beside each …/provenance               the same envelopes as Sigstore bundles v0.3 (ndjson)
 //   GET /v1/keys                                    public keys [{keyId, algorithm, pem}]
 //   POST /v1/tasks/<task id>/redrive?reporter=…     operators: send a FAILED task back to assembly
 // Reads need an OIDC token of an identity on the reader allowlist, unless the
@@ -10,6 +11,8 @@
 // re-drive always needs the token of an identity on the operator allowlist.
 import { notFound, permissionDenied, ServiceError } from '../domain/errors.js';
 import type { Envelope } from '../provenance/dsse.js';
+import { envelopeToBundle } from '../provenance/bundle.js';
+import type { SerializedBundle } from '@sigstore/bundle';
 import { taskStatus } from '../provenance/status.js';
 import type { IdentityVerifier } from '../ports/identity.js';
 import type { ProvenanceStore } from '../ports/provenance-store.js';
@@ -80,26 +83,26 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
     if (parts.length === 2 && parts[1] === 'keys') return jsonResponse(200, await deps.keys(), { 'cache-control': 'public, max-age=300' });
 
     await authorize(req.headers);
-    if (parts.length === 4 && parts[1] === 'artifacts' && parts[3] === 'provenance') {
+    if (parts.length === 4 && parts[1] === 'artifacts' && (parts[3] === 'provenance' || parts[3] === 'bundle')) {
       const raw = decode(parts[2]!, 'digest');
       if (!raw.toLowerCase().startsWith('sha256:')) throw new ServiceError('invalid_argument', 'digest: expected sha256:<64 hex characters>', 'digest');
       const digest = fields.sha256('digest', raw);
       const envelopes = await deps.provenance.envelopesForSubject(digest);
       if (envelopes.length === 0) throw notFound(`no provenance names sha256:${digest}`);
-      return ndjson(envelopes);
+      return parts[3] === 'bundle' ? ndjson(envelopes.map(envelopeToBundle)) : ndjson(envelopes);
     }
     if (parts[1] === 'tasks' && parts.length === 3) {
       const t = await task(parts[2]!, url.searchParams);
       return jsonResponse(200, taskStatus(t, await deps.provenance.get(t.key)));
     }
-    if (parts[1] === 'tasks' && parts.length === 4 && parts[3] === 'provenance') {
+    if (parts[1] === 'tasks' && parts.length === 4 && (parts[3] === 'provenance' || parts[3] === 'bundle')) {
       const t = await task(parts[2]!, url.searchParams);
       const envelopes = await deps.provenance.envelopesForTask(t.key);
       if (envelopes.length === 0) {
         const why = taskStatus(t, await deps.provenance.get(t.key)).provenance.reason;
         throw notFound(`task "${t.taskId}" has no provenance: ${why}`);
       }
-      return ndjson(envelopes);
+      return parts[3] === 'bundle' ? ndjson(envelopes.map(envelopeToBundle)) : ndjson(envelopes);
     }
     throw notFound(`no route for ${url.pathname}`);
   }
@@ -119,8 +122,8 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
   };
 }
 
-function ndjson(envelopes: Envelope[]): HttpResponse {
-  return { status: 200, headers: { 'content-type': NDJSON }, body: envelopes.map((e) => `${JSON.stringify(e)}\n`).join('') };
+function ndjson(items: (Envelope | SerializedBundle)[]): HttpResponse {
+  return { status: 200, headers: { 'content-type': NDJSON }, body: items.map((e) => `${JSON.stringify(e)}\n`).join('') };
 }
 
 function decode(segment: string, field: string): string {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DevIssuer, DEV_DEFAULT_EMAIL } from '../adapters/dev-issuer.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
-import { digestOf } from './digest.js';
+import { digestOf, parseDigest, UsageError } from './digest.js';
 import { defaultUrl, runVerify, type VerifyOptions } from './verify-command.js';
 import { registerStepCommands } from './step-commands.js';
 import { CliError } from './exit-codes.js';
@@ -28,9 +28,20 @@ program
   .argument('<artifact>', 'sha256:<hex>, or a file to hash')
   .addOption(urlOption())
   .addOption(tokenOption())
-  .option('-o, --output <file>', 'write the envelopes here instead of stdout')
-  .action(async (artifact: string, opts: { url: string; token?: string; output?: string }) => {
+  .option('-o, --output <file>', 'write the envelopes here instead of stdout (--format bundle, for a file: <file>.sigstore.json)')
+  .option('--format <format>', 'envelope (DSSE, JSON lines) or bundle (Sigstore bundle v0.3, for cosign and sigstore-js)', 'envelope')
+  .addHelpText('after', '\nExample:\n  provenance fetch dist/app.tar --format bundle --url https://provenance-api-abc123-uc.a.run.app   # writes dist/app.tar.sigstore.json\n')
+  .action(async (artifact: string, opts: { url: string; token?: string; output?: string; format: string }) => {
     const digest = await digestOf(artifact);
+    if (opts.format !== 'envelope' && opts.format !== 'bundle') throw new UsageError(`--format: "${opts.format}" is not envelope or bundle`);
+    if (opts.format === 'bundle') {
+      const lines = (await new ReadApiClient(opts.url, opts.token).bundlesText(digest)).split('\n').filter(Boolean);
+      const out = opts.output ?? (parseDigest(artifact) ? undefined : `${artifact}.sigstore.json`);
+      if (out) writeFileSync(out, `${lines[0]}\n`);
+      else process.stdout.write(`${lines[0]}\n`);
+      process.stderr.write(`${lines.length} bundle(s) for sha256:${digest}${out ? `; the first written to ${out}` : ''}\n`);
+      return;
+    }
     const { ndjson, envelopes } = await new ReadApiClient(opts.url, opts.token).provenanceForDigest(digest);
     if (opts.output) writeFileSync(opts.output, ndjson);
     else process.stdout.write(ndjson);
@@ -56,6 +67,7 @@ program
   .option('--artifact <file>', 'the artifact (its sha256 is computed)')
   .option('--digest <sha256>', 'the artifact\'s digest, sha256:<hex>')
   .option('--provenance <file>', 'envelopes to check (JSON lines or one envelope); default: fetch from --url')
+  .option('--bundle <file>', 'a Sigstore bundle to check (.sigstore.json, as fetch --format bundle writes)')
   .option('--url <service>', 'fetch the envelopes from this service (env PROVENANCE_URL)')
   .addOption(tokenOption())
   .option('--builder-id <id>', 'require this builder id')

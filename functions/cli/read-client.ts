@@ -45,6 +45,11 @@ export class ReadApiClient {
     return this.get(`/v1/artifacts/sha256:${sha256}/provenance`);
   }
 
+  /** The same, as Sigstore bundles: one JSON bundle per line. */
+  bundlesText(sha256: string): Promise<string> {
+    return this.get(`/v1/artifacts/sha256:${sha256}/bundle`);
+  }
+
   /** The raw ndjson and the envelopes in it, for every envelope naming this sha256. */
   async provenanceForDigest(sha256: string): Promise<{ ndjson: string; envelopes: Envelope[] }> {
     const ndjson = await this.get(`/v1/artifacts/sha256:${sha256}/provenance`);

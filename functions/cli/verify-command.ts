@@ -5,6 +5,7 @@
 // their own; they never stop the others from being checked.
 import { readFileSync } from 'node:fs';
 import { envelopeEntries, type EnvelopeEntry } from '../provenance/dsse.js';
+import { bundleToEnvelope } from '../provenance/bundle.js';
 import { parsePublicKeys, printable, verifyEnvelope, type TrustedKey, type VerifyPolicy } from '../provenance/verify.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { UsageError, parseDigest, sha256File } from './digest.js';
@@ -14,6 +15,8 @@ export interface VerifyOptions {
   artifact?: string;
   digest?: string;
   provenance?: string;
+  /** A Sigstore bundle file (.sigstore.json) instead of envelopes. */
+  bundle?: string;
   url?: string;
   token?: string;
   builderId?: string;
@@ -32,7 +35,7 @@ export interface VerifyReport {
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   if ((opts.artifact === undefined) === (opts.digest === undefined)) throw new UsageError('give exactly one of --artifact <file> or --digest sha256:<hex>');
-  if (opts.provenance !== undefined && opts.url !== undefined) throw new UsageError('give at most one of --provenance <file> or --url <service>');
+  if ([opts.provenance, opts.bundle, opts.url].filter((x) => x !== undefined).length > 1) throw new UsageError('give at most one of --provenance <file>, --bundle <file> or --url <service>');
   for (const r of opts.reporter ?? []) if (!/^[^\s@]+@[^\s@]+$/.test(r)) throw new UsageError(`--reporter: "${printable(r)}" is not an email address`);
   let digest: string;
   if (opts.digest !== undefined) {
@@ -51,7 +54,15 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   if (keys.length === 0) throw new UsageError(`--key: ${opts.key} holds no PEM public key`);
 
   let entries: EnvelopeEntry[];
-  if (opts.provenance !== undefined) {
+  if (opts.bundle !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(opts.bundle, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--bundle: ${(err as Error).message}`);
+    }
+    entries = [bundleEntry(text, opts.bundle)];
+  } else if (opts.provenance !== undefined) {
     try {
       entries = envelopeEntries(readFileSync(opts.provenance, 'utf8'));
     } catch (err) {
@@ -92,4 +103,20 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
 
 export function defaultUrl(): string {
   return process.env.PROVENANCE_URL || `http://localhost:${process.env.PORT || 8080}`;
+}
+
+/** A bundle file → the one envelope it wraps, or the reason it is not a usable bundle (a FAIL line). */
+function bundleEntry(text: string, file: string): EnvelopeEntry {
+  if (text.trim() === '') return { where: file, error: `${file} is empty: not a Sigstore bundle` };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { where: file, error: `${file} is not JSON: not a Sigstore bundle` };
+  }
+  try {
+    return { where: file, value: bundleToEnvelope(json).envelope };
+  } catch (err) {
+    return { where: file, error: `${file}: ${printable((err as Error).message)}` };
+  }
 }

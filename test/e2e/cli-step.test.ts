@@ -51,7 +51,7 @@ describe('the build step CLI against the local server', () => {
 
   before(async () => {
     devDir = mkdtempSync(join(tmpdir(), 'cli-step-'));
-    const config = loadConfig({ AUTH_MODE: 'dev', DEV_ISSUER_DIR: devDir, TASK_STORE: 'memory', EVENTS: 'in-process', AUDIENCE });
+    const config = loadConfig({ AUTH_MODE: 'dev', DEV_ISSUER_DIR: devDir, TASK_STORE: 'memory', EVENTS: 'in-process', AUDIENCE, READ_ACCESS: 'public' });
     const routes = await localRoutes(config);
     tasks = routes.stores.tasks;
     provenance = routes.stores.provenance;
@@ -92,6 +92,28 @@ describe('the build step CLI against the local server', () => {
     }
     const fileDigest = createHash('sha256').update('hello, provenance\n').digest('hex');
     assert.deepEqual(record?.subjects.sort(), [fileDigest, 'cd'.repeat(32)].sort());
+    // The same provenance as a Sigstore bundle, fetched and verified with the CLI.
+    const fetched = await cli(['fetch', join(dir, 'app.tar'), '--format', 'bundle', '--url', url]);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.match(fetched.stderr, /1 bundle\(s\) for sha256:.*written to .*app\.tar\.sigstore\.json/);
+    assert.equal((await cli(['keys', '--url', url, '-o', join(dir, 'key.pem')])).code, 0);
+    const verified = await cli(['verify', '--key', join(dir, 'key.pem'), '--artifact', join(dir, 'app.tar'), '--bundle', join(dir, 'app.tar.sigstore.json'), '--reporter', DEV_DEFAULT_EMAIL]);
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, /^verified sha256:/);
+    const cases: [string, string, RegExp][] = [
+      ['empty', '', /is empty: not a Sigstore bundle/],
+      ['not-json', '{nope', /is not JSON: not a Sigstore bundle/],
+      ['media-type', JSON.stringify({ mediaType: 'application/vnd.example+json' }), /mediaType "application\/vnd.example\+json" is not a Sigstore bundle's/],
+      ['no-envelope', JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }), /FAIL: /],
+    ];
+    for (const [name, text, message] of cases) {
+      writeFileSync(join(dir, `${name}.sigstore.json`), text);
+      const bad = await cli(['verify', '--key', join(dir, 'key.pem'), '--artifact', join(dir, 'app.tar'), '--bundle', join(dir, `${name}.sigstore.json`)]);
+      assert.equal(bad.code, 1, `${name}: ${bad.stderr}`);
+      assert.match(bad.stderr, message, name);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, `${name}: one FAIL line`);
+      assert.ok(!/    at /.test(bad.stderr), `${name}: no stack trace`);
+    }
   });
 
   it('refuses bad input before any network call (exit 1, the field named), and relays the server\'s refusals', async () => {
