@@ -224,6 +224,13 @@ resource "google_kms_crypto_key_iam_member" "public_key_viewer" {
   member        = google_service_account.sa["reader"].member
 }
 
+# /v1/keys lists every version that is not destroyed (after rotations).
+resource "google_kms_crypto_key_iam_member" "version_lister" {
+  crypto_key_id = google_kms_crypto_key.signing.id
+  role          = "roles/cloudkms.viewer"
+  member        = google_service_account.sa["reader"].member
+}
+
 # --- Functions ---------------------------------------------------------------
 
 resource "google_storage_bucket" "source" {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { crc32c } from '@aws-crypto/crc32c';
 import type { KeyManagementServiceClient } from '@google-cloud/kms';
-import type { PublicKeyInfo, Signer, SigningAlgorithm } from '../ports/signer.js';
+import type { PublicKeyInfo, Signer, SigningAlgorithm, VerificationKey } from '../ports/signer.js';
 import { lazy } from '../lazy.js';
 import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
 
@@ -42,15 +42,38 @@ export class KmsSigner implements Signer {
     return { keyId, algorithm, pem }; // the hash is ours; /v1/keys promises exactly these three
   }
 
-  private async fetchKey(): Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }> {
-    const [pk] = await backendCall('kms getPublicKey', this.deadlineMs, () => this.client.getPublicKey({ name: this.keyVersion }, { timeout: this.deadlineMs }));
-    if (pk.name !== this.keyVersion) throw new KmsIntegrityError(`getPublicKey answered for "${pk.name}", not ${this.keyVersion}`);
+  private fetchKey(): Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }> {
+    return this.fetchPublicKey(this.keyVersion);
+  }
+
+  /**
+   * Every version of the key that is not destroyed (or scheduled for it): the
+   * ones that may have signed provenance still served, each with its public
+   * key (CRC32C-checked), state and creation time.
+   */
+  async verificationKeys(): Promise<VerificationKey[]> {
+    const parent = this.keyVersion.slice(0, this.keyVersion.lastIndexOf('/cryptoKeyVersions/'));
+    const [versions] = await backendCall('kms listCryptoKeyVersions', this.deadlineMs, () => this.client.listCryptoKeyVersions({ parent }, { timeout: this.deadlineMs, autoPaginate: true }));
+    const live = versions.filter((v) => !['DESTROYED', 'DESTROY_SCHEDULED', 'IMPORT_FAILED', 'GENERATION_FAILED'].includes(String(v.state)) && v.name);
+    const keys = await Promise.all(
+      live.map(async (v) => {
+        const { keyId, algorithm, pem } = await this.fetchPublicKey(v.name!);
+        const seconds = Number(String(v.createTime?.seconds ?? 0));
+        return { keyId, algorithm, pem, state: String(v.state), createTime: new Date(seconds * 1000).toISOString() };
+      }),
+    );
+    return keys.sort((a, b) => (a.createTime < b.createTime ? -1 : a.createTime > b.createTime ? 1 : 0));
+  }
+
+  private async fetchPublicKey(name: string): Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }> {
+    const [pk] = await backendCall('kms getPublicKey', this.deadlineMs, () => this.client.getPublicKey({ name }, { timeout: this.deadlineMs }));
+    if (pk.name !== name) throw new KmsIntegrityError(`getPublicKey answered for "${pk.name}", not ${name}`);
     const pem = pk.pem ?? '';
     const crc = int64(pk.pemCrc32c);
     if (crc === undefined || crc32c(Buffer.from(pem)) !== crc) throw new KmsIntegrityError('public key PEM failed its CRC32C check');
     const known = ALGORITHMS[String(pk.algorithm)];
     if (!known) throw new Error(`key algorithm ${String(pk.algorithm)} is not supported for provenance signing (use EC P-256/P-384 or RSA-PSS)`);
-    return { keyId: this.keyVersion, algorithm: known.alg, pem, hash: known.hash };
+    return { keyId: name, algorithm: known.alg, pem, hash: known.hash };
   }
 
   async sign(data: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {

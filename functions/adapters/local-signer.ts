@@ -1,14 +1,17 @@
 // Signer with a local EC P-256 key file (npm start, tests). The key is made on
 // first use, mode 0600, beside the dev issuer's key.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PublicKeyInfo, Signer } from '../ports/signer.js';
+import type { PublicKeyInfo, Signer, VerificationKey } from '../ports/signer.js';
 
 export class LocalSigner implements Signer {
   private readonly info: PublicKeyInfo;
 
-  constructor(private readonly key: KeyObject) {
+  constructor(
+    private readonly key: KeyObject,
+    private readonly createdAt = new Date(),
+  ) {
     const pub = createPublicKey(key);
     const der = pub.export({ type: 'spki', format: 'der' });
     this.info = {
@@ -29,7 +32,7 @@ export class LocalSigner implements Signer {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
     }
-    return new LocalSigner(createPrivateKey(readFileSync(file)));
+    return new LocalSigner(createPrivateKey(readFileSync(file)), statSync(file).mtime);
   }
 
   static ephemeral(): LocalSigner {
@@ -38,6 +41,10 @@ export class LocalSigner implements Signer {
 
   async publicKey(): Promise<PublicKeyInfo> {
     return this.info;
+  }
+
+  async verificationKeys(): Promise<VerificationKey[]> {
+    return [{ ...this.info, state: 'ENABLED', createTime: this.createdAt.toISOString() }];
   }
 
   async sign(data: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {

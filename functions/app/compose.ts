@@ -145,7 +145,7 @@ export async function buildSweeper(config: Config, shared: { stores?: Stores; up
 export async function buildProvenanceApi(config: Config, shared: { stores?: Stores; signer?: Signer; publisher?: EventPublisher; clock?: Clock } = {}): Promise<HttpHandler> {
   const stores = shared.stores ?? (await createStores(config));
   const signer = lazy(async () => shared.signer ?? createSigner(config));
-  const keys = async () => [await (await signer()).publicKey()];
+  const keys = async () => (await signer()).verificationKeys();
   // The deployed read API never publishes (only the reporting path and the
   // sweep may, docs/security.md): a re-driven task is left due for the sweep.
   // npm start hands in its in-process publisher so a re-drive acts at once.

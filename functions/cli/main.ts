@@ -63,7 +63,8 @@ program
 program
   .command('verify')
   .description('verify an artifact\'s provenance with the public key alone; exit 0 only if every check holds')
-  .requiredOption('--key <pem>', 'public key file (PEM; several keys allowed)')
+  .option('--key <pem>', 'public key file (PEM; several keys allowed)')
+  .option('--keys <file>', 'key set (GET /v1/keys JSON): the key is picked by the envelope\'s keyid; without --key/--keys, fetched from --url')
   .option('--artifact <file>', 'the artifact (its sha256 is computed)')
   .option('--digest <sha256>', 'the artifact\'s digest, sha256:<hex>')
   .option('--provenance <file>', 'envelopes to check (JSON lines or one envelope); default: fetch from --url')

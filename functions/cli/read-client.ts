@@ -62,6 +62,11 @@ export class ReadApiClient {
     return JSON.parse(await this.get(`/v1/tasks/${encodeURIComponent(taskId)}/redrive?${query}`, 'POST')) as { from: string; to: string; published: boolean; previousReason?: string };
   }
 
+  /** GET /v1/keys as served: the key set. */
+  keysText(): Promise<string> {
+    return this.get('/v1/keys');
+  }
+
   async keys(): Promise<PublicKeyInfo[]> {
     return JSON.parse(await this.get('/v1/keys')) as PublicKeyInfo[];
   }

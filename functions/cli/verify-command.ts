@@ -6,12 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { envelopeEntries, type EnvelopeEntry } from '../provenance/dsse.js';
 import { bundleToEnvelope } from '../provenance/bundle.js';
+import { keysFor, parseKeySet } from '../provenance/key-set.js';
 import { parsePublicKeys, printable, verifyEnvelope, type TrustedKey, type VerifyPolicy } from '../provenance/verify.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { UsageError, parseDigest, sha256File } from './digest.js';
 
 export interface VerifyOptions {
-  key: string;
+  /** PEM file (one or more public keys). */
+  key?: string;
+  /** Key set file: GET /v1/keys JSON. Without --key or --keys, the key set comes from --url. */
+  keys?: string;
   artifact?: string;
   digest?: string;
   provenance?: string;
@@ -45,13 +49,38 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   } else {
     digest = await sha256File(opts.artifact!);
   }
+  if (opts.key !== undefined && opts.keys !== undefined) throw new UsageError('give at most one of --key <pem> or --keys <key set>');
   let keys: TrustedKey[];
-  try {
-    keys = parsePublicKeys(readFileSync(opts.key, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`--key: ${(err as Error).message}`);
+  let keySet = false;
+  if (opts.key !== undefined) {
+    try {
+      keys = parsePublicKeys(readFileSync(opts.key, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`--key: ${(err as Error).message}`);
+    }
+    if (keys.length === 0) throw new UsageError(`--key: ${opts.key} holds no PEM public key`);
+  } else {
+    keySet = true;
+    let text: string;
+    let from: string;
+    if (opts.keys !== undefined) {
+      from = opts.keys;
+      try {
+        text = readFileSync(opts.keys, 'utf8');
+      } catch (err) {
+        throw new UsageError(`--keys: ${(err as Error).message}`);
+      }
+    } else {
+      if (opts.url === undefined) throw new UsageError('give --key <pem>, --keys <key set>, or --url <service> to fetch its key set');
+      from = `${opts.url}/v1/keys`;
+      text = await new ReadApiClient(opts.url).keysText();
+    }
+    try {
+      keys = parseKeySet(text.trim() === '' ? [] : JSON.parse(text));
+    } catch (err) {
+      return { ok: false, lines: [`${printable(from)}: ${err instanceof SyntaxError ? 'the key set is not JSON' : printable((err as Error).message)}`] };
+    }
   }
-  if (keys.length === 0) throw new UsageError(`--key: ${opts.key} holds no PEM public key`);
 
   let entries: EnvelopeEntry[];
   if (opts.bundle !== undefined) {
@@ -85,7 +114,13 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     ...(opts.sourceUri !== undefined ? { sourceUri: opts.sourceUri } : {}),
     ...(opts.sourceRef?.length ? { sourceRefs: opts.sourceRef } : {}),
   };
-  const results = entries.map((e) => (e.error !== undefined ? { ok: false, failures: [e.error] } : verifyEnvelope(e.value, keys, policy)));
+  const results = entries.map((e) => {
+    if (e.error !== undefined) return { ok: false, failures: [e.error] };
+    if (!keySet) return verifyEnvelope(e.value, keys, policy);
+    const pick = keysFor(e.value, keys);
+    if ('missing' in pick) return { ok: false, failures: [`signed with key "${printable(pick.missing)}", which is not in the key set (${keys.map((k) => printable(k.name)).join(', ')})`] };
+    return verifyEnvelope(e.value, pick.keys, policy);
+  });
   const prefix = (i: number) => (entries.length > 1 ? `${entries[i]!.where}: ` : '');
   const failures = results.flatMap((r, i) => (r.ok ? [] : r.failures.map((f) => `${prefix(i)}${f}`)));
   const passed = results.find((r) => r.ok);

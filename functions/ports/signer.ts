@@ -9,8 +9,19 @@ export interface PublicKeyInfo {
   pem: string;
 }
 
+/** A key that may have signed something still served: what /v1/keys lists. */
+export interface VerificationKey extends PublicKeyInfo {
+  /** KMS key version state (ENABLED, DISABLED, …); the local key is ENABLED. */
+  state: string;
+  /** When the key (version) was created, ISO 8601. */
+  createTime: string;
+}
+
 export interface Signer {
+  /** The key that signs now. */
   publicKey(): Promise<PublicKeyInfo>;
+  /** Every key that may have signed something still served (after rotations), the signing one included. */
+  verificationKeys(): Promise<VerificationKey[]>;
   /** Sign these bytes (the signer hashes them as its algorithm requires). */
   sign(data: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }>;
 }

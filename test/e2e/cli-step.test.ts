@@ -100,6 +100,27 @@ describe('the build step CLI against the local server', () => {
     const verified = await cli(['verify', '--key', join(dir, 'key.pem'), '--artifact', join(dir, 'app.tar'), '--bundle', join(dir, 'app.tar.sigstore.json'), '--reporter', DEV_DEFAULT_EMAIL]);
     assert.equal(verified.code, 0, verified.stderr);
     assert.match(verified.stdout, /^verified sha256:/);
+    // The key set (GET /v1/keys) instead of a PEM: from a file, or fetched with --url.
+    const set = await (await fetch(`${url}/v1/keys`)).text();
+    writeFileSync(join(dir, 'keys.json'), set);
+    const withSet = await cli(['verify', '--keys', join(dir, 'keys.json'), '--artifact', join(dir, 'app.tar'), '--bundle', join(dir, 'app.tar.sigstore.json')]);
+    assert.equal(withSet.code, 0, withSet.stderr);
+    const fromUrl = await cli(['verify', '--url', url, '--artifact', join(dir, 'app.tar'), '--reporter', DEV_DEFAULT_EMAIL]);
+    assert.equal(fromUrl.code, 0, fromUrl.stderr);
+    const keySets: [string, string, RegExp][] = [
+      ['empty', '', /the key set is empty/],
+      ['not-json', '[{', /the key set is not JSON/],
+      ['not-a-list', '{"keyId": "k"}', /not a JSON list/],
+      ['bad-pem', '[{"keyId": "k", "pem": "nope"}]', /key 1 \(k\): pem is not a public key/],
+      ['other-key', JSON.stringify([{ keyId: 'projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/9', pem: (JSON.parse(set) as { pem: string }[])[0]!.pem }]), /signed with key "local:sha256:[0-9a-f]+", which is not in the key set \(projects\/p\/.*\/cryptoKeyVersions\/9\)/],
+    ];
+    for (const [name, text, message] of keySets) {
+      writeFileSync(join(dir, `${name}.keys.json`), text);
+      const bad = await cli(['verify', '--keys', join(dir, `${name}.keys.json`), '--artifact', join(dir, 'app.tar'), '--bundle', join(dir, 'app.tar.sigstore.json')]);
+      assert.equal(bad.code, 1, `${name}: ${bad.stderr}`);
+      assert.match(bad.stderr, message, name);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, `${name}: one FAIL line`);
+    }
     const cases: [string, string, RegExp][] = [
       ['empty', '', /is empty: not a Sigstore bundle/],
       ['not-json', '{nope', /is not JSON: not a Sigstore bundle/],

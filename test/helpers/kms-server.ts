@@ -16,6 +16,8 @@ export interface KmsKey {
   algorithm: KmsAlgorithm;
   privateKey: KeyObject;
   pem: string;
+  state: 'ENABLED' | 'DISABLED' | 'DESTROYED';
+  createTime: Date;
 }
 
 export interface LocalKms {
@@ -41,7 +43,7 @@ export async function startLocalKms(): Promise<LocalKms> {
       algorithm === 'RSA_SIGN_PSS_2048_SHA256'
         ? generateKeyPairSync('rsa', { modulusLength: 2048 })
         : generateKeyPairSync('ec', { namedCurve: algorithm === 'EC_SIGN_P384_SHA384' ? 'P-384' : 'P-256' });
-    const key = { name, algorithm, privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+    const key: KmsKey = { name, algorithm, privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), state: 'ENABLED', createTime: new Date(Date.now() + keys.size * 1000) };
     keys.set(name, key);
     return key;
   };
@@ -49,6 +51,15 @@ export async function startLocalKms(): Promise<LocalKms> {
   const notFound = (name: string) => ({ code: grpc.status.NOT_FOUND, details: `key ${name} not found` });
   const server = new grpc.Server();
   server.addService(pkg.google.cloud.kms.v1.KeyManagementService.service, {
+    // Every version under the key, as KMS lists them (one page).
+    ListCryptoKeyVersions: (call: grpc.ServerUnaryCall<{ parent: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      const versions = [...keys.values()].filter((k) => k.name.startsWith(`${call.request.parent}/cryptoKeyVersions/`));
+      cb(null, {
+        cryptoKeyVersions: versions.map((k) => ({ name: k.name, state: k.state, algorithm: k.algorithm, createTime: { seconds: String(Math.floor(k.createTime.getTime() / 1000)), nanos: 0 } })),
+        nextPageToken: '',
+        totalSize: versions.length,
+      });
+    },
     GetPublicKey: (call: grpc.ServerUnaryCall<{ name: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       calls.getPublicKey++;
       const key = keys.get(call.request.name);

@@ -130,9 +130,10 @@ describe('assembleProvenance (functions-framework CloudEvents, Firestore emulato
     const res = await fetch(`${apiUrl}/v1/tasks/ten-thousand/provenance?reporter=${owner.email}`);
     assert.equal(res.status, 200);
     const [envelope] = parseEnvelopes(await res.text());
-    const keys = (await (await fetch(`${apiUrl}/v1/keys`)).json()) as { pem: string; keyId: string; algorithm: string }[];
+    const keys = (await (await fetch(`${apiUrl}/v1/keys`)).json()) as { pem: string; keyId: string; algorithm: string; state: string; createTime: string }[];
     assert.deepEqual(keys.map((k) => [k.keyId, k.algorithm]), [[KEY, 'ECDSA_P256_SHA256']]);
-    assert.deepEqual(Object.keys(keys[0]!).sort(), ['algorithm', 'keyId', 'pem']);
+    assert.deepEqual(Object.keys(keys[0]!).sort(), ['algorithm', 'createTime', 'keyId', 'pem', 'state']);
+    assert.equal(keys[0]!.state, 'ENABLED');
     const result = verifyEnvelope(envelope!, keys[0]!.pem, { digest: artifact, builderId: 'https://builder.test/v1', sourceUri: 'https://github.com/example/dep-9999', sourceRefs: ['refs/heads/main'] });
     assert.deepEqual(result.failures, []);
     assert.equal(result.statement!.predicate.buildDefinition.resolvedDependencies.length, 10_000);

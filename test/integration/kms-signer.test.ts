@@ -9,6 +9,7 @@ import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { KmsIntegrityError, KmsSigner } from '../../functions/adapters/kms-signer.js';
 import { IN_TOTO_PAYLOAD_TYPE, signStatement } from '../../functions/provenance/dsse.js';
 import { verifyEnvelope } from '../../functions/provenance/verify.js';
+import { keysFor, parseKeySet } from '../../functions/provenance/key-set.js';
 import type { Statement } from '../../functions/provenance/statement.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
 
@@ -78,5 +79,30 @@ describe('KmsSigner against a local KMS gRPC server', () => {
       kms.corrupt.pemCrc = false;
     }
     assert.equal((await signer.publicKey()).algorithm, 'ECDSA_P384_SHA384', 'a failed fetch is not cached');
+  });
+
+  it('rotates: envelopes signed by version 1 and version 2 both verify with the key set; one without version 1 says which key is missing', async () => {
+    const v = (n: number) => `projects/p/locations/global/keyRings/r/cryptoKeys/rot/cryptoKeyVersions/${n}`;
+    kms.addKey(v(1), 'EC_SIGN_P256_SHA256');
+    const old = await signStatement(statement, new KmsSigner(client, v(1)));
+    kms.addKey(v(2), 'EC_SIGN_P256_SHA256'); // rotation: the configured version is now 2
+    const signer = new KmsSigner(client, v(2));
+    const fresh = await signStatement(statement, signer);
+    const set = await signer.verificationKeys();
+    assert.deepEqual(set.map((k) => [k.keyId, k.state]), [[v(1), 'ENABLED'], [v(2), 'ENABLED']]);
+    assert.ok(set.every((k) => /^\d{4}-\d\d-\d\dT/.test(k.createTime) && k.pem.includes('BEGIN PUBLIC KEY') && k.algorithm === 'ECDSA_P256_SHA256'));
+    const keys = parseKeySet(JSON.parse(JSON.stringify(set)));
+    for (const env of [old, fresh]) {
+      const pick = keysFor(env, keys);
+      assert.ok('keys' in pick);
+      const r = verifyEnvelope(env, pick.keys, { digest: '2'.repeat(64) });
+      assert.deepEqual(r.failures, []);
+      assert.equal(r.verifiedBy?.name, env.signatures[0]!.keyid);
+    }
+    const withoutV1 = parseKeySet(JSON.parse(JSON.stringify(set.filter((k) => k.keyId !== v(1)))));
+    assert.deepEqual(keysFor(old, withoutV1), { missing: v(1) });
+    // A destroyed version is no longer listed.
+    kms.keys.get(v(1))!.state = 'DESTROYED';
+    assert.deepEqual((await signer.verificationKeys()).map((k) => k.keyId), [v(2)]);
   });
 });

@@ -135,7 +135,7 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
   });
 
   it('ends a poison task FAILED with the last error as its reason', async () => {
-    const failing: Signer = { publicKey: () => LocalSigner.ephemeral().publicKey(), sign: () => Promise.reject(new Error('KMS: key version is disabled')) };
+    const failing: Signer = { publicKey: () => LocalSigner.ephemeral().publicKey(), verificationKeys: () => LocalSigner.ephemeral().verificationKeys(), sign: () => Promise.reject(new Error('KMS: key version is disabled')) };
     const w = world({ signer: failing, maxAttempts: 2 });
     const key = await w.uploaded('poison');
     await w.assembler.assemble(key).catch(() => undefined); // the first delivery fails
@@ -221,7 +221,7 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
   it('an operator re-drive sends a FAILED task back to assembly; it is signed, and the re-drive is audited', async () => {
     let broken = true;
     const good = LocalSigner.ephemeral();
-    const flaky: Signer = { publicKey: () => good.publicKey(), sign: (d) => (broken ? Promise.reject(new Error('KMS: permission denied')) : good.sign(d)) };
+    const flaky: Signer = { publicKey: () => good.publicKey(), verificationKeys: () => good.verificationKeys(), sign: (d) => (broken ? Promise.reject(new Error('KMS: permission denied')) : good.sign(d)) };
     const w = world({ signer: flaky, maxAttempts: 1 });
     const key = await w.uploaded('redrive');
     await w.assembler.assemble(key).catch(() => undefined);
@@ -249,7 +249,7 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
   });
 
   it('a re-drive without a publisher (the deployed read API) leaves the task due, and the next sweep publishes it', async () => {
-    const failing: Signer = { publicKey: () => LocalSigner.ephemeral().publicKey(), sign: () => Promise.reject(new Error('KMS: disabled')) };
+    const failing: Signer = { publicKey: () => LocalSigner.ephemeral().publicKey(), verificationKeys: () => LocalSigner.ephemeral().verificationKeys(), sign: () => Promise.reject(new Error('KMS: disabled')) };
     const w = world({ signer: failing, maxAttempts: 1 });
     const key = await w.uploaded('redrive-later');
     await w.assembler.assemble(key).catch(() => undefined);

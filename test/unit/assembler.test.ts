@@ -52,7 +52,7 @@ describe('ProvenanceAssembler', () => {
   it('signs once for 5 concurrent deliveries; the others are told to retry, and a retry is a no-op', async () => {
     let signs = 0;
     const inner = LocalSigner.ephemeral();
-    const counting: Signer = { publicKey: () => inner.publicKey(), sign: (d) => (signs++, inner.sign(d)) };
+    const counting: Signer = { publicKey: () => inner.publicKey(), verificationKeys: () => inner.verificationKeys(), sign: (d) => (signs++, inner.sign(d)) };
     const s = setup(counting);
     const key = await s.build('b2');
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => s.assembler.assemble(key)));
@@ -85,7 +85,7 @@ describe('ProvenanceAssembler', () => {
   it('throws when signing fails and releases the claim, so the redelivery signs at once', async () => {
     const inner = LocalSigner.ephemeral();
     let fail = true;
-    const flaky: Signer = { publicKey: () => inner.publicKey(), sign: (d) => (fail ? Promise.reject(new Error('KMS unavailable')) : inner.sign(d)) };
+    const flaky: Signer = { publicKey: () => inner.publicKey(), verificationKeys: () => inner.verificationKeys(), sign: (d) => (fail ? Promise.reject(new Error('KMS unavailable')) : inner.sign(d)) };
     const s = setup(flaky);
     const key = await s.build('b5');
     await assert.rejects(s.assembler.assemble(key), /KMS unavailable/);

@@ -25,7 +25,8 @@ it('refuses wrong usage with exit 2 and a message naming the option', async () =
     [['verify', '--key', join(dir, 'nokey.pem'), '--digest', digest], /--key: .* holds no PEM public key/],
     [['verify', '--key', key, '--digest', digest, '--provenance', join(dir, 'missing.jsonl')], /--provenance: ENOENT/],
     [['verify', '--key', key, '--digest', digest, '--reporter', 'not-an-email'], /--reporter: "not-an-email" is not an email address/],
-    [['verify', '--digest', digest], /required option '--key <pem>'/],
+    [['verify', '--digest', digest], /give --key <pem>, --keys <key set>, or --url <service>/],
+    [['verify', '--key', key, '--keys', key, '--digest', digest], /at most one of --key <pem> or --keys/],
     [['fetch', join(dir, 'missing.tar')], /is neither a sha256 digest .* nor a file/],
     [['fetch', digest], /cannot reach http:\/\/127.0.0.1:9/],
   ];
