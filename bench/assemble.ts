@@ -89,6 +89,11 @@ async function verifyThroughput(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_ASSEMBLE_ONLY === 'bundles') {
+    // BENCH_ASSEMBLE_ONLY=bundles npm run bench:assemble: just the Sigstore bundle figures.
+    console.log('Sigstore bundles:');
+    return bundles();
+  }
   const emu = await startEmulator('firestore');
   const env = { ...process.env, FIRESTORE_EMULATOR_HOST: emu.host, GOOGLE_CLOUD_PROJECT: PROJECT, TASK_STORE: 'firestore', AUTH_MODE: 'dev', EVENTS: 'in-process', METADATA_SERVER_DETECTION: 'none' };
   process.env.FIRESTORE_EMULATOR_HOST = emu.host;
@@ -121,6 +126,75 @@ async function main(): Promise<void> {
   }
   console.log('\nverify throughput (signature, types, subject, policy; ECDSA P-256), one core:');
   await verifyThroughput();
+  console.log('\nSigstore bundles:');
+  await bundles();
+}
+
+/**
+ * Bundles served per second from /v1/artifacts/…/bundle against /provenance
+ * (the read API over the in-memory store, HTTP on loopback, autocannon, in
+ * alternating rounds), and @sigstore/verify's throughput beside verifyEnvelope
+ * on the same envelopes.
+ */
+async function bundles(): Promise<void> {
+  const { MemoryTaskStore } = await import('../functions/adapters/memory-task-store.js');
+  const { MemoryProvenanceStore } = await import('../functions/adapters/memory-provenance-store.js');
+  const { ProvenanceAssembler } = await import('../functions/provenance/assembler.js');
+  const { provenanceApi } = await import('../functions/api/provenance-api.js');
+  const { OidcVerifier } = await import('../functions/adapters/oidc-verifier.js');
+  const { DevIssuer, DEV_ISSUER } = await import('../functions/adapters/dev-issuer.js');
+  const { localServer, listen } = await import('../functions/local/server.js');
+  const { taskKey } = await import('../functions/domain/task.js');
+  const { envelopeToBundle } = await import('../functions/provenance/bundle.js');
+  const { bundleFromJSON } = await import('@sigstore/bundle');
+  const { Verifier, toSignedEntity, toTrustMaterial } = await import('@sigstore/verify');
+  const { createPublicKey } = await import('node:crypto');
+  const { load } = await import('./lib.js');
+
+  const tasks = new MemoryTaskStore();
+  const provenance = new MemoryProvenanceStore();
+  const signer = LocalSigner.ephemeral();
+  const ingest = new ReportIngest(tasks, systemClock, { reporterAllowlist: new Set([OWNER.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 86_400_000 });
+  await ingest.reportStage(OWNER, 'b1', { stage: 'STARTED', recipe: 'r', pid: 1 });
+  for (let i = 0; i < 20; i++) await ingest.addReport(OWNER, 'b1', { kind: 'git', repo: `https://github.com/example/dep-${i}`, commit: i.toString(16).padStart(40, '0'), refs: ['refs/heads/main'] });
+  await ingest.addReport(OWNER, 'b1', { kind: 'artifact', sha256: 'ab'.repeat(32) as Sha256Hex, location: { type: 'gcs', uri: 'gs://out/app.tar' }, sbomSubjects: [] });
+  await ingest.reportStage(OWNER, 'b1', { stage: 'UPLOAD_COMPLETE' });
+  await new ProvenanceAssembler({ tasks, provenance, signer, clock: systemClock, builderId: 'b', leaseMs: 60_000 }).assemble(taskKey(OWNER, 'b1'));
+  const certs = DevIssuer.ephemeral().certificates();
+  const handler = provenanceApi({ tasks, provenance, keys: () => signer.verificationKeys(), verifier: new OidcVerifier({ audience: 'a', issuers: [DEV_ISSUER], certificates: async () => certs }), access: { mode: 'public', readers: new Set() } });
+  const server = localServer([{ prefix: '/v1/', handler }]);
+  const url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
+  try {
+    const path = (kind: string) => `/v1/artifacts/sha256:${'ab'.repeat(32)}/${kind}`;
+    const rps = { provenance: [] as number[], bundle: [] as number[] };
+    for (let round = 0; round < 3; round++) {
+      for (const kind of ['provenance', 'bundle'] as const) rps[kind].push((await load({ url: url + path(kind), duration: 4, connections: 16 })).rps);
+    }
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[1]!;
+    console.log(`  served per second (in-memory store, medians of 3 rounds): /provenance ${med(rps.provenance).toFixed(0)}, /bundle ${med(rps.bundle).toFixed(0)}: ratio ${(med(rps.bundle) / med(rps.provenance)).toFixed(2)} (aim >= 0.9)`);
+  } finally {
+    server.close();
+  }
+
+  const envelopes: Envelope[] = [];
+  for (let i = 0; i < 500; i++) envelopes.push(await signStatement(statementOf(20), signer));
+  const keys = parsePublicKeys((await signer.publicKey()).pem);
+  const pub = createPublicKey((await signer.publicKey()).pem);
+  const trust = toTrustMaterial({ mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never, () => ({ publicKey: pub, validFor: () => true }));
+  const sigstore = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
+  const bundleJson = envelopes.map((e) => envelopeToBundle(e));
+  const rate = (f: () => number) => {
+    let n = 0;
+    const start = performance.now();
+    while (performance.now() - start < 2000) n += f();
+    return n / ((performance.now() - start) / 1000);
+  };
+  const ours = rate(() => envelopes.filter((e) => verifyEnvelope(e, keys, { digest: 'ab'.repeat(32) }).ok).length);
+  const theirs = rate(() => {
+    for (const b of bundleJson) sigstore.verify(toSignedEntity(bundleFromJSON(b)));
+    return bundleJson.length;
+  });
+  console.log(`  verify, one core, 20-dependency envelopes: provenance verify ${ours.toFixed(0)}/s; @sigstore/verify on the same as bundles ${theirs.toFixed(0)}/s`);
 }
 
 main().catch((err) => {
