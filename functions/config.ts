@@ -55,6 +55,8 @@ export interface Config {
   sweepConcurrency: number;
   /** Deadline of every Firestore, Pub/Sub and KMS call; past it the request answers unavailable (503). */
   backendDeadlineMs: number;
+  /** Attach each task's Sigstore bundle to its OCI image subjects in their registries. */
+  ociAttach: boolean;
   /** Task documents' retention (their expireAt); 0: kept forever. */
   taskRetentionDays: number;
   /** Signed provenance's retention; 0: kept forever. */
@@ -122,6 +124,7 @@ function readConfig(env: Env): Config {
     sweepMaxTasks: int(env, 'SWEEP_MAX_TASKS', 2000, 1, 100_000),
     sweepConcurrency: int(env, 'SWEEP_CONCURRENCY', 8, 1, 64),
     backendDeadlineMs: int(env, 'BACKEND_DEADLINE_SECONDS', 10, 1, 300) * 1000,
+    ociAttach: oneOf(env, 'OCI_ATTACH', ['true', 'false'] as const, 'false') === 'true',
     taskRetentionDays: int(env, 'TASK_RETENTION_DAYS', 0, 0, 36500),
     provenanceRetentionDays: int(env, 'PROVENANCE_RETENTION_DAYS', 0, 0, 36500),
     http: {

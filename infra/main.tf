@@ -31,6 +31,7 @@ locals {
     BACKEND_DEADLINE_SECONDS  = tostring(floor(var.function_timeout_seconds / 4))
     ASSEMBLY_LEASE_SECONDS    = tostring(var.function_timeout_seconds * 2)
     RECOVERY_GRACE_SECONDS    = tostring(var.function_timeout_seconds * 2 + 120)
+    OCI_ATTACH                = tostring(var.oci_attach)
   }
 }
 
@@ -197,6 +198,14 @@ resource "google_project_iam_member" "firestore_user" {
   for_each = toset(["report", "assembler", "reader", "sweeper"])
   project  = var.project_id
   role     = "roles/datastore.user"
+  member   = google_service_account.sa[each.key].member
+}
+
+# OCI_ATTACH: the assembler attaches bundles to images, the sweep retries; both push to Artifact Registry.
+resource "google_project_iam_member" "registry_writer" {
+  for_each = var.oci_attach ? toset(["assembler", "sweeper"]) : toset([])
+  project  = var.project_id
+  role     = "roles/artifactregistry.writer"
   member   = google_service_account.sa[each.key].member
 }
 

@@ -191,3 +191,9 @@ variable "report_retention_days" {
     error_message = "report_retention_days must be at least 1."
   }
 }
+
+variable "oci_attach" {
+  description = "Attach each task's Sigstore bundle to its OCI image subjects in their registries (Artifact Registry: the assembler and the sweep get artifactregistry.writer)."
+  type        = bool
+  default     = false
+}

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { FieldValue, type DocumentData, type Firestore } from '@google-cloud/firestore';
 import type { Envelope } from '../provenance/dsse.js';
 import { decideClaim, holdsClaim, oldestSignedFirst, releasedFields, resetVerdict, type ClaimFields } from '../provenance/claim.js';
+import type { Attachment } from '../ports/attacher.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 import { fromFirestore } from './firestore-task-store.js';
 import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
@@ -103,6 +104,12 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
       if (!snap.exists) return undefined;
       const { envelope: _e, chunkSet: _c, chunks: _n, claimToken: _t, leaseUntil, ...record } = fromFirestore(snap.data()) as Doc;
       return { ...record, ...(record.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}) };
+    });
+  }
+
+  recordAttachments(taskKey: string, attachments: Attachment[]): Promise<void> {
+    return backendCall(`firestore recordAttachments`, this.deadlineMs, async () => {
+      await this.doc(taskKey).update({ attachments: attachments.map((a) => ({ ...a })) });
     });
   }
 

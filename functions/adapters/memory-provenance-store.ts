@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Envelope } from '../provenance/dsse.js';
 import { decideClaim, holdsClaim, oldestSignedFirst, releasedFields, resetVerdict, type ClaimFields } from '../provenance/claim.js';
+import type { Attachment } from '../ports/attacher.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 
 type Doc = ProvenanceRecord & ClaimFields & { envelope?: Envelope };
@@ -43,6 +44,11 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     if (!d) return undefined;
     const { envelope: _e, claimToken: _t, leaseUntil, ...record } = d;
     return structuredClone({ ...record, ...(d.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}) });
+  }
+
+  async recordAttachments(taskKey: string, attachments: Attachment[]): Promise<void> {
+    const d = this.docs.get(taskKey);
+    if (d) this.docs.set(taskKey, { ...d, attachments: structuredClone(attachments) });
   }
 
   async reset(taskKey: string, now: Date): Promise<'reset' | 'signed' | 'busy' | 'none'> {

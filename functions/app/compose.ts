@@ -23,6 +23,7 @@ import type { Notifier } from '../ports/notifier.js';
 import { TaskSweeper } from '../lifecycle/sweep.js';
 import { TaskRedriver } from '../lifecycle/redrive.js';
 import type { EventPublisher } from '../ports/events.js';
+import type { ImageAttacher } from '../ports/attacher.js';
 import { connectEndpoint } from '../api/connect-endpoint.js';
 import { SelfReport, selfReportMethods, type UploadCompleteHook } from '../api/self-report-service.js';
 import type { HttpHandler } from '../api/http.js';
@@ -120,7 +121,14 @@ export async function buildAssembler(config: Config, shared: { stores?: Stores; 
     leaseMs: config.assemblyLeaseSeconds * 1000,
     notifier: createNotifier(config),
     ...(config.provenanceRetentionDays ? { provenanceRetentionMs: config.provenanceRetentionDays * 86_400_000 } : {}),
+    ...(config.ociAttach ? { attacher: await createAttacher(config) } : {}),
   });
+}
+
+/** OCI_ATTACH=true: @sigstore/oci, signed into Google registries with the service account's token. */
+async function createAttacher(config: Config): Promise<ImageAttacher> {
+  const { OciAttacher, googleAccessToken } = await import('../adapters/oci-attacher.js');
+  return new OciAttacher(googleAccessToken(), config.backendDeadlineMs);
 }
 
 /** The sweep (expireTasks): republishes through `uploadComplete` (npm start passes its in-process one). */
@@ -139,6 +147,7 @@ export async function buildSweeper(config: Config, shared: { stores?: Stores; up
     maxRecoveryAttempts: config.recoveryMaxAttempts,
     maxTasksPerRun: config.sweepMaxTasks,
     concurrency: config.sweepConcurrency,
+    ...(config.ociAttach ? { attacher: await createAttacher(config) } : {}),
   });
 }
 

@@ -20,7 +20,10 @@ import type { EventPublisher } from '../ports/events.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
-import { taskExpiredEvent, taskFailedEvent } from '../provenance/events.js';
+import { attachFailedEvent, taskExpiredEvent, taskFailedEvent } from '../provenance/events.js';
+import { attachAll, imageOf } from '../provenance/attach.js';
+import { envelopeToBundle } from '../provenance/bundle.js';
+import type { Attachment, ImageAttacher } from '../ports/attacher.js';
 import { log } from '../log.js';
 
 export interface SweepDeps {
@@ -37,6 +40,8 @@ export interface SweepDeps {
   pageSize?: number;
   /** A page's tasks are handled this many at a time (each in its own transaction). */
   concurrency?: number;
+  /** OCI_ATTACH: failed attachments of signed provenance are retried by the recovery pass. */
+  attacher?: ImageAttacher;
 }
 
 export interface SweepResult {
@@ -49,6 +54,8 @@ export interface SweepResult {
   failed: number;
   /** Recovery checks whose provenance turned out to exist (a lost clear). */
   cleared: number;
+  /** Attachments to OCI images retried (signed provenance, an attachment had failed). */
+  reattached: number;
 }
 
 class Gone extends ServiceError {
@@ -61,7 +68,7 @@ export class TaskSweeper {
   constructor(private readonly deps: SweepDeps) {}
 
   async sweep(): Promise<SweepResult> {
-    const result: SweepResult = { scanned: 0, expired: 0, refreshed: 0, republished: 0, failed: 0, cleared: 0 };
+    const result: SweepResult = { scanned: 0, expired: 0, refreshed: 0, republished: 0, failed: 0, cleared: 0, reattached: 0 };
     const now = this.deps.clock.now();
     await this.each('aliveAt', new Date(now.getTime() - this.deps.heartbeatTtlSeconds * 1000), result, (t) => this.expire(t, now, result));
     await this.each('recoverAt', new Date(now.getTime() + 1), result, (t) => this.recover(t, now, result));
@@ -131,6 +138,10 @@ export class TaskSweeper {
 
   private async recover(task: TaskRecord, now: Date, result: SweepResult): Promise<void> {
     const record = await this.deps.provenance.get(task.key);
+    if (record?.state === 'signed' && this.deps.attacher && record.attachments?.some((a) => a.state === 'failed')) {
+      await this.reattach(task, record.attachments, now, result);
+      return;
+    }
     if (record?.state === 'signed' || record?.state === 'failed') {
       await this.deps.tasks.clearRecovery(task.key);
       result.cleared++;
@@ -165,6 +176,27 @@ export class TaskSweeper {
         log('ERROR', 'could not republish UPLOAD_COMPLETE', { taskKey: task.key, error: String(err) });
       }
     }
+  }
+
+  /** Signed, but an attachment failed: try the failed images again; give up (recorded) after maxRecoveryAttempts. */
+  private async reattach(task: TaskRecord, attachments: Attachment[], now: Date, result: SweepResult): Promise<void> {
+    const [envelope] = await this.deps.provenance.envelopesForTask(task.key);
+    if (!envelope) return;
+    const failed = attachments.filter((a) => a.state === 'failed');
+    const retried = await attachAll(this.deps.attacher!, failed.map(imageOf), envelopeToBundle(envelope), () => this.deps.clock.now());
+    result.reattached += retried.length;
+    const byImage = new Map([...attachments, ...retried].map((a) => [a.image, a]));
+    const merged = [...byImage.values()];
+    await this.deps.provenance.recordAttachments(task.key, merged);
+    const stillFailed = merged.filter((a) => a.state === 'failed');
+    if (stillFailed.length === 0 || (task.recoveryAttempts ?? 0) + 1 >= this.deps.maxRecoveryAttempts) {
+      await this.deps.tasks.clearRecovery(task.key);
+      if (stillFailed.length) log('ERROR', 'gave up attaching provenance to images', { taskId: task.taskId, taskKey: task.key, images: stillFailed.map((a) => a.image) });
+      return;
+    }
+    const seenAt = task.recoverAt!.getTime();
+    await this.change(task.key, (cur) => (cur.recoverAt?.getTime() === seenAt ? scheduleRecovery(cur, now, this.deps.recoveryGraceMs) : cur));
+    await this.notify(attachFailedEvent(task, stillFailed.map((a) => ({ image: a.image, error: a.error ?? 'failed' })), now));
   }
 
   private async notify(event: ProvenanceEvent): Promise<void> {

@@ -26,7 +26,8 @@ export type ProvenanceEvent =
     })
   | (TaskRef & { type: 'provenance.failed'; reason: string })
   | (TaskRef & { type: 'task.expired'; stage: string; reason: string; lastSignOfLifeAt: string })
-  | (TaskRef & { type: 'task.failed'; reason: string });
+  | (TaskRef & { type: 'task.failed'; reason: string })
+  | (TaskRef & { type: 'provenance.attach_failed'; images: { image: string; error: string }[] });
 
 export interface Notifier {
   /** Rejects when the event could not be sent. */

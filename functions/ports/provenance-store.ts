@@ -3,6 +3,7 @@
 // task however often Pub/Sub delivers. Adapters: Firestore (production, the
 // emulator in tests) and in-memory; both pass test/contract/provenance-store.contract.ts.
 import type { Envelope } from '../provenance/dsse.js';
+import type { Attachment } from './attacher.js';
 
 export type ProvenanceState = 'assembling' | 'signed' | 'failed';
 
@@ -25,6 +26,8 @@ export interface ProvenanceRecord {
   lastError?: string;
   /** While assembling: the claim's lease (a live holder is not disturbed before it). */
   claimedUntil?: Date;
+  /** Signed, with OCI image subjects and OCI_ATTACH: the bundle's attachment to each image. */
+  attachments?: Attachment[];
   /** Retention (PROVENANCE_RETENTION_DAYS); none when unset. */
   expireAt?: Date;
   updatedAt: Date;
@@ -63,6 +66,9 @@ export interface ProvenanceStore {
   finish(taskKey: string, token: string, result: AssemblyResult): Promise<boolean>;
 
   get(taskKey: string): Promise<ProvenanceRecord | undefined>;
+
+  /** Record where the signed provenance was attached (replaces the list). */
+  recordAttachments(taskKey: string, attachments: Attachment[]): Promise<void>;
 
   /**
    * An operator sends the task back to assembly: forget a failed or

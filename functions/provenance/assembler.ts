@@ -11,8 +11,11 @@ import type { TaskStore } from '../ports/task-store.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import { log } from '../log.js';
 import { signStatement } from './dsse.js';
-import { provenanceFailedEvent, signedEvent } from './events.js';
-import { assembleProvenance, NoSubjectsError } from './statement.js';
+import { attachFailedEvent, provenanceFailedEvent, signedEvent } from './events.js';
+import { attachAll } from './attach.js';
+import { envelopeToBundle } from './bundle.js';
+import type { ImageAttacher } from '../ports/attacher.js';
+import { assembleProvenance, NoSubjectsError, ociImages } from './statement.js';
 
 export interface AssemblerDeps {
   tasks: TaskStore;
@@ -26,6 +29,8 @@ export interface AssemblerDeps {
   notifier?: Notifier;
   /** Retention of signed provenance; none when unset. */
   provenanceRetentionMs?: number;
+  /** OCI_ATTACH: attaches the bundle to the task's OCI images after signing. */
+  attacher?: ImageAttacher;
 }
 
 export type AssemblyOutcome =
@@ -76,7 +81,12 @@ export class ProvenanceAssembler {
       const keyId = envelope.signatures[0]!.keyid;
       const recorded = await provenance.finish(taskKey, claim.token, { state: 'signed', envelope, subjects, keyId, at, ...this.retention(at) });
       if (!recorded) return { status: 'superseded' };
-      await this.settled(taskKey, signedEvent(task, statement.subject.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })), keyId, at));
+      // After the provenance is stored; a failure is recorded and retried by the sweep, never thrown.
+      const attachments = this.deps.attacher ? await attachAll(this.deps.attacher, ociImages(task, reports), envelopeToBundle(envelope), () => clock.now()) : [];
+      if (attachments.length) await provenance.recordAttachments(taskKey, attachments).catch((err) => log('ERROR', 'could not record attachments', { taskKey, error: String(err) }));
+      const failed = attachments.filter((a) => a.state === 'failed');
+      await this.settled(taskKey, signedEvent(task, statement.subject.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })), keyId, at), failed.length > 0);
+      if (failed.length) await this.notify(attachFailedEvent(task, failed.map((a) => ({ image: a.image, error: a.error ?? 'failed' })), clock.now()), taskKey);
       return {
         status: 'signed',
         subjects: subjects.length,
@@ -100,8 +110,13 @@ export class ProvenanceAssembler {
    * tell subscribers. Neither is retried by throwing (the outcome stands); a
    * lost clear is repaired by the sweep, a lost notification is logged.
    */
-  private async settled(taskKey: string, event: ProvenanceEvent): Promise<void> {
-    await this.deps.tasks.clearRecovery(taskKey).catch((err) => log('WARNING', 'could not clear the recovery check; the sweep will', { taskKey, error: String(err) }));
+  private async settled(taskKey: string, event: ProvenanceEvent, keepRecovery = false): Promise<void> {
+    // A failed attachment keeps the recovery check: the sweep retries it.
+    if (!keepRecovery) await this.deps.tasks.clearRecovery(taskKey).catch((err) => log('WARNING', 'could not clear the recovery check; the sweep will', { taskKey, error: String(err) }));
+    await this.notify(event, taskKey);
+  }
+
+  private async notify(event: ProvenanceEvent, taskKey: string): Promise<void> {
     if (this.deps.notifier) {
       await this.deps.notifier.notify(event).catch((err) => log('ERROR', 'provenance event not sent', { taskKey, type: event.type, error: String(err) }));
     }

@@ -31,3 +31,5 @@ export const taskExpiredEvent = (before: TaskRecord, after: TaskRecord, at: Date
 });
 
 export const taskFailedEvent = (task: TaskRecord, at: Date): ProvenanceEvent => ({ type: 'task.failed', ...ref(task, at), reason: task.closedReason ?? 'failed' });
+
+export const attachFailedEvent = (task: TaskRecord, images: { image: string; error: string }[], at: Date): ProvenanceEvent => ({ type: 'provenance.attach_failed', ...ref(task, at), images });

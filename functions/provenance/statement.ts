@@ -188,3 +188,15 @@ function describe(r: ContentReport): string {
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The OCI images among the task's subjects: where their bundle can be attached. */
+export function ociImages(task: TaskRecord, reports: StoredReport[]): { name: string; digest: string }[] {
+  const seen = new Map<string, { name: string; digest: string }>();
+  for (const r of inWindow(task, reports)) {
+    if (r.report.kind === 'artifact' && r.report.location.type === 'oci') {
+      const ref = { name: r.report.location.image, digest: `sha256:${r.report.sha256}` };
+      seen.set(`${ref.name}@${ref.digest}`, ref);
+    }
+  }
+  return [...seen.values()].sort((a, b) => cmp(`${a.name}@${a.digest}`, `${b.name}@${b.digest}`));
+}

@@ -33,6 +33,8 @@ export interface TaskStatus {
     subjects?: string[];
     keyId?: string;
     signedAt?: string;
+    /** OCI_ATTACH: the bundle's attachment to each OCI image subject. */
+    attachments?: { image: string; state: string; error?: string; at: string }[];
   };
 }
 
@@ -67,7 +69,13 @@ export function taskStatus(task: TaskRecord, record: ProvenanceRecord | undefine
 
 function provenanceStatus(task: TaskRecord, record: ProvenanceRecord | undefined): TaskStatus['provenance'] {
   if (record?.state === 'signed') {
-    return { state: 'signed', subjects: record.subjects.map((s) => `sha256:${s}`), ...(record.keyId ? { keyId: record.keyId } : {}), ...(record.signedAt ? { signedAt: record.signedAt.toISOString() } : {}) };
+    return {
+      state: 'signed',
+      subjects: record.subjects.map((s) => `sha256:${s}`),
+      ...(record.keyId ? { keyId: record.keyId } : {}),
+      ...(record.signedAt ? { signedAt: record.signedAt.toISOString() } : {}),
+      ...(record.attachments?.length ? { attachments: record.attachments.map((a) => ({ image: a.image, state: a.state, ...(a.error ? { error: a.error } : {}), at: a.at.toISOString() })) } : {}),
+    };
   }
   if (record?.state === 'failed') return { state: 'failed', reason: record.reason ?? 'assembly failed' };
   if (task.state === 'FAILED') return { state: 'failed', reason: task.closedReason ?? 'the task failed' };

@@ -130,8 +130,8 @@ describe('infra/*.tf, checked offline', () => {
     const saOf = (member: unknown) => /google_service_account\.sa\["?(\w+)"?\]/.exec(String(member))?.[1];
     const topics: Record<string, string> = { upload_complete: 'upload-complete', events: 'provenance-events', sweep: 'sweep', dead_letter: 'dead-letter' };
     const granted = new Set<string>();
-    for (const b of r.google_project_iam_member?.firestore_user ?? []) {
-      for (const sa of [...String(b.for_each).matchAll(/\\?"(\w+)\\?"/g)].map((m) => m[1]!)) granted.add(`${sa} ${b.role} project`);
+    for (const blocks of Object.values(r.google_project_iam_member ?? {})) {
+      for (const b of blocks) for (const sa of [...String(b.for_each).matchAll(/\\?"(\w+)\\?"/g)].map((m) => m[1]!)) granted.add(`${sa} ${b.role} project`);
     }
     for (const b of r.google_pubsub_topic_iam_member?.publishers ?? []) {
       for (const e of Object.values(b.for_each as Record<string, { topic: string; sa: string }>)) granted.add(`${e.sa} ${b.role} topic ${topics[/google_pubsub_topic\.(\w+)/.exec(e.topic)![1]!]}`);
