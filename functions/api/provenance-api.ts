@@ -74,11 +74,9 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
     return jsonResponse(200, { taskId: t.taskId, reporter: t.owner.email, reporterSubject: t.owner.subject, ...outcome, status: taskStatus((await deps.tasks.getTask(t.key))!, await deps.provenance.get(t.key)) });
   }
 
-  async function route(req: HttpRequest): Promise<HttpResponse> {
-    const url = new URL(req.url, 'http://local');
-    const parts = url.pathname.split('/').filter(Boolean);
+  async function route(req: HttpRequest, url: URL, parts: string[]): Promise<HttpResponse> {
     if (parts[0] !== 'v1') throw notFound(`no route for ${url.pathname}`);
-    if (parts.length === 4 && parts[1] === 'tasks' && parts[3] === 'redrive') return redrive(req, parts[2]!, url.searchParams);
+    if (isRedrive(parts)) return redrive(req, parts[2]!, url.searchParams);
 
     if (parts.length === 2 && parts[1] === 'keys') return jsonResponse(200, await deps.keys(), { 'cache-control': 'public, max-age=300' });
 
@@ -89,7 +87,7 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
       const digest = fields.sha256('digest', raw);
       const envelopes = await deps.provenance.envelopesForSubject(digest);
       if (envelopes.length === 0) throw notFound(`no provenance names sha256:${digest}`);
-      return parts[3] === 'bundle' ? ndjson(envelopes.map(envelopeToBundle)) : ndjson(envelopes);
+      return envelopesResponse(envelopes, parts[3]);
     }
     if (parts[1] === 'tasks' && parts.length === 3) {
       const t = await task(parts[2]!, url.searchParams);
@@ -102,24 +100,34 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
         const why = taskStatus(t, await deps.provenance.get(t.key)).provenance.reason;
         throw notFound(`task "${t.taskId}" has no provenance: ${why}`);
       }
-      return parts[3] === 'bundle' ? ndjson(envelopes.map(envelopeToBundle)) : ndjson(envelopes);
+      return envelopesResponse(envelopes, parts[3]);
     }
     throw notFound(`no route for ${url.pathname}`);
   }
 
   return async (req) => {
-    const isRedrive = /^\/v1\/tasks\/[^/]+\/redrive(\?|$)/.test(req.url);
-    const allowed = isRedrive ? ['POST'] : ['GET', 'HEAD'];
-    if (!allowed.includes(req.method)) {
-      return jsonResponse(405, { code: 'unimplemented', message: `${req.method} is not allowed: ${isRedrive ? 're-drive with POST' : 'the read API answers GET'}` }, { allow: allowed.join(', ') });
-    }
     try {
-      const res = await route(req);
+      // Parsed once: the method check and the routing must agree on which path is a re-drive.
+      const url = new URL(req.url, 'http://local');
+      const parts = url.pathname.split('/').filter(Boolean);
+      const redriving = parts[0] === 'v1' && isRedrive(parts);
+      const allowed = redriving ? ['POST'] : ['GET', 'HEAD'];
+      if (!allowed.includes(req.method)) {
+        return jsonResponse(405, { code: 'unimplemented', message: `${req.method} is not allowed: ${redriving ? 're-drive with POST' : 'the read API answers GET'}` }, { allow: allowed.join(', ') });
+      }
+      const res = await route(req, url, parts);
       return req.method === 'HEAD' ? { ...res, body: '' } : res;
     } catch (err) {
       return errorResponse(toConnectError(err));
     }
   };
+}
+
+const isRedrive = (parts: string[]) => parts.length === 4 && parts[1] === 'tasks' && parts[3] === 'redrive';
+
+/** …/provenance answers the envelopes, …/bundle the same envelopes as Sigstore bundles. */
+function envelopesResponse(envelopes: Envelope[], form: 'provenance' | 'bundle'): HttpResponse {
+  return form === 'bundle' ? ndjson(envelopes.map(envelopeToBundle)) : ndjson(envelopes);
 }
 
 function ndjson(items: (Envelope | SerializedBundle)[]): HttpResponse {

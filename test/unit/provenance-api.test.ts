@@ -154,6 +154,10 @@ describe('provenanceApi', () => {
     assert.deepEqual([(await s.get(url, { method: 'POST' })).status], [401]);
     const reader = await s.get(url, { method: 'POST', token: s.token('release@example.com') });
     assert.deepEqual([reader.status, reader.json().message], [403, 'release@example.com is not on the operator allowlist (OPERATOR_ALLOWLIST)']);
+    // Whatever spelling routes to a re-drive also needs POST: a GET never changes a task.
+    for (const path of ['/v1/tasks/t1/redrive/?reporter=builder@example.com', '/v1//tasks/t1/redrive?reporter=builder@example.com']) {
+      assert.equal((await s.get(path, { token: s.token('oncall@example.com') })).status, 405, path);
+    }
     assert.deepEqual(s.published, []);
     const logs = captureLogs();
     let ok;
