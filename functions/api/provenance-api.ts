@@ -66,12 +66,12 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
   }
 
   async function redrive(req: HttpRequest, rawId: string, query: URLSearchParams): Promise<HttpResponse> {
-    if (!deps.redrive) throw new ServiceError('failed_precondition', 're-drive is not configured here: it needs the upload-complete publisher (EVENTS=pubsub or npm start)');
+    if (!deps.redrive) throw new ServiceError('failed_precondition', 're-drive is not configured in this read API');
     const operator = await bearerIdentity(req.headers, deps.verifier, ' (a re-drive needs an operator\'s ID token)');
     if (!deps.redrive.operators.has(operator.email)) throw permissionDenied(`${operator.email} is not on the operator allowlist (OPERATOR_ALLOWLIST)`);
     const t = await task(rawId, query);
-    const outcome = await deps.redrive.redriver.redrive(t, operator.email);
-    return jsonResponse(200, { taskId: t.taskId, reporter: t.owner.email, reporterSubject: t.owner.subject, ...outcome, status: taskStatus((await deps.tasks.getTask(t.key))!, await deps.provenance.get(t.key)) });
+    const { task: after, ...outcome } = await deps.redrive.redriver.redrive(t, operator.email);
+    return jsonResponse(200, { taskId: t.taskId, reporter: t.owner.email, reporterSubject: t.owner.subject, ...outcome, status: taskStatus(after, await deps.provenance.get(t.key)) });
   }
 
   async function route(req: HttpRequest, url: URL, parts: string[]): Promise<HttpResponse> {

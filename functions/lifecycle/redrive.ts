@@ -33,6 +33,8 @@ export interface RedriveOutcome {
   previousReason?: string;
   /** False when it was not published here: the sweep's recovery check publishes it on its next run. */
   published: boolean;
+  /** The task as the re-drive left it. */
+  task: TaskRecord;
 }
 
 export class TaskRedriver {
@@ -77,6 +79,6 @@ export class TaskRedriver {
       to: updated.state,
       ...(previousReason ? { previousReason } : {}),
     });
-    return { from: task.state, to: updated.state, ...(previousReason ? { previousReason } : {}), published };
+    return { from: task.state, to: updated.state, ...(previousReason ? { previousReason } : {}), published, task: updated };
   }
 }
