@@ -196,7 +196,7 @@ export class TaskSweeper {
     }
     const seenAt = task.recoverAt!.getTime();
     await this.change(task.key, (cur) => (cur.recoverAt?.getTime() === seenAt ? scheduleRecovery(cur, now, this.deps.recoveryGraceMs) : cur));
-    await this.notify(attachFailedEvent(task, stillFailed.map((a) => ({ image: a.image, error: a.error ?? 'failed' })), now));
+    await this.notify(attachFailedEvent(task, stillFailed, now));
   }
 
   private async notify(event: ProvenanceEvent): Promise<void> {

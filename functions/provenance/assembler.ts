@@ -86,7 +86,7 @@ export class ProvenanceAssembler {
       if (attachments.length) await provenance.recordAttachments(taskKey, attachments).catch((err) => log('ERROR', 'could not record attachments', { taskKey, error: String(err) }));
       const failed = attachments.filter((a) => a.state === 'failed');
       await this.settled(taskKey, signedEvent(task, statement.subject.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })), keyId, at), failed.length > 0);
-      if (failed.length) await this.notify(attachFailedEvent(task, failed.map((a) => ({ image: a.image, error: a.error ?? 'failed' })), clock.now()), taskKey);
+      if (failed.length) await this.notify(attachFailedEvent(task, failed, clock.now()), taskKey);
       return {
         status: 'signed',
         subjects: subjects.length,

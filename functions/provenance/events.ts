@@ -2,6 +2,7 @@
 // assembler and the sweep know. Paths are the read API's.
 import type { ProvenanceEvent, SubjectRef } from '../ports/notifier.js';
 import type { TaskRecord } from '../domain/task.js';
+import type { Attachment } from '../ports/attacher.js';
 
 const ref = (task: TaskRecord, at: Date) => ({ taskId: task.taskId, reporter: task.owner.email, at: at.toISOString() });
 
@@ -32,4 +33,8 @@ export const taskExpiredEvent = (before: TaskRecord, after: TaskRecord, at: Date
 
 export const taskFailedEvent = (task: TaskRecord, at: Date): ProvenanceEvent => ({ type: 'task.failed', ...ref(task, at), reason: task.closedReason ?? 'failed' });
 
-export const attachFailedEvent = (task: TaskRecord, images: { image: string; error: string }[], at: Date): ProvenanceEvent => ({ type: 'provenance.attach_failed', ...ref(task, at), images });
+export const attachFailedEvent = (task: TaskRecord, failed: Attachment[], at: Date): ProvenanceEvent => ({
+  type: 'provenance.attach_failed',
+  ...ref(task, at),
+  images: failed.map((a) => ({ image: a.image, error: a.error ?? 'failed' })),
+});
