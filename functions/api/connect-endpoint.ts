@@ -61,7 +61,7 @@ export function connectEndpoint(service: DescService, impls: Record<string, Unar
     if (version !== null && version !== '1') {
       return errorResponse(new ConnectError(`connect-protocol-version "${version}" is not supported: send 1`, Code.InvalidArgument));
     }
-    if (req.body.byteLength > MAX_BODY_BYTES) return tooLarge();
+    if (req.body.byteLength > MAX_BODY_BYTES) return bodyTooLarge();
     // functions-framework's body parser has already inflated a gzip body; npm start has not.
     const encoding = req.bodyDecoded ? 'identity' : (req.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
     if (encoding === 'identity') return unary(route, codec, req.body, req.headers);
@@ -74,7 +74,7 @@ export function connectEndpoint(service: DescService, impls: Record<string, Unar
         (body) => unary(route, codec, body, req.headers),
         (err: unknown) => {
           const e = ConnectError.from(err);
-          return e.code === Code.ResourceExhausted ? tooLarge('after gunzip') : errorResponse(new ConnectError(`request body is not valid gzip: ${e.rawMessage}`, Code.InvalidArgument));
+          return e.code === Code.ResourceExhausted ? bodyTooLarge('after gunzip') : errorResponse(new ConnectError(`request body is not valid gzip: ${e.rawMessage}`, Code.InvalidArgument));
         },
       );
   };
@@ -120,8 +120,9 @@ function decodeJson(schema: DescMessage, body: Uint8Array): MessageShape<DescMes
   return message;
 }
 
-function tooLarge(when = ''): HttpResponse {
-  return errorResponse(new ConnectError(`request body is larger than ${MAX_BODY_BYTES} bytes${when ? ` ${when}` : ''}: nothing was stored`, Code.ResourceExhausted));
+/** 429: the body is over MAX_BODY_BYTES (as sent, or `when` e.g. after gunzip). */
+export function bodyTooLarge(when = '', headers: Record<string, string> = {}): HttpResponse {
+  return errorResponse(new ConnectError(`request body is larger than ${MAX_BODY_BYTES} bytes${when ? ` ${when}` : ''}: nothing was stored`, Code.ResourceExhausted), undefined, headers);
 }
 
 export function errorResponse(err: ConnectError, status = codeToHttpStatus(err.code), headers: Record<string, string> = {}): HttpResponse {

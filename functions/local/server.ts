@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { fromNode, jsonResponse, send, type HttpHandler } from '../api/http.js';
-import { MAX_BODY_BYTES } from '../api/connect-endpoint.js';
+import { bodyTooLarge, MAX_BODY_BYTES } from '../api/connect-endpoint.js';
 import { log } from '../log.js';
 
 export interface Route {
@@ -40,32 +40,32 @@ export function localServer(routes: Route[], limits: ServerLimits = DEFAULT_LIMI
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 2))),
     },
     async (req, res) => {
-    try {
-      const read = await fromNode(req, MAX_BODY_BYTES);
-      if (read.tooLarge) {
-        // Not reading the rest: answer and close, so nothing of it is ever stored.
-        res.shouldKeepAlive = false;
-        send(res, jsonResponse(429, { code: 'resource_exhausted', message: `request body is larger than ${MAX_BODY_BYTES} bytes: nothing was stored` }, { connection: 'close' }));
-        return;
+      try {
+        const read = await fromNode(req, MAX_BODY_BYTES);
+        if (read.tooLarge) {
+          // Not reading the rest: answer and close, so nothing of it is ever stored.
+          res.shouldKeepAlive = false;
+          send(res, bodyTooLarge('', { connection: 'close' }));
+          return;
+        }
+        const request = read.request;
+        const route = routes.find((r) => request.url.startsWith(r.prefix));
+        if (!route) {
+          send(res, jsonResponse(404, { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
+          return;
+        }
+        const out = route.handler(request);
+        send(res, out instanceof Promise ? await out : out);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (req.destroyed || (code && ABORTED.has(code))) {
+          log('INFO', 'client closed the request before it was answered', { method: req.method, path: req.url?.split('?')[0], code: code ?? 'aborted' });
+          return;
+        }
+        log('ERROR', 'unhandled error', { method: req.method, path: req.url?.split('?')[0], error: String((err as Error)?.stack ?? err) });
+        if (!res.headersSent) send(res, jsonResponse(500, { code: 'internal', message: 'internal error' }));
       }
-      const request = read.request;
-      const route = routes.find((r) => request.url.startsWith(r.prefix));
-      if (!route) {
-        send(res, jsonResponse(404, { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
-        return;
-      }
-      const out = route.handler(request);
-      send(res, out instanceof Promise ? await out : out);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (req.destroyed || (code && ABORTED.has(code))) {
-        log('INFO', 'client closed the request before it was answered', { method: req.method, path: req.url?.split('?')[0], code: code ?? 'aborted' });
-        return;
-      }
-      log('ERROR', 'unhandled error', { method: req.method, path: req.url?.split('?')[0], error: String((err as Error)?.stack ?? err) });
-      if (!res.headersSent) send(res, jsonResponse(500, { code: 'internal', message: 'internal error' }));
-    }
-  },
+    },
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // Errors before a request exists (oversized or malformed headers, timeouts):
