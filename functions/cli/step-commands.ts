@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { artifactBody, cipdBody, gcsBody, gitBody, pidBody, stageBody, type ArtifactWhere } from './report/bodies.js';
-import { isMethod, type Method } from './report/methods.js';
+import { isMethod, METHOD_NAMES, type Method } from './report/methods.js';
 import { Reporter, type BatchItem } from './report/reporter.js';
 import { tokenSource } from './report/tokens.js';
 import { readCheckout } from './git-checkout.js';
@@ -257,7 +257,7 @@ export function batchItems(text: string): BatchItem[] {
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return void items.push({ line, error: 'not a JSON object' });
     const { method, ...body } = v as Record<string, unknown>;
-    if (!isMethod(method)) return void items.push({ line, error: `"method" must be one of ReportTaskStage, ReportGit, ReportCipd, ReportGcs, ReportArtifactDigest, ReportPID` });
+    if (!isMethod(method)) return void items.push({ line, error: `"method" must be one of ${METHOD_NAMES.join(', ')}` });
     items.push({ line, method: method as Method, body });
   });
   return items;
