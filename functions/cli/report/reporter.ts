@@ -52,11 +52,6 @@ export class Reporter {
     return this.settle(method, await this.client.send(method, body, signal));
   }
 
-  /** Sends without the local check (already done) and without throwing on refusal: for batches. */
-  private sendChecked(item: Required<Pick<BatchItem, 'method' | 'body' | 'line'>>): Promise<SendOutcome> {
-    return this.client.send(item.method, item.body);
-  }
-
   private settle(method: Method, outcome: SendOutcome): 'sent' | 'unreachable' {
     if (outcome.ok) return 'sent';
     if (outcome.kind === 'refused') throw new CliError(`${method} refused by ${this.opts.url}: ${outcome.message}`, EXIT.refused);
@@ -95,12 +90,13 @@ export class Reporter {
 
     const limit = Math.max(1, this.opts.concurrency ?? 8);
     const inFlight = new Set<Promise<void>>();
-    const send = (item: BatchItem) => {
-      const p = this.sendChecked(item as Required<BatchItem>).then((outcome) => {
+    // Already checked above; a refusal is counted, not thrown.
+    const send = (line: number, method: Method, body: object) => {
+      const p = this.client.send(method, body).then((outcome) => {
         if (outcome.ok) summary.sent++;
         else if (outcome.kind === 'refused') {
           summary.refused++;
-          onRefused(item.line, `${item.method} refused: ${outcome.message}`);
+          onRefused(line, `${method} refused: ${outcome.message}`);
         } else summary.unreachable = true;
       });
       const tracked = p.finally(() => inFlight.delete(tracked));
@@ -113,10 +109,10 @@ export class Reporter {
       if (isStage(item.method)) {
         await Promise.all(inFlight);
         if (summary.unreachable) break;
-        await send(item);
+        await send(item.line, item.method, item.body);
       } else {
         while (inFlight.size >= limit) await Promise.race(inFlight);
-        void send(item);
+        void send(item.line, item.method, item.body);
       }
     }
     await Promise.all(inFlight);
