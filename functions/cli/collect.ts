@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { artifactBody, type ArtifactWhere } from './report/bodies.js';
 import { checkBody } from './report/methods.js';
 import type { BatchItem } from './report/reporter.js';
+import { jsonObjectLines } from './json-lines.js';
 
 export const DEFAULT_OUTPUTS_DIR = '/builder/outputs';
 
@@ -32,30 +33,23 @@ export function collectOutputs(dir: string): Collected | { dir: string; missing:
   const items: BatchItem[] = [];
   const problems: string[] = [];
   for (const name of names) {
-    const lines = readFileSync(join(dir, name), 'utf8').split('\n');
-    lines.forEach((raw, i) => {
-      if (raw.trim() === '') return;
-      const where = `${join(dir, name)}:${i + 1}`;
-      const body = outputLine(raw);
-      if (typeof body === 'string') return void problems.push(`${where}: ${body}`);
+    for (const l of jsonObjectLines(readFileSync(join(dir, name), 'utf8'))) {
+      const where = `${join(dir, name)}:${l.line}`;
+      const body = 'error' in l ? l.error : outputLine(l.object);
+      if (typeof body === 'string') {
+        problems.push(`${where}: ${body}`);
+        continue;
+      }
       const problem = checkBody('ReportArtifactDigest', body);
-      if (problem) return void problems.push(`${where}: ${problem}`);
-      items.push({ line: items.length + 1, method: 'ReportArtifactDigest', body });
-    });
+      if (problem) problems.push(`${where}: ${problem}`);
+      else items.push({ line: items.length + 1, method: 'ReportArtifactDigest', body });
+    }
   }
   return { dir, files: names.length, items, problems };
 }
 
-/** One outputs line → an artifact report body, or why it is not one. */
-function outputLine(raw: string): object | string {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return 'not JSON';
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
-  const o = v as Record<string, unknown>;
+/** One outputs line's object → an artifact report body, or why it is not one. */
+function outputLine(o: Record<string, unknown>): object | string {
   const kinds = ['image', 'gcs', 'cipd'].filter((k) => k in o);
   if (kinds.length !== 1) return 'needs exactly one of "image", "gcs" or "cipd"';
   const known = new Set(['image', 'gcs', 'cipd', 'instance_id', 'digest', 'sbom_for', 'host']);

@@ -11,7 +11,6 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Reporter } from './report/reporter.js';
 import { stageBody, pidBody, type StageFlags } from './report/bodies.js';
-import { collectOutputs } from './collect.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export interface RunOptions {
@@ -84,5 +83,3 @@ export async function runWrapped(opts: RunOptions): Promise<number> {
   await safely(() => opts.reporter.report('ReportTaskStage', stageBody('COMPLETE', {})));
   return exitCode !== 0 ? exitCode : (reportFailure?.exitCode ?? 0);
 }
-
-export { collectOutputs };

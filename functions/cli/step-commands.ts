@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { artifactBody, cipdBody, gcsBody, gitBody, pidBody, stageBody, type ArtifactWhere } from './report/bodies.js';
-import { isMethod, METHOD_NAMES, type Method } from './report/methods.js';
+import { isMethod, METHOD_NAMES } from './report/methods.js';
 import { Reporter, type BatchItem } from './report/reporter.js';
 import { tokenSource } from './report/tokens.js';
 import { readCheckout } from './git-checkout.js';
 import { collectOutputs, DEFAULT_OUTPUTS_DIR } from './collect.js';
+import { jsonObjectLines } from './json-lines.js';
 import { runWrapped } from './run.js';
 import { sha256File } from './digest.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -245,20 +246,10 @@ function readFile(path: string, flag: string): string {
 
 /** JSON lines → batch items; a line that is not a report is an item with its error. */
 export function batchItems(text: string): BatchItem[] {
-  const items: BatchItem[] = [];
-  text.split('\n').forEach((raw, i) => {
-    if (raw.trim() === '') return;
-    const line = i + 1;
-    let v: unknown;
-    try {
-      v = JSON.parse(raw);
-    } catch {
-      return void items.push({ line, error: 'not JSON' });
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return void items.push({ line, error: 'not a JSON object' });
-    const { method, ...body } = v as Record<string, unknown>;
-    if (!isMethod(method)) return void items.push({ line, error: `"method" must be one of ${METHOD_NAMES.join(', ')}` });
-    items.push({ line, method: method as Method, body });
+  return jsonObjectLines(text).map((l): BatchItem => {
+    if ('error' in l) return l;
+    const { method, ...body } = l.object;
+    if (!isMethod(method)) return { line: l.line, error: `"method" must be one of ${METHOD_NAMES.join(', ')}` };
+    return { line: l.line, method, body };
   });
-  return items;
 }
