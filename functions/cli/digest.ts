@@ -2,12 +2,9 @@
 // file, hashed here as it streams.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
+import { UsageError } from './exit-codes.js';
 
 const DIGEST = /^(?:sha256:)?([0-9a-fA-F]{64})$/;
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 /** The lowercase hex of a "sha256:<hex>" / "<hex>" argument; undefined if it is not one. */
 export function parseDigest(value: string): string | undefined {

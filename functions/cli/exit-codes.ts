@@ -17,3 +17,11 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** Wrong usage (exit 2): a flag missing, malformed or naming a file that cannot be read. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+    this.name = 'UsageError';
+  }
+}

@@ -5,7 +5,7 @@
 // which is how a CI checkout with a detached HEAD knows its branch).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CliError, EXIT } from './exit-codes.js';
+import { UsageError } from './exit-codes.js';
 
 const run = promisify(execFile);
 const MAX_REFS = 64;
@@ -21,14 +21,14 @@ async function git(dir: string, args: string[]): Promise<string> {
     return (await run('git', ['-C', dir, ...args], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })).stdout.trim();
   } catch (err) {
     const e = err as { code?: string | number; stderr?: string };
-    if (e.code === 'ENOENT') throw new CliError('--from-checkout needs git on the PATH', EXIT.usage);
-    throw new CliError(`--from-checkout ${dir}: git ${args[0]} failed: ${(e.stderr ?? String(err)).trim().split('\n')[0]}`, EXIT.usage);
+    if (e.code === 'ENOENT') throw new UsageError('--from-checkout needs git on the PATH');
+    throw new UsageError(`--from-checkout ${dir}: git ${args[0]} failed: ${(e.stderr ?? String(err)).trim().split('\n')[0]}`);
   }
 }
 
 export async function readCheckout(dir: string, remote = 'origin'): Promise<Checkout> {
   const url = await git(dir, ['config', '--get', `remote.${remote}.url`]).catch(() => {
-    throw new CliError(`--from-checkout ${dir}: the checkout has no "${remote}" remote; pass --repo instead`, EXIT.usage);
+    throw new UsageError(`--from-checkout ${dir}: the checkout has no "${remote}" remote; pass --repo instead`);
   });
   const commit = await git(dir, ['rev-parse', '--verify', 'HEAD^{commit}']);
   const refNames = (await git(dir, ['for-each-ref', '--contains', commit, '--format=%(refname)', 'refs/heads', 'refs/tags', `refs/remotes/${remote}`])).split('\n').filter(Boolean);

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DevIssuer, DEV_DEFAULT_EMAIL } from '../adapters/dev-issuer.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
-import { digestOf, parseDigest, UsageError } from './digest.js';
+import { digestOf, parseDigest } from './digest.js';
 import { defaultUrl, runVerify, type VerifyOptions } from './verify-command.js';
 import { registerStepCommands } from './step-commands.js';
-import { CliError } from './exit-codes.js';
+import { CliError, UsageError } from './exit-codes.js';
 
 export const program = new Command('provenance')
   .description('build provenance: report from build steps; fetch and verify signed SLSA provenance; dev tokens for local runs')
@@ -112,9 +112,9 @@ program
 /** Parses the command line and runs the command (bin/provenance.js, and the bundle as its own main). */
 export function main(): void {
   program.parseAsync(process.argv).catch((err) => {
-  console.error(`provenance: ${err instanceof Error ? err.message : err}`);
-  // 1: refused, or there is no (valid) provenance; 2: the command was used wrongly or could not run.
-  process.exit(err instanceof CliError ? err.exitCode : err instanceof ReadApiError && err.status === 404 ? 1 : 2);
+    console.error(`provenance: ${err instanceof Error ? err.message : err}`);
+    // 1: refused, or there is no (valid) provenance; 2: the command was used wrongly or could not run.
+    process.exit(err instanceof CliError ? err.exitCode : err instanceof ReadApiError && err.status === 404 ? 1 : 2);
   });
 }
 

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Reporter } from './report/reporter.js';
 import { stageBody, pidBody, type StageFlags } from './report/bodies.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT, UsageError } from './exit-codes.js';
 
 export interface RunOptions {
   command: string[];
@@ -31,7 +31,7 @@ export interface RunOptions {
 
 export async function runWrapped(opts: RunOptions): Promise<number> {
   const [cmd, ...args] = opts.command;
-  if (!cmd) throw new CliError('run: give the command after --, e.g. provenance run -- make build', EXIT.usage);
+  if (!cmd) throw new UsageError('run: give the command after --, e.g. provenance run -- make build');
   const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...opts.childEnv } });
   const spawned = await new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));

@@ -14,7 +14,7 @@ import { collectOutputs, DEFAULT_OUTPUTS_DIR } from './collect.js';
 import { jsonObjectLines } from './json-lines.js';
 import { runWrapped } from './run.js';
 import { sha256File } from './digest.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT, UsageError } from './exit-codes.js';
 
 interface Common {
   url?: string;
@@ -29,7 +29,7 @@ const EXAMPLE_URL = 'https://self-report-abc123-uc.a.run.app';
 /** "30s", "500ms", "2m" or plain seconds → ms. */
 export function duration(value: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!m) throw new CliError(`${flag}: "${value}" is not a duration (e.g. 30s, 500ms, 2m)`, EXIT.usage);
+  if (!m) throw new UsageError(`${flag}: "${value}" is not a duration (e.g. 30s, 500ms, 2m)`);
   const n = Number(m[1]);
   return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
 }
@@ -53,9 +53,9 @@ interface Context {
 
 function context(o: Common, concurrency?: number): Context {
   const url = o.url ?? process.env.PROVENANCE_URL;
-  if (!url) throw new CliError('no service URL: pass --url or set PROVENANCE_URL', EXIT.usage);
+  if (!url) throw new UsageError('no service URL: pass --url or set PROVENANCE_URL');
   const taskId = o.task ?? process.env.PROVENANCE_TASK_ID ?? process.env.BUILD_ID;
-  if (!taskId) throw new CliError('no task id: pass --task, or set PROVENANCE_TASK_ID (Cloud Build sets BUILD_ID)', EXIT.usage);
+  if (!taskId) throw new UsageError('no task id: pass --task, or set PROVENANCE_TASK_ID (Cloud Build sets BUILD_ID)');
   const audience = o.audience ?? process.env.PROVENANCE_AUDIENCE ?? url;
   const strict = o.strict === true || process.env.PROVENANCE_STRICT === '1';
   const tokens = tokenSource({ url, audience });
@@ -101,7 +101,7 @@ export function registerStepCommands(program: Command): void {
     .option('--from-checkout <dir>', 'read repo, HEAD commit and the refs containing it from this checkout')
     .addHelpText('after', example('  provenance report git --from-checkout /workspace\n  provenance report git --repo https://github.com/example/app --commit $COMMIT_SHA --ref refs/heads/main'))
     .action(async (o: Common & { repo?: string; commit?: string; ref?: string[]; fromCheckout?: string }) => {
-      if ((o.fromCheckout !== undefined) === (o.repo !== undefined || o.commit !== undefined)) throw new CliError('give --from-checkout <dir>, or --repo and --commit', EXIT.usage);
+      if ((o.fromCheckout !== undefined) === (o.repo !== undefined || o.commit !== undefined)) throw new UsageError('give --from-checkout <dir>, or --repo and --commit');
       const c = o.fromCheckout !== undefined ? await readCheckout(o.fromCheckout) : { repo: o.repo ?? '', commit: o.commit ?? '', refs: o.ref ?? [] };
       await context(o).reporter.report('ReportGit', gitBody(c.repo, c.commit, o.fromCheckout !== undefined ? [...new Set([...c.refs, ...(o.ref ?? [])])] : c.refs));
     });
@@ -137,16 +137,16 @@ export function registerStepCommands(program: Command): void {
     .option('--sbom-for <sha256>', 'this artifact is an SBOM describing that digest (repeatable)', collectList)
     .addHelpText('after', example('  provenance report artifact --file dist/app.tar --gcs gs://my-bucket/releases/app.tar\n  provenance report artifact --digest "$DIGEST" --oci us-docker.pkg.dev/my-project/apps/app:1.2.3'))
     .action(async (o: Common & { digest?: string; file?: string; gcs?: string; cipd?: string; instanceId?: string; oci?: string; sbomFor?: string[] }) => {
-      if ((o.digest === undefined) === (o.file === undefined)) throw new CliError('give exactly one of --digest or --file', EXIT.usage);
+      if ((o.digest === undefined) === (o.file === undefined)) throw new UsageError('give exactly one of --digest or --file');
       const places = [o.gcs, o.cipd, o.oci].filter((x) => x !== undefined).length;
-      if (places !== 1) throw new CliError('give exactly one of --gcs, --cipd (with --instance-id) or --oci', EXIT.usage);
+      if (places !== 1) throw new UsageError('give exactly one of --gcs, --cipd (with --instance-id) or --oci');
       const where: ArtifactWhere = o.gcs !== undefined ? { gcs: o.gcs } : o.oci !== undefined ? { oci: o.oci } : { cipd: o.cipd!, instanceId: o.instanceId ?? '' };
       let digest = o.digest;
       if (o.file !== undefined) {
         try {
           digest = await sha256File(o.file);
         } catch (err) {
-          throw new CliError(`--file: ${(err as Error).message}`, EXIT.usage);
+          throw new UsageError(`--file: ${(err as Error).message}`);
         }
       }
       await context(o).reporter.report('ReportArtifactDigest', artifactBody(digest!, where, o.sbomFor));
@@ -174,10 +174,10 @@ export function registerStepCommands(program: Command): void {
       ),
     )
     .action(async (source: string | undefined, o: Common & { file?: string; keepGoing?: boolean; concurrency: string }) => {
-      if (source !== undefined && source !== '-') throw new CliError(`batch: unexpected "${source}": use --file <file>, or - for standard input`, EXIT.usage);
+      if (source !== undefined && source !== '-') throw new UsageError(`batch: unexpected "${source}": use --file <file>, or - for standard input`);
       const text = o.file === undefined || o.file === '-' ? readFileSync(0, 'utf8') : readFile(o.file, '--file');
       const concurrency = Number(o.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new CliError('--concurrency: expected 1 to 64', EXIT.usage);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency: expected 1 to 64');
       process.exitCode = await sendBatch(context(o, concurrency).reporter, batchItems(text), o.keepGoing === true, 'batch');
     });
 
@@ -240,7 +240,7 @@ function readFile(path: string, flag: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CliError(`${flag}: ${(err as Error).message}`, EXIT.usage);
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
 }
 

@@ -9,7 +9,8 @@ import { bundleToEnvelope } from '../provenance/bundle.js';
 import { keysFor, parseKeySet } from '../provenance/key-set.js';
 import { parsePublicKeys, printable, verifyEnvelope, type TrustedKey, type VerifyPolicy } from '../provenance/verify.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
-import { UsageError, parseDigest, sha256File } from './digest.js';
+import { parseDigest, sha256File } from './digest.js';
+import { UsageError } from './exit-codes.js';
 
 export interface VerifyOptions {
   /** PEM file (one or more public keys). */

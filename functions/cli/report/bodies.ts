@@ -1,8 +1,6 @@
 // Command-line flags → SelfReport JSON bodies (proto3 JSON, as the API takes
 // them). Pure; the bodies are checked by methods.ts before anything is sent.
-import { CliError, EXIT } from '../exit-codes.js';
-
-const usage = (message: string) => new CliError(message, EXIT.usage);
+import { UsageError } from '../exit-codes.js';
 
 export interface StageFlags {
   recipe?: string;
@@ -64,6 +62,6 @@ export function splitImage(ref: string): { image: string; tag?: string } {
 
 function splitPair(value: string, sep: string, flag: string, shape: string): [string, string] {
   const i = value.indexOf(sep);
-  if (i <= 0 || i === value.length - 1) throw usage(`${flag}: "${value}" is not ${shape}`);
+  if (i <= 0 || i === value.length - 1) throw new UsageError(`${flag}: "${value}" is not ${shape}`);
   return [value.slice(0, i), value.slice(i + 1)];
 }
