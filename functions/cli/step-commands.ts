@@ -12,6 +12,7 @@ import { tokenSource } from './report/tokens.js';
 import { readCheckout } from './git-checkout.js';
 import { collectOutputs, DEFAULT_OUTPUTS_DIR } from './collect.js';
 import { jsonObjectLines } from './json-lines.js';
+import { readFlagFile } from './flag-file.js';
 import { runWrapped } from './run.js';
 import { sha256File } from './digest.js';
 import { CliError, EXIT, UsageError } from './exit-codes.js';
@@ -175,7 +176,7 @@ export function registerStepCommands(program: Command): void {
     )
     .action(async (source: string | undefined, o: Common & { file?: string; keepGoing?: boolean; concurrency: string }) => {
       if (source !== undefined && source !== '-') throw new UsageError(`batch: unexpected "${source}": use --file <file>, or - for standard input`);
-      const text = o.file === undefined || o.file === '-' ? readFileSync(0, 'utf8') : readFile(o.file, '--file');
+      const text = o.file === undefined || o.file === '-' ? readFileSync(0, 'utf8') : readFlagFile(o.file, '--file');
       const concurrency = Number(o.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency: expected 1 to 64');
       process.exitCode = await sendBatch(context(o, concurrency).reporter, batchItems(text), o.keepGoing === true, 'batch');
@@ -234,14 +235,6 @@ async function collectCommand(reporter: Reporter, dir: string): Promise<number> 
     return EXIT.ok;
   }
   return sendBatch(reporter, found.items, false, 'collect');
-}
-
-function readFile(path: string, flag: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`${flag}: ${(err as Error).message}`);
-  }
 }
 
 /** JSON lines → batch items; a line that is not a report is an item with its error. */

@@ -11,6 +11,7 @@ import { parsePublicKeys, printable, verifyEnvelope, type TrustedKey, type Verif
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { parseDigest, sha256File } from './digest.js';
 import { UsageError } from './exit-codes.js';
+import { readFlagFile } from './flag-file.js';
 
 export interface VerifyOptions {
   /** PEM file (one or more public keys). */
@@ -51,61 +52,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     digest = await sha256File(opts.artifact!);
   }
   if (opts.key !== undefined && opts.keys !== undefined) throw new UsageError('give at most one of --key <pem> or --keys <key set>');
-  let keys: TrustedKey[];
-  let keySet = false;
-  if (opts.key !== undefined) {
-    try {
-      keys = parsePublicKeys(readFileSync(opts.key, 'utf8'));
-    } catch (err) {
-      throw new UsageError(`--key: ${(err as Error).message}`);
-    }
-    if (keys.length === 0) throw new UsageError(`--key: ${opts.key} holds no PEM public key`);
-  } else {
-    keySet = true;
-    let text: string;
-    let from: string;
-    if (opts.keys !== undefined) {
-      from = opts.keys;
-      try {
-        text = readFileSync(opts.keys, 'utf8');
-      } catch (err) {
-        throw new UsageError(`--keys: ${(err as Error).message}`);
-      }
-    } else {
-      if (opts.url === undefined) throw new UsageError('give --key <pem>, --keys <key set>, or --url <service> to fetch its key set');
-      from = `${opts.url}/v1/keys`;
-      text = await new ReadApiClient(opts.url).keysText();
-    }
-    try {
-      keys = parseKeySet(text.trim() === '' ? [] : JSON.parse(text));
-    } catch (err) {
-      return { ok: false, lines: [`${printable(from)}: ${err instanceof SyntaxError ? 'the key set is not JSON' : printable((err as Error).message)}`] };
-    }
-  }
-
-  let entries: EnvelopeEntry[];
-  if (opts.bundle !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(opts.bundle, 'utf8');
-    } catch (err) {
-      throw new UsageError(`--bundle: ${(err as Error).message}`);
-    }
-    entries = [bundleEntry(text, opts.bundle)];
-  } else if (opts.provenance !== undefined) {
-    try {
-      entries = envelopeEntries(readFileSync(opts.provenance, 'utf8'));
-    } catch (err) {
-      throw new UsageError(`--provenance: ${(err as Error).message}`);
-    }
-  } else {
-    try {
-      entries = envelopeEntries((await new ReadApiClient(opts.url ?? defaultUrl(), opts.token).provenanceText(digest)));
-    } catch (err) {
-      if (err instanceof ReadApiError && err.status === 404) return { ok: false, lines: [err.message] };
-      throw err;
-    }
-  }
+  const trusted = await trustedKeys(opts);
+  if ('failure' in trusted) return { ok: false, lines: [trusted.failure] };
+  const { keys, keySet } = trusted;
+  const entries = await entriesToCheck(opts, digest);
+  if ('failure' in entries) return { ok: false, lines: [entries.failure] };
   if (entries.length === 0) return { ok: false, lines: [`no provenance for sha256:${digest}`] };
 
   const policy: VerifyPolicy = {
@@ -135,6 +86,47 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     return { ok: true, lines: [`verified sha256:${digest}: signed by ${printable(passed.verifiedBy.name)}; ${detail.join('; ')}`], notes: failures };
   }
   return { ok: false, lines: failures };
+}
+
+/** The keys to verify with: --key's PEM, or a key set (--keys, else the service's /v1/keys) picked from by keyid. */
+async function trustedKeys(opts: VerifyOptions): Promise<{ keys: TrustedKey[]; keySet: boolean } | { failure: string }> {
+  if (opts.key !== undefined) {
+    let keys: TrustedKey[];
+    try {
+      keys = parsePublicKeys(readFileSync(opts.key, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`--key: ${(err as Error).message}`);
+    }
+    if (keys.length === 0) throw new UsageError(`--key: ${opts.key} holds no PEM public key`);
+    return { keys, keySet: false };
+  }
+  let text: string;
+  let from: string;
+  if (opts.keys !== undefined) {
+    from = opts.keys;
+    text = readFlagFile(opts.keys, '--keys');
+  } else {
+    if (opts.url === undefined) throw new UsageError('give --key <pem>, --keys <key set>, or --url <service> to fetch its key set');
+    from = `${opts.url}/v1/keys`;
+    text = await new ReadApiClient(opts.url).keysText();
+  }
+  try {
+    return { keys: parseKeySet(text.trim() === '' ? [] : JSON.parse(text)), keySet: true };
+  } catch (err) {
+    return { failure: `${printable(from)}: ${err instanceof SyntaxError ? 'the key set is not JSON' : printable((err as Error).message)}` };
+  }
+}
+
+/** What to check: a bundle file, an envelopes file, or the service's envelopes naming the digest. */
+async function entriesToCheck(opts: VerifyOptions, digest: string): Promise<EnvelopeEntry[] | { failure: string }> {
+  if (opts.bundle !== undefined) return [bundleEntry(readFlagFile(opts.bundle, '--bundle'), opts.bundle)];
+  if (opts.provenance !== undefined) return envelopeEntries(readFlagFile(opts.provenance, '--provenance'));
+  try {
+    return envelopeEntries(await new ReadApiClient(opts.url ?? defaultUrl(), opts.token).provenanceText(digest));
+  } catch (err) {
+    if (err instanceof ReadApiError && err.status === 404) return { failure: err.message };
+    throw err;
+  }
 }
 
 export function defaultUrl(): string {
