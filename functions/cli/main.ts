@@ -8,7 +8,7 @@ import { DevIssuer, DEV_DEFAULT_EMAIL } from '../adapters/dev-issuer.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { digestOf, parseDigest } from './digest.js';
 import { defaultUrl, runVerify, type VerifyOptions } from './verify-command.js';
-import { registerStepCommands } from './step-commands.js';
+import { collectList, registerStepCommands } from './step-commands.js';
 import { CliError, UsageError } from './exit-codes.js';
 
 export const program = new Command('provenance')
@@ -72,9 +72,9 @@ program
   .option('--url <service>', 'fetch the envelopes from this service (env PROVENANCE_URL)')
   .addOption(tokenOption())
   .option('--builder-id <id>', 'require this builder id')
-  .option('--reporter <email>', 'require that this identity reported the task (repeatable: any of them)', (v: string, all: string[] = []) => [...all, v])
+  .option('--reporter <email>', 'require that this identity reported the task (repeatable: any of them)', collectList)
   .option('--source-uri <uri>', 'require a git dependency from this repository')
-  .option('--source-ref <ref>', 'require the source on this ref (repeatable: any of them)', (v: string, all: string[] = []) => [...all, v])
+  .option('--source-ref <ref>', 'require the source on this ref (repeatable: any of them)', collectList)
   .action(async (opts: VerifyOptions) => {
     const report = await runVerify(opts);
     (report.ok ? process.stdout : process.stderr).write(report.lines.map((l) => `${report.ok ? '' : 'FAIL: '}${l}\n`).join(''));

@@ -13,6 +13,14 @@ export class ReadApiError extends Error {
   }
 }
 
+/** What POST …/redrive answers (the fields the CLI prints). */
+export interface RedriveAnswer {
+  from: string;
+  to: string;
+  published: boolean;
+  previousReason?: string;
+}
+
 export class ReadApiClient {
   constructor(
     private readonly baseUrl: string,
@@ -52,14 +60,14 @@ export class ReadApiClient {
 
   /** The raw ndjson and the envelopes in it, for every envelope naming this sha256. */
   async provenanceForDigest(sha256: string): Promise<{ ndjson: string; envelopes: Envelope[] }> {
-    const ndjson = await this.get(`/v1/artifacts/sha256:${sha256}/provenance`);
+    const ndjson = await this.provenanceText(sha256);
     return { ndjson, envelopes: parseEnvelopes(ndjson) };
   }
 
   /** Operators: send a FAILED task back to assembly. The answer carries the task's new status. */
-  async redrive(taskId: string, reporter: string, subject?: string): Promise<{ from: string; to: string; published: boolean; previousReason?: string }> {
+  async redrive(taskId: string, reporter: string, subject?: string): Promise<RedriveAnswer> {
     const query = new URLSearchParams({ reporter, ...(subject ? { subject } : {}) });
-    return JSON.parse(await this.get(`/v1/tasks/${encodeURIComponent(taskId)}/redrive?${query}`, 'POST')) as { from: string; to: string; published: boolean; previousReason?: string };
+    return JSON.parse(await this.get(`/v1/tasks/${encodeURIComponent(taskId)}/redrive?${query}`, 'POST')) as RedriveAnswer;
   }
 
   /** GET /v1/keys as served: the key set. */
@@ -68,6 +76,6 @@ export class ReadApiClient {
   }
 
   async keys(): Promise<PublicKeyInfo[]> {
-    return JSON.parse(await this.get('/v1/keys')) as PublicKeyInfo[];
+    return JSON.parse(await this.keysText()) as PublicKeyInfo[];
   }
 }

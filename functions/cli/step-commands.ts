@@ -66,7 +66,8 @@ function context(o: Common, concurrency?: number): Context {
   return { reporter, url, taskId, audience, env };
 }
 
-const collectList = (v: string, all: string[] = []) => [...all, v];
+/** Commander's collector for a repeatable option: every value, in order. */
+export const collectList = (v: string, all: string[] = []) => [...all, v];
 const example = (lines: string) => `\nExample:\n${lines}\n`;
 
 async function sendBatch(reporter: Reporter, items: BatchItem[], keepGoing: boolean, label: string): Promise<number> {
