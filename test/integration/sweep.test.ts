@@ -53,8 +53,17 @@ function world(opts: { signer?: Signer; maxAttempts?: number } = {}) {
     await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
     return key;
   };
+  // Uploaded, its one assembly fails (with maxAttempts 1), and the next sweep's recovery check gives up on it.
+  const failed = async (id: string) => {
+    const key = await uploaded(id);
+    await assembler.assemble(key).catch(() => undefined);
+    clock.advance(GRACE + 1);
+    await ingest.heartbeat(owner, id, { pid: 1, reporter: 'p' });
+    await sweeper().sweep();
+    return key;
+  };
   const status = async (key: string) => taskStatus((await tasks.getTask(key))!, await provenance.get(key));
-  return { tasks, provenance, clock, ingest, assembler, events, published, deliverAll, sweeper, start, uploaded, status };
+  return { tasks, provenance, clock, ingest, assembler, events, published, deliverAll, sweeper, start, uploaded, failed, status };
 }
 
 describe('the sweep (Firestore emulator, manual clock)', () => {
@@ -223,11 +232,7 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
     const good = LocalSigner.ephemeral();
     const flaky: Signer = { publicKey: () => good.publicKey(), verificationKeys: () => good.verificationKeys(), sign: (d) => (broken ? Promise.reject(new Error('KMS: permission denied')) : good.sign(d)) };
     const w = world({ signer: flaky, maxAttempts: 1 });
-    const key = await w.uploaded('redrive');
-    await w.assembler.assemble(key).catch(() => undefined);
-    w.clock.advance(GRACE + 1);
-    await w.ingest.heartbeat(owner, 'redrive', { pid: 1, reporter: 'p' });
-    await w.sweeper().sweep();
+    const key = await w.failed('redrive');
     assert.equal((await w.status(key)).stage, 'FAILED');
     broken = false; // the operator fixed the key's IAM
     const redriver = new TaskRedriver({ tasks: w.tasks, provenance: w.provenance, uploadComplete: { publishUploadComplete: async (k) => void w.published.push(k) }, clock: w.clock, recoveryGraceMs: GRACE });
@@ -251,11 +256,7 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
   it('a re-drive without a publisher (the deployed read API) leaves the task due, and the next sweep publishes it', async () => {
     const failing: Signer = { publicKey: () => LocalSigner.ephemeral().publicKey(), verificationKeys: () => LocalSigner.ephemeral().verificationKeys(), sign: () => Promise.reject(new Error('KMS: disabled')) };
     const w = world({ signer: failing, maxAttempts: 1 });
-    const key = await w.uploaded('redrive-later');
-    await w.assembler.assemble(key).catch(() => undefined);
-    w.clock.advance(GRACE + 1);
-    await w.ingest.heartbeat(owner, 'redrive-later', { pid: 1, reporter: 'p' });
-    await w.sweeper().sweep();
+    const key = await w.failed('redrive-later');
     assert.equal((await w.status(key)).stage, 'FAILED');
     const logs = captureLogs();
     let outcome;
