@@ -25,6 +25,7 @@ import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
 import { BUNDLE_MEDIA_TYPE, bundleToEnvelope, envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { provenanceApi } from '../../functions/api/provenance-api.js';
 import { fetchHeaders } from '../../functions/api/http.js';
+import { statementOf } from '../helpers/statement-spec.js';
 
 const root = join(__dirname, '..', '..', '..');
 const owner: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
@@ -83,8 +84,8 @@ describe('Sigstore bundles', () => {
     const { pem } = await s.signer.publicKey();
     const good = envelopeToBundle(s.envelopes[0]!) as unknown as { dsseEnvelope: { payload: string } };
     const tampered = structuredClone(good);
-    const statement = JSON.parse(Buffer.from(tampered.dsseEnvelope.payload, 'base64').toString());
-    statement.subject[0].digest.sha256 = 'ff'.repeat(32);
+    const statement = statementOf(tampered.dsseEnvelope) as { subject: { digest: { sha256: string } }[] };
+    statement.subject[0]!.digest.sha256 = 'ff'.repeat(32);
     tampered.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
     assert.throws(() => sigstoreVerify(tampered, pem));
     const otherPem = (await LocalSigner.ephemeral().publicKey()).pem;
