@@ -15,9 +15,16 @@ async function main(): Promise<void> {
   const stores = await createStores(config);
   const assembler = await buildAssembler(config, { stores });
   let outcome: unknown;
-  const publisher = new InProcessPublisher(async (key) => (outcome = await assembler.assemble(key)), { attempts: 1, firstDelayMs: 0 });
-  const ingest = new ReportIngest(stores.tasks, systemClock, { reporterAllowlist: new Set([OWNER.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 86_400_000 });
-  await (await stores.tasks.getTask('0'.repeat(40))); // open the Firestore channel before timing
+  const publisher = new InProcessPublisher(async (key) => (outcome = await assembler.assemble(key)), {
+    attempts: 1,
+    firstDelayMs: 0,
+  });
+  const ingest = new ReportIngest(stores.tasks, systemClock, {
+    reporterAllowlist: new Set([OWNER.email]),
+    pidReporterAllowlist: new Set(),
+    reportRetentionMs: 86_400_000,
+  });
+  await await stores.tasks.getTask('0'.repeat(40)); // open the Firestore channel before timing
   global.gc?.();
   const baseline = process.memoryUsage();
   let heapPeak = baseline.heapUsed;
@@ -30,7 +37,15 @@ async function main(): Promise<void> {
   const stored = performance.now();
   clearInterval(sampler);
   heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-  console.log(JSON.stringify({ ms: stored - accepted, outcome, baselineRssMb: baseline.rss / 2 ** 20, peakRssMb: process.resourceUsage().maxRSS / 1024, heapGrowthMb: (heapPeak - baseline.heapUsed) / 2 ** 20 }));
+  console.log(
+    JSON.stringify({
+      ms: stored - accepted,
+      outcome,
+      baselineRssMb: baseline.rss / 2 ** 20,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      heapGrowthMb: (heapPeak - baseline.heapUsed) / 2 ** 20,
+    }),
+  );
   process.exit(0);
 }
 

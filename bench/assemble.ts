@@ -36,20 +36,37 @@ async function seed(ingest: ReportIngest, taskId: string, reports: number): Prom
   for (let i = 0; i < deps; i += 500) {
     await Promise.all(
       Array.from({ length: Math.min(500, deps - i) }, (_, j) =>
-        ingest.addReport(OWNER, taskId, { kind: 'git', repo: `https://github.com/example/dep-${i + j}`, commit: (i + j).toString(16).padStart(40, '0'), refs: ['refs/heads/main'] }),
+        ingest.addReport(OWNER, taskId, {
+          kind: 'git',
+          repo: `https://github.com/example/dep-${i + j}`,
+          commit: (i + j).toString(16).padStart(40, '0'),
+          refs: ['refs/heads/main'],
+        }),
       ),
     );
   }
-  await ingest.addReport(OWNER, taskId, { kind: 'artifact', sha256: 'ab'.repeat(32) as Sha256Hex, location: { type: 'gcs', uri: `gs://out/${taskId}.tar` }, sbomSubjects: [] });
+  await ingest.addReport(OWNER, taskId, {
+    kind: 'artifact',
+    sha256: 'ab'.repeat(32) as Sha256Hex,
+    location: { type: 'gcs', uri: `gs://out/${taskId}.tar` },
+    sbomSubjects: [],
+  });
 }
 
 function runWorker(env: NodeJS.ProcessEnv, taskId: string): Promise<Figures> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(__dirname, 'assemble-worker.js'), taskId], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--expose-gc', join(__dirname, 'assemble-worker.js'), taskId], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.once('exit', (code) => {
-      const line = out.trim().split('\n').filter((l) => l.startsWith('{"ms"')).pop();
+      const line = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"ms"'))
+        .pop();
       if (code !== 0 || !line) reject(new Error(`worker exited ${code}: ${out}`));
       else resolve(JSON.parse(line) as Figures);
     });
@@ -58,14 +75,42 @@ function runWorker(env: NodeJS.ProcessEnv, taskId: string): Promise<Figures> {
 
 function statementOf(deps: number) {
   const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
-  let task: TaskRecord = applyStage(undefined, { key: 'k', taskId: 'bench', owner: OWNER, now: at(0), report: { stage: 'STARTED', recipe: 'r', pid: 1 } });
-  task = applyStage(task, { key: 'k', taskId: 'bench', owner: OWNER, now: at(9), report: { stage: 'UPLOAD_COMPLETE' } });
+  let task: TaskRecord = applyStage(undefined, {
+    key: 'k',
+    taskId: 'bench',
+    owner: OWNER,
+    now: at(0),
+    report: { stage: 'STARTED', recipe: 'r', pid: 1 },
+  });
+  task = applyStage(task, {
+    key: 'k',
+    taskId: 'bench',
+    owner: OWNER,
+    now: at(9),
+    report: { stage: 'UPLOAD_COMPLETE' },
+  });
   const reports: StoredReport[] = Array.from({ length: deps }, (_, i) => {
-    const report = { kind: 'git' as const, repo: `https://github.com/example/dep-${i}`, commit: i.toString(16).padStart(40, '0'), refs: ['refs/heads/main'] };
+    const report = {
+      kind: 'git' as const,
+      repo: `https://github.com/example/dep-${i}`,
+      commit: i.toString(16).padStart(40, '0'),
+      refs: ['refs/heads/main'],
+    };
     return { id: reportId(report), report, receivedAt: at(1), lastReceivedAt: at(1), expireAt: at(99) };
   });
-  const artifact = { kind: 'artifact' as const, sha256: 'ab'.repeat(32) as Sha256Hex, location: { type: 'gcs' as const, uri: 'gs://out/app.tar' }, sbomSubjects: [] };
-  reports.push({ id: reportId(artifact), report: artifact, receivedAt: at(2), lastReceivedAt: at(2), expireAt: at(99) });
+  const artifact = {
+    kind: 'artifact' as const,
+    sha256: 'ab'.repeat(32) as Sha256Hex,
+    location: { type: 'gcs' as const, uri: 'gs://out/app.tar' },
+    sbomSubjects: [],
+  };
+  reports.push({
+    id: reportId(artifact),
+    report: artifact,
+    receivedAt: at(2),
+    lastReceivedAt: at(2),
+    expireAt: at(99),
+  });
   return assembleProvenance(task, reports, { builderId: 'b' });
 }
 
@@ -73,7 +118,12 @@ function statementOf(deps: number) {
 async function verifyThroughput(): Promise<void> {
   const signer = LocalSigner.ephemeral();
   const keys = parsePublicKeys((await signer.publicKey()).pem);
-  const policy = { digest: 'ab'.repeat(32), builderId: 'b', sourceUri: 'https://github.com/example/dep-1', sourceRefs: ['refs/heads/main'] };
+  const policy = {
+    digest: 'ab'.repeat(32),
+    builderId: 'b',
+    sourceUri: 'https://github.com/example/dep-1',
+    sourceRefs: ['refs/heads/main'],
+  };
   for (const deps of [20, 10_000]) {
     const envelopes: Envelope[] = [];
     for (let i = 0; i < (deps > 1000 ? 5 : 1000); i++) envelopes.push(await signStatement(statementOf(deps), signer));
@@ -84,7 +134,9 @@ async function verifyThroughput(): Promise<void> {
     }
     const perSecond = n / ((performance.now() - start) / 1000);
     const kib = (Buffer.from(envelopes[0]!.payload, 'base64').length / 1024).toFixed(0);
-    console.log(`  envelopes with ${String(deps).padStart(6)} dependencies (${kib} KiB payload): ${perSecond.toFixed(deps > 1000 ? 1 : 0)} envelopes/s${deps < 1000 ? ' (aim ≥ 1,000/s)' : ''}`);
+    console.log(
+      `  envelopes with ${String(deps).padStart(6)} dependencies (${kib} KiB payload): ${perSecond.toFixed(deps > 1000 ? 1 : 0)} envelopes/s${deps < 1000 ? ' (aim ≥ 1,000/s)' : ''}`,
+    );
   }
 }
 
@@ -95,13 +147,27 @@ async function main(): Promise<void> {
     return bundles();
   }
   const emu = await startEmulator('firestore');
-  const env = { ...process.env, FIRESTORE_EMULATOR_HOST: emu.host, GOOGLE_CLOUD_PROJECT: PROJECT, TASK_STORE: 'firestore', AUTH_MODE: 'dev', EVENTS: 'in-process', METADATA_SERVER_DETECTION: 'none' };
+  const env = {
+    ...process.env,
+    FIRESTORE_EMULATOR_HOST: emu.host,
+    GOOGLE_CLOUD_PROJECT: PROJECT,
+    TASK_STORE: 'firestore',
+    AUTH_MODE: 'dev',
+    EVENTS: 'in-process',
+    METADATA_SERVER_DETECTION: 'none',
+  };
   process.env.FIRESTORE_EMULATOR_HOST = emu.host;
   process.env.METADATA_SERVER_DETECTION = 'none';
   const db = new Firestore({ projectId: PROJECT, ignoreUndefinedProperties: true });
-  const ingest = new ReportIngest(new FirestoreTaskStore(db), systemClock, { reporterAllowlist: new Set([OWNER.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 86_400_000 });
+  const ingest = new ReportIngest(new FirestoreTaskStore(db), systemClock, {
+    reporterAllowlist: new Set([OWNER.email]),
+    pidReporterAllowlist: new Set(),
+    reportRetentionMs: 86_400_000,
+  });
   try {
-    console.log(`assembly on the Firestore emulator (${emu.host}), local P-256 signer; UPLOAD_COMPLETE accepted → envelope stored, median of ${RUNS}:`);
+    console.log(
+      `assembly on the Firestore emulator (${emu.host}), local P-256 signer; UPLOAD_COMPLETE accepted → envelope stored, median of ${RUNS}:`,
+    );
     const medians: number[] = [];
     for (const size of SIZES) {
       const runs: Figures[] = [];
@@ -119,7 +185,9 @@ async function main(): Promise<void> {
       );
     }
     const [a, b, c] = medians as [number, number, number];
-    console.log(`  growth: 1,000/100 = ${(b / a).toFixed(1)}x, 10,000/1,000 = ${(c / b).toFixed(1)}x for 10x the reports (linear = 10x); aim: 10,000 in < 10,000 ms`);
+    console.log(
+      `  growth: 1,000/100 = ${(b / a).toFixed(1)}x, 10,000/1,000 = ${(c / b).toFixed(1)}x for 10x the reports (linear = 10x); aim: 10,000 in < 10,000 ms`,
+    );
   } finally {
     await db.terminate();
     await emu.stop();
@@ -154,24 +222,55 @@ async function bundles(): Promise<void> {
   const tasks = new MemoryTaskStore();
   const provenance = new MemoryProvenanceStore();
   const signer = LocalSigner.ephemeral();
-  const ingest = new ReportIngest(tasks, systemClock, { reporterAllowlist: new Set([OWNER.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 86_400_000 });
+  const ingest = new ReportIngest(tasks, systemClock, {
+    reporterAllowlist: new Set([OWNER.email]),
+    pidReporterAllowlist: new Set(),
+    reportRetentionMs: 86_400_000,
+  });
   await ingest.reportStage(OWNER, 'b1', { stage: 'STARTED', recipe: 'r', pid: 1 });
-  for (let i = 0; i < 20; i++) await ingest.addReport(OWNER, 'b1', { kind: 'git', repo: `https://github.com/example/dep-${i}`, commit: i.toString(16).padStart(40, '0'), refs: ['refs/heads/main'] });
-  await ingest.addReport(OWNER, 'b1', { kind: 'artifact', sha256: 'ab'.repeat(32) as Sha256Hex, location: { type: 'gcs', uri: 'gs://out/app.tar' }, sbomSubjects: [] });
+  for (let i = 0; i < 20; i++)
+    await ingest.addReport(OWNER, 'b1', {
+      kind: 'git',
+      repo: `https://github.com/example/dep-${i}`,
+      commit: i.toString(16).padStart(40, '0'),
+      refs: ['refs/heads/main'],
+    });
+  await ingest.addReport(OWNER, 'b1', {
+    kind: 'artifact',
+    sha256: 'ab'.repeat(32) as Sha256Hex,
+    location: { type: 'gcs', uri: 'gs://out/app.tar' },
+    sbomSubjects: [],
+  });
   await ingest.reportStage(OWNER, 'b1', { stage: 'UPLOAD_COMPLETE' });
-  await new ProvenanceAssembler({ tasks, provenance, signer, clock: systemClock, builderId: 'b', leaseMs: 60_000 }).assemble(taskKey(OWNER, 'b1'));
+  await new ProvenanceAssembler({
+    tasks,
+    provenance,
+    signer,
+    clock: systemClock,
+    builderId: 'b',
+    leaseMs: 60_000,
+  }).assemble(taskKey(OWNER, 'b1'));
   const certs = DevIssuer.ephemeral().certificates();
-  const handler = provenanceApi({ tasks, provenance, keys: () => signer.verificationKeys(), verifier: new OidcVerifier({ audience: 'a', issuers: [DEV_ISSUER], certificates: async () => certs }), access: { mode: 'public', readers: new Set() } });
+  const handler = provenanceApi({
+    tasks,
+    provenance,
+    keys: () => signer.verificationKeys(),
+    verifier: new OidcVerifier({ audience: 'a', issuers: [DEV_ISSUER], certificates: async () => certs }),
+    access: { mode: 'public', readers: new Set() },
+  });
   const server = localServer([{ prefix: '/v1/', handler }]);
   const url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
   try {
     const path = (kind: string) => `/v1/artifacts/sha256:${'ab'.repeat(32)}/${kind}`;
     const rps = { provenance: [] as number[], bundle: [] as number[] };
     for (let round = 0; round < 3; round++) {
-      for (const kind of ['provenance', 'bundle'] as const) rps[kind].push((await load({ url: url + path(kind), duration: 4, connections: 16 })).rps);
+      for (const kind of ['provenance', 'bundle'] as const)
+        rps[kind].push((await load({ url: url + path(kind), duration: 4, connections: 16 })).rps);
     }
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[1]!;
-    console.log(`  served per second (in-memory store, medians of 3 rounds): /provenance ${med(rps.provenance).toFixed(0)}, /bundle ${med(rps.bundle).toFixed(0)}: ratio ${(med(rps.bundle) / med(rps.provenance)).toFixed(2)} (aim >= 0.9)`);
+    console.log(
+      `  served per second (in-memory store, medians of 3 rounds): /provenance ${med(rps.provenance).toFixed(0)}, /bundle ${med(rps.bundle).toFixed(0)}: ratio ${(med(rps.bundle) / med(rps.provenance)).toFixed(2)} (aim >= 0.9)`,
+    );
   } finally {
     server.close();
   }
@@ -180,7 +279,10 @@ async function bundles(): Promise<void> {
   for (let i = 0; i < 500; i++) envelopes.push(await signStatement(statementOf(20), signer));
   const keys = parsePublicKeys((await signer.publicKey()).pem);
   const pub = createPublicKey((await signer.publicKey()).pem);
-  const trust = toTrustMaterial({ mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never, () => ({ publicKey: pub, validFor: () => true }));
+  const trust = toTrustMaterial(
+    { mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never,
+    () => ({ publicKey: pub, validFor: () => true }),
+  );
   const sigstore = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
   const bundleJson = envelopes.map((e) => envelopeToBundle(e));
   const rate = (f: () => number) => {
@@ -194,7 +296,9 @@ async function bundles(): Promise<void> {
     for (const b of bundleJson) sigstore.verify(toSignedEntity(bundleFromJSON(b)));
     return bundleJson.length;
   });
-  console.log(`  verify, one core, 20-dependency envelopes: provenance verify ${ours.toFixed(0)}/s; @sigstore/verify on the same as bundles ${theirs.toFixed(0)}/s`);
+  console.log(
+    `  verify, one core, 20-dependency envelopes: provenance verify ${ours.toFixed(0)}/s; @sigstore/verify on the same as bundles ${theirs.toFixed(0)}/s`,
+  );
 }
 
 main().catch((err) => {

@@ -47,31 +47,71 @@ async function main(): Promise<void> {
   const pkg = median(11, () => timeMs(process.execPath, [bin, '--version']));
   const one = median(11, () => timeMs(process.execPath, [bundle, '--version']));
   const bare = median(11, () => timeMs(process.execPath, ['-e', '0']));
-  console.log(`start-up, provenance --version: package ${pkg.toFixed(0)} ms, bundle ${one.toFixed(0)} ms (node -e 0: ${bare.toFixed(0)} ms; aim < 150 ms)`);
+  console.log(
+    `start-up, provenance --version: package ${pkg.toFixed(0)} ms, bundle ${one.toFixed(0)} ms (node -e 0: ${bare.toFixed(0)} ms; aim < 150 ms)`,
+  );
 
   const devDir = mkdtempSync(join(tmpdir(), 'bench-cli-dev-'));
-  const svc = await startServer(join(__dirname, 'servers', 'local-service.js'), { AUTH_MODE: 'dev', DEV_ISSUER_DIR: devDir, TASK_STORE: 'memory', EVENTS: 'in-process', AUDIENCE: 'http://bench.local' });
+  const svc = await startServer(join(__dirname, 'servers', 'local-service.js'), {
+    AUTH_MODE: 'dev',
+    DEV_ISSUER_DIR: devDir,
+    TASK_STORE: 'memory',
+    EVENTS: 'in-process',
+    AUDIENCE: 'http://bench.local',
+  });
   try {
     let task = 0;
-    const env = (): NodeJS.ProcessEnv => ({ ...process.env, PROVENANCE_URL: svc.url, PROVENANCE_AUDIENCE: 'http://bench.local', DEV_ISSUER_DIR: devDir, PROVENANCE_TASK_ID: `bench-${task++}` });
+    const env = (): NodeJS.ProcessEnv => ({
+      ...process.env,
+      PROVENANCE_URL: svc.url,
+      PROVENANCE_AUDIENCE: 'http://bench.local',
+      DEV_ISSUER_DIR: devDir,
+      PROVENANCE_TASK_ID: `bench-${task++}`,
+    });
 
     const trueMs = median(11, () => timeMs('true', []));
     const runMs = median(11, () => timeMs(process.execPath, [bundle, 'run', '--', 'true'], env()));
     const wrap = inTotoRun(dir);
     const inToto = wrap ? median(11, () => timeMs(wrap[0]!, [...wrap.slice(1), 'true'])) : undefined;
-    console.log(`\nwrapping \`true\` (median of 11): bare ${trueMs.toFixed(1)} ms; provenance run ${runMs.toFixed(0)} ms (STARTED, UPLOAD_COMPLETE, COMPLETE sent)`);
-    console.log(inToto === undefined ? '  in-toto-run: not installed (apt-get install in-toto) — not compared' : `  in-toto-run ${inToto.toFixed(0)} ms; provenance run / in-toto-run = ${(runMs / inToto).toFixed(2)}`);
+    console.log(
+      `\nwrapping \`true\` (median of 11): bare ${trueMs.toFixed(1)} ms; provenance run ${runMs.toFixed(0)} ms (STARTED, UPLOAD_COMPLETE, COMPLETE sent)`,
+    );
+    console.log(
+      inToto === undefined
+        ? '  in-toto-run: not installed (apt-get install in-toto) — not compared'
+        : `  in-toto-run ${inToto.toFixed(0)} ms; provenance run / in-toto-run = ${(runMs / inToto).toFixed(2)}`,
+    );
 
-    const lines = Array.from({ length: REPORTS }, (_, i) => JSON.stringify({ method: 'ReportGcs', gcsReport: { gcsUri: `gs://bench-deps/lib-${i}.tar`, digest: i.toString(16).padStart(64, '0') } }));
+    const lines = Array.from({ length: REPORTS }, (_, i) =>
+      JSON.stringify({
+        method: 'ReportGcs',
+        gcsReport: { gcsUri: `gs://bench-deps/lib-${i}.tar`, digest: i.toString(16).padStart(64, '0') },
+      }),
+    );
     const e = env();
     timeMs(process.execPath, [bundle, 'report', 'stage', 'STARTED', '--recipe', 'bench', '--pid', '1'], e);
     const file = join(dir, 'reports.jsonl');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const batchMs = timeMs(process.execPath, [bundle, 'report', 'batch', '--file', file], e);
     const t0 = performance.now();
-    for (let i = 0; i < REPORTS; i++) timeMs(process.execPath, [bundle, 'report', 'gcs', '--uri', `gs://bench-deps/lib-${i}.tar`, '--digest', i.toString(16).padStart(64, '0')], e);
+    for (let i = 0; i < REPORTS; i++)
+      timeMs(
+        process.execPath,
+        [
+          bundle,
+          'report',
+          'gcs',
+          '--uri',
+          `gs://bench-deps/lib-${i}.tar`,
+          '--digest',
+          i.toString(16).padStart(64, '0'),
+        ],
+        e,
+      );
     const manyMs = performance.now() - t0;
-    console.log(`\n${REPORTS.toLocaleString()} reports: ${REPORTS.toLocaleString()} \`provenance report\` processes ${(manyMs / 1000).toFixed(1)} s; one \`report batch\` ${(batchMs / 1000).toFixed(2)} s — batch ${(manyMs / batchMs).toFixed(0)}x faster (aim >= 20x)`);
+    console.log(
+      `\n${REPORTS.toLocaleString()} reports: ${REPORTS.toLocaleString()} \`provenance report\` processes ${(manyMs / 1000).toFixed(1)} s; one \`report batch\` ${(batchMs / 1000).toFixed(2)} s — batch ${(manyMs / batchMs).toFixed(0)}x faster (aim >= 20x)`,
+    );
   } finally {
     await svc.stop();
   }

@@ -20,12 +20,17 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_RUNS = Number(process.env.BENCH_WARMUP_RUNS ?? 1);
 
 /** The run with the median throughput. */
-const median = (runs: LoadResult[]): LoadResult => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
+const median = (runs: LoadResult[]): LoadResult =>
+  [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
 
 async function ingest(url: string, token: string): Promise<LoadResult> {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-task-id': 'bench-task' };
   const rpc = '/provenance.snooperpb.SelfReport';
-  await fetch(`${url}${rpc}/ReportTaskStage`, { method: 'POST', headers, body: JSON.stringify({ taskStage: 'STARTED', recipe: 'bench.yaml', pid: '1' }) });
+  await fetch(`${url}${rpc}/ReportTaskStage`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ taskStage: 'STARTED', recipe: 'bench.yaml', pid: '1' }),
+  });
   let n = 0;
   return load({
     url,
@@ -37,7 +42,13 @@ async function ingest(url: string, token: string): Promise<LoadResult> {
         headers,
         setupRequest: (req: autocannon.Request) => ({
           ...req,
-          body: JSON.stringify({ gitReport: { repo: 'https://github.com/example/repo', commit: (n++).toString(16).padStart(40, '0'), refs: 'refs/heads/main' } }),
+          body: JSON.stringify({
+            gitReport: {
+              repo: 'https://github.com/example/repo',
+              commit: (n++).toString(16).padStart(40, '0'),
+              refs: 'refs/heads/main',
+            },
+          }),
         }),
       },
     ],
@@ -46,14 +57,24 @@ async function ingest(url: string, token: string): Promise<LoadResult> {
 
 function coldImport(preload: string): number[] {
   const script = `${preload}const t=process.hrtime.bigint();require(${JSON.stringify(join(__dirname, '..', 'functions', 'entry', 'self-report.js'))});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
-  return Array.from({ length: 7 }, () => Number(execFileSync(process.execPath, ['-e', script]).toString().trim())).sort((a, b) => a - b);
+  return Array.from({ length: 7 }, () => Number(execFileSync(process.execPath, ['-e', script]).toString().trim())).sort(
+    (a, b) => a - b,
+  );
 }
 
 async function main(): Promise<void> {
   const devDir = mkdtempSync(join(tmpdir(), 'bench-dev-'));
   const token = DevIssuer.fromDirectory(devDir).mint({ audience: AUDIENCE, email: EMAIL });
-  const env = { AUTH_MODE: 'dev', DEV_ISSUER_DIR: devDir, AUDIENCE, REPORTER_ALLOWLIST: EMAIL, METADATA_SERVER_DETECTION: 'none' };
-  console.log(`bench:ingest — ${DURATION}s per run, 32 connections, git reports with distinct commits, Node ${process.versions.node}\n`);
+  const env = {
+    AUTH_MODE: 'dev',
+    DEV_ISSUER_DIR: devDir,
+    AUDIENCE,
+    REPORTER_ALLOWLIST: EMAIL,
+    METADATA_SERVER_DETECTION: 'none',
+  };
+  console.log(
+    `bench:ingest — ${DURATION}s per run, 32 connections, git reports with distinct commits, Node ${process.versions.node}\n`,
+  );
 
   // Every server gets the same requests (path, headers, token, bodies); each is
   // warmed up with one run that is thrown away. The bare handler and selfReport
@@ -75,19 +96,31 @@ async function main(): Promise<void> {
   const bareR = median(bareRuns);
   const memR = median(memRuns);
   const ratios = memRuns.map((m, i) => m.rps / bareRuns[i]!.rps).sort((a, b) => a - b);
-  if (process.env.BENCH_VERBOSE) bareRuns.forEach((b, i) => console.log(`  round ${i + 1}: bare ${b.rps.toFixed(0)}, selfReport ${memRuns[i]!.rps.toFixed(0)}`));
+  if (process.env.BENCH_VERBOSE)
+    bareRuns.forEach((b, i) =>
+      console.log(`  round ${i + 1}: bare ${b.rps.toFixed(0)}, selfReport ${memRuns[i]!.rps.toFixed(0)}`),
+    );
   console.log(`bare functions-framework handler      ${fmt(bareR)}`);
   console.log(`selfReport, in-memory store           ${fmt(memR)}`);
-  console.log(`  ratio to bare handler: ${(memR.rps / bareR.rps).toFixed(2)} (medians of ${ROUNDS} alternating rounds; per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; aim ≥ 0.75)`);
+  console.log(
+    `  ratio to bare handler: ${(memR.rps / bareR.rps).toFixed(2)} (medians of ${ROUNDS} alternating rounds; per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; aim ≥ 0.75)`,
+  );
 
   const emu = await startEmulator('firestore');
   try {
-    const fs = await startServer(join(__dirname, 'servers', 'self-report.js'), { ...env, TASK_STORE: 'firestore', FIRESTORE_EMULATOR_HOST: emu.host, GOOGLE_CLOUD_PROJECT: 'bench' });
+    const fs = await startServer(join(__dirname, 'servers', 'self-report.js'), {
+      ...env,
+      TASK_STORE: 'firestore',
+      FIRESTORE_EMULATOR_HOST: emu.host,
+      GOOGLE_CLOUD_PROJECT: 'bench',
+    });
     await ingest(fs.url, token);
     const fsR = await ingest(fs.url, token);
     await fs.stop();
     console.log(`selfReport, Firestore emulator        ${fmt(fsR)}`);
-    console.log(`  ratio to bare handler: ${(fsR.rps / bareR.rps).toFixed(2)} (the emulator, not Firestore: a floor, not a forecast)`);
+    console.log(
+      `  ratio to bare handler: ${(fsR.rps / bareR.rps).toFixed(2)} (the emulator, not Firestore: a floor, not a forecast)`,
+    );
   } finally {
     await emu.stop();
   }

@@ -35,13 +35,22 @@ async function main(): Promise<void> {
       const id = `task-${i}`;
       const key = taskKey(owner, id);
       // Group A: silent past the TTL now. Group B: silent past it LATER_MS from now. The rest: alive.
-      const age = i % STALE_EVERY === 0 ? (TTL + 60) * 1000 : i % STALE_EVERY === STALE_EVERY / 2 ? (TTL - 60) * 1000 : 30_000;
+      const age =
+        i % STALE_EVERY === 0 ? (TTL + 60) * 1000 : i % STALE_EVERY === STALE_EVERY / 2 ? (TTL - 60) * 1000 : 30_000;
       const startedAt = new Date(now.getTime() - age);
-      const task = applyStage(undefined, { key, taskId: id, owner, now: startedAt, report: { stage: 'STARTED', recipe: 'r', pid: 1 } });
+      const task = applyStage(undefined, {
+        key,
+        taskId: id,
+        owner,
+        now: startedAt,
+        report: { stage: 'STARTED', recipe: 'r', pid: 1 },
+      });
       void writer.set(db.collection(TASKS).doc(key), task as never);
     }
     await writer.close();
-    console.log(`seeded ${TOTAL.toLocaleString()} open tasks (${(TOTAL / STALE_EVERY).toLocaleString()} stale now, as many more in ${LATER_MS / 1000} s) in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+    console.log(
+      `seeded ${TOTAL.toLocaleString()} open tasks (${(TOTAL / STALE_EVERY).toLocaleString()} stale now, as many more in ${LATER_MS / 1000} s) in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
+    );
 
     // Reads counted at the SDK's public methods, as the tests count them.
     installFirestoreOpCounter();
@@ -66,13 +75,17 @@ async function main(): Promise<void> {
       const r = await sweeper(concurrency).sweep();
       const ms = performance.now() - t0;
       const reads = firestoreOps.reads - readsBefore;
-      console.log(`${label}: ${(ms / 1000).toFixed(2)} s; expired ${r.expired.toLocaleString()}; documents read ${reads.toLocaleString()} = ${(reads / Math.max(1, r.expired)).toFixed(2)} per stale task (${((reads / TOTAL) * 100).toFixed(2)}% of all tasks)`);
+      console.log(
+        `${label}: ${(ms / 1000).toFixed(2)} s; expired ${r.expired.toLocaleString()}; documents read ${reads.toLocaleString()} = ${(reads / Math.max(1, r.expired)).toFixed(2)} per stale task (${((reads / TOTAL) * 100).toFixed(2)}% of all tasks)`,
+      );
       return ms;
     };
     const sequential = await run('sweep, one task at a time (group A)', 1);
     clock.advance(LATER_MS);
     const parallel = await run(`sweep, ${CONCURRENCY} at a time (group B)`, CONCURRENCY);
-    console.log(`  ${CONCURRENCY} at a time is ${(sequential / parallel).toFixed(1)}x faster (aim: ${(TOTAL / STALE_EVERY).toLocaleString()} stale of ${TOTAL.toLocaleString()} in under 10 s)`);
+    console.log(
+      `  ${CONCURRENCY} at a time is ${(sequential / parallel).toFixed(1)}x faster (aim: ${(TOTAL / STALE_EVERY).toLocaleString()} stale of ${TOTAL.toLocaleString()} in under 10 s)`,
+    );
     const t1 = performance.now();
     const again = await sweeper(CONCURRENCY).sweep();
     console.log(`third sweep (nothing stale): ${(performance.now() - t1).toFixed(0)} ms, expired ${again.expired}`);

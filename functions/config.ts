@@ -140,26 +140,35 @@ function int(env: Env, name: string, dflt: number, min: number, max: number): nu
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}="${raw}": expected an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name}="${raw}": expected an integer from ${min} to ${max}`);
   return n;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], dflt: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name}="${raw}": expected one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new ConfigError(`${name}="${raw}": expected one of ${allowed.join(', ')}`);
   return raw as T;
 }
 
 function set(raw: string, norm: (s: string) => string): ReadonlySet<string> {
-  return new Set(raw.split(',').map((s) => norm(s.trim())).filter(Boolean));
+  return new Set(
+    raw
+      .split(',')
+      .map((s) => norm(s.trim()))
+      .filter(Boolean),
+  );
 }
 
 const KEY_VERSION = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/\d+$/;
 
 function kmsKeyVersion(raw: string): string {
   if (!KEY_VERSION.test(raw)) {
-    throw new ConfigError(`KMS_KEY_VERSION="${raw}": expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`);
+    throw new ConfigError(
+      `KMS_KEY_VERSION="${raw}": expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`,
+    );
   }
   return raw;
 }

@@ -41,7 +41,9 @@ function objectLiteral(src, from) {
 function schemaOf(src, attrs, depth = 0) {
   const out = {};
   for (const [key, expr] of Object.entries(attrs)) {
-    const nested = /(?:listMapper\()?\b([a-z][A-Za-z0-9]*ToTerraform)\b/.exec(expr.replace(/cdktf\.\w+ToTerraform/g, ''));
+    const nested = /(?:listMapper\()?\b([a-z][A-Za-z0-9]*ToTerraform)\b/.exec(
+      expr.replace(/cdktf\.\w+ToTerraform/g, ''),
+    );
     if (nested && depth < 12) {
       const at = src.indexOf(`function ${nested[1]}(struct)`);
       out[key] = at === -1 ? true : schemaOf(src, objectLiteral(src, at), depth + 1);
@@ -54,7 +56,9 @@ async function main() {
   const used = await usedTypes();
   const work = mkdtempSync(join(tmpdir(), 'provider-google-'));
   try {
-    execFileSync('npm', ['pack', PACKAGE, '--pack-destination', work, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['pack', PACKAGE, '--pack-destination', work, '--silent'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
     execFileSync('tar', ['xzf', join(work, tgz), '-C', work]);
     const lib = join(work, 'package', 'lib');
@@ -66,8 +70,17 @@ async function main() {
       const m = /\.tfResourceType = "([a-z0-9_]+)";/.exec(src);
       if (m) byType[dir.startsWith('data-') ? 'data' : 'resource'][m[1]] = src;
     }
-    const out = { provider: 'registry.terraform.io/hashicorp/google', version: '6.50.0', extractedFrom: PACKAGE, resource: {}, data: {} };
-    for (const [kind, types] of [['resource', used.resources], ['data', used.data]]) {
+    const out = {
+      provider: 'registry.terraform.io/hashicorp/google',
+      version: '6.50.0',
+      extractedFrom: PACKAGE,
+      resource: {},
+      data: {},
+    };
+    for (const [kind, types] of [
+      ['resource', used.resources],
+      ['data', used.data],
+    ]) {
       for (const t of types) {
         const src = byType[kind][t];
         if (!src) throw new Error(`${kind} ${t} is not in ${PACKAGE}`);
@@ -75,7 +88,9 @@ async function main() {
       }
     }
     writeFileSync(join(infra, 'schema', 'google-provider.json'), `${JSON.stringify(out, null, 1)}\n`);
-    process.stdout.write(`infra/schema/google-provider.json: ${used.resources.length} resources, ${used.data.length} data sources from ${PACKAGE}\n`);
+    process.stdout.write(
+      `infra/schema/google-provider.json: ${used.resources.length} resources, ${used.data.length} data sources from ${PACKAGE}\n`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

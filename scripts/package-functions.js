@@ -40,7 +40,16 @@ for (const file of files(compiled).sort()) {
   count++;
 }
 if (count === 0) throw new Error('dist/functions is empty: run `tsc -p .` first (npm run package does)');
-const zip = Buffer.from(zipSync(Object.fromEntries(Object.keys(entries).sort().map((k) => [k, entries[k]])), { level: 9 }));
+const zip = Buffer.from(
+  zipSync(
+    Object.fromEntries(
+      Object.keys(entries)
+        .sort()
+        .map((k) => [k, entries[k]]),
+    ),
+    { level: 9 },
+  ),
+);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, zip);
 const sha256 = createHash('sha256').update(zip).digest('hex');

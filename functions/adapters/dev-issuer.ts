@@ -29,7 +29,10 @@ export class DevIssuer {
   constructor(private readonly key: KeyObject) {
     const pub = createPublicKey(key);
     this.publicPem = pub.export({ type: 'spki', format: 'pem' }).toString();
-    this.kid = createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+    this.kid = createHash('sha256')
+      .update(pub.export({ type: 'spki', format: 'der' }))
+      .digest('hex')
+      .slice(0, 16);
   }
 
   /** Load the key from dir, creating it (mode 0600) the first time. */

@@ -6,7 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { FieldValue, type DocumentData, type Firestore } from '@google-cloud/firestore';
 import type { Envelope } from '../provenance/dsse.js';
-import { decideClaim, holdsClaim, oldestSignedFirst, releasedFields, resetVerdict, type ClaimFields } from '../provenance/claim.js';
+import {
+  decideClaim,
+  holdsClaim,
+  oldestSignedFirst,
+  releasedFields,
+  resetVerdict,
+  type ClaimFields,
+} from '../provenance/claim.js';
 import type { Attachment } from '../ports/attacher.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 import { fromFirestore } from './firestore-task-store.js';
@@ -51,7 +58,11 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
         const snap = await tx.get(ref);
         const current = snap.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
         if (current && holdsClaim(current, token)) {
-          tx.update(ref, { claimToken: FieldValue.delete(), leaseUntil: FieldValue.delete(), ...releasedFields(current, error) });
+          tx.update(ref, {
+            claimToken: FieldValue.delete(),
+            leaseUntil: FieldValue.delete(),
+            ...releasedFields(current, error),
+          });
         }
       });
     });
@@ -93,7 +104,11 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
     const chunks = this.doc(taskKey).collection(CHUNKS);
     const writes: Promise<unknown>[] = [];
     for (let i = 0, at = 0; at < json.length; i++, at += this.chunkBytes) {
-      writes.push(chunks.doc(`${token}-${i}`).set({ data: json.slice(at, at + this.chunkBytes), ...(expireAt ? { expireAt } : {}) }));
+      writes.push(
+        chunks
+          .doc(`${token}-${i}`)
+          .set({ data: json.slice(at, at + this.chunkBytes), ...(expireAt ? { expireAt } : {}) }),
+      );
     }
     await Promise.all(writes);
   }
@@ -102,7 +117,14 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
     return backendCall(`firestore get`, this.deadlineMs, async () => {
       const snap = await this.doc(taskKey).get();
       if (!snap.exists) return undefined;
-      const { envelope: _e, chunkSet: _c, chunks: _n, claimToken: _t, leaseUntil, ...record } = fromFirestore(snap.data()) as Doc;
+      const {
+        envelope: _e,
+        chunkSet: _c,
+        chunks: _n,
+        claimToken: _t,
+        leaseUntil,
+        ...record
+      } = fromFirestore(snap.data()) as Doc;
       return { ...record, ...(record.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}) };
     });
   }

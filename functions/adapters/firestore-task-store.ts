@@ -17,7 +17,10 @@ const NOT_FOUND = 5;
  * otherwise back off for up to two minutes, and every request until then
  * would answer unavailable).
  */
-export const FIRESTORE_CHANNEL_OPTIONS = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2000 } as const;
+export const FIRESTORE_CHANNEL_OPTIONS = {
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 2000,
+} as const;
 
 export const TASKS = 'tasks';
 export const REPORTS = 'reports';
@@ -90,7 +93,11 @@ export class FirestoreTaskStore implements TaskStore {
   findTasks(taskId: string, ownerEmail: string): Promise<TaskRecord[]> {
     return backendCall(`firestore findTasks`, this.deadlineMs, async () => {
       // Two equality filters: served by merging single-field indexes, no composite index needed.
-      const snap = await this.db.collection(TASKS).where('taskId', '==', taskId).where('owner.email', '==', ownerEmail).get();
+      const snap = await this.db
+        .collection(TASKS)
+        .where('taskId', '==', taskId)
+        .where('owner.email', '==', ownerEmail)
+        .get();
       return snap.docs.map((d) => fromFirestore(d.data()) as TaskRecord).sort(newestFirst);
     });
   }
@@ -101,7 +108,12 @@ export class FirestoreTaskStore implements TaskStore {
       // field's single-field index (declared in infra/firestore.indexes.json).
       // Closed tasks have no aliveAt and signed ones no recoverAt, so the query
       // only ever sees the tasks the sweep has work for.
-      let q = this.db.collection(TASKS).where(field, '<', before).orderBy(field).orderBy(FieldPath.documentId()).limit(limit);
+      let q = this.db
+        .collection(TASKS)
+        .where(field, '<', before)
+        .orderBy(field)
+        .orderBy(FieldPath.documentId())
+        .limit(limit);
       if (after) q = q.startAfter(after.at, after.key);
       const snap = await q.get();
       return snap.docs.map((d) => fromFirestore(d.data()) as TaskRecord);
@@ -130,8 +142,19 @@ export class FirestoreTaskStore implements TaskStore {
       const snap = await this.task(taskKey).collection(REPORTS).get();
       return snap.docs
         .map((d) => {
-          const data = fromFirestore(d.data()) as { report: StoredReport['report']; receivedMs: number; lastReceivedMs: number; expireAt: Date };
-          return { id: d.id, report: data.report, receivedAt: new Date(data.receivedMs), lastReceivedAt: new Date(data.lastReceivedMs), expireAt: data.expireAt };
+          const data = fromFirestore(d.data()) as {
+            report: StoredReport['report'];
+            receivedMs: number;
+            lastReceivedMs: number;
+            expireAt: Date;
+          };
+          return {
+            id: d.id,
+            report: data.report,
+            receivedAt: new Date(data.receivedMs),
+            lastReceivedAt: new Date(data.lastReceivedMs),
+            expireAt: data.expireAt,
+          };
         })
         .sort(byReceived);
     });

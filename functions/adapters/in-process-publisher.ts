@@ -27,7 +27,11 @@ export class InProcessPublisher implements EventPublisher {
         return;
       } catch (err) {
         if (attempt >= this.retry.attempts) {
-          log('ERROR', 'upload-complete delivery failed; giving up', { taskKey, attempts: attempt, error: String(err) });
+          log('ERROR', 'upload-complete delivery failed; giving up', {
+            taskKey,
+            attempts: attempt,
+            error: String(err),
+          });
           return;
         }
         await new Promise((r) => setTimeout(r, this.retry.firstDelayMs * 2 ** (attempt - 1)));

@@ -24,7 +24,8 @@ const ALGORITHMS: Record<string, { alg: SigningAlgorithm; hash: 'sha256' | 'sha3
 };
 
 type Int64Value = { value?: string | number | { toString(): string } | null } | null | undefined;
-const int64 = (v: Int64Value): number | undefined => (v?.value === undefined || v.value === null ? undefined : Number(String(v.value)));
+const int64 = (v: Int64Value): number | undefined =>
+  v?.value === undefined || v.value === null ? undefined : Number(String(v.value));
 
 export class KmsSigner implements Signer {
   private readonly key = lazy(() => this.fetchKey());
@@ -53,8 +54,13 @@ export class KmsSigner implements Signer {
    */
   async verificationKeys(): Promise<VerificationKey[]> {
     const parent = this.keyVersion.slice(0, this.keyVersion.lastIndexOf('/cryptoKeyVersions/'));
-    const [versions] = await backendCall('kms listCryptoKeyVersions', this.deadlineMs, () => this.client.listCryptoKeyVersions({ parent }, { timeout: this.deadlineMs, autoPaginate: true }));
-    const live = versions.filter((v) => !['DESTROYED', 'DESTROY_SCHEDULED', 'IMPORT_FAILED', 'GENERATION_FAILED'].includes(String(v.state)) && v.name);
+    const [versions] = await backendCall('kms listCryptoKeyVersions', this.deadlineMs, () =>
+      this.client.listCryptoKeyVersions({ parent }, { timeout: this.deadlineMs, autoPaginate: true }),
+    );
+    const live = versions.filter(
+      (v) =>
+        !['DESTROYED', 'DESTROY_SCHEDULED', 'IMPORT_FAILED', 'GENERATION_FAILED'].includes(String(v.state)) && v.name,
+    );
     const keys = await Promise.all(
       live.map(async (v) => {
         const { keyId, algorithm, pem } = await this.fetchPublicKey(v.name!);
@@ -66,13 +72,19 @@ export class KmsSigner implements Signer {
   }
 
   private async fetchPublicKey(name: string): Promise<PublicKeyInfo & { hash: 'sha256' | 'sha384' | 'sha512' }> {
-    const [pk] = await backendCall('kms getPublicKey', this.deadlineMs, () => this.client.getPublicKey({ name }, { timeout: this.deadlineMs }));
+    const [pk] = await backendCall('kms getPublicKey', this.deadlineMs, () =>
+      this.client.getPublicKey({ name }, { timeout: this.deadlineMs }),
+    );
     if (pk.name !== name) throw new KmsIntegrityError(`getPublicKey answered for "${pk.name}", not ${name}`);
     const pem = pk.pem ?? '';
     const crc = int64(pk.pemCrc32c);
-    if (crc === undefined || crc32c(Buffer.from(pem)) !== crc) throw new KmsIntegrityError('public key PEM failed its CRC32C check');
+    if (crc === undefined || crc32c(Buffer.from(pem)) !== crc)
+      throw new KmsIntegrityError('public key PEM failed its CRC32C check');
     const known = ALGORITHMS[String(pk.algorithm)];
-    if (!known) throw new Error(`key algorithm ${String(pk.algorithm)} is not supported for provenance signing (use EC P-256/P-384 or RSA-PSS)`);
+    if (!known)
+      throw new Error(
+        `key algorithm ${String(pk.algorithm)} is not supported for provenance signing (use EC P-256/P-384 or RSA-PSS)`,
+      );
     return { keyId: name, algorithm: known.alg, pem, hash: known.hash };
   }
 
@@ -80,12 +92,17 @@ export class KmsSigner implements Signer {
     const key = await this.key();
     const digest = createHash(key.hash).update(data).digest();
     const [res] = await backendCall('kms asymmetricSign', this.deadlineMs, () =>
-      this.client.asymmetricSign({ name: this.keyVersion, digest: { [key.hash]: digest }, digestCrc32c: { value: crc32c(digest) } }, { timeout: this.deadlineMs }),
+      this.client.asymmetricSign(
+        { name: this.keyVersion, digest: { [key.hash]: digest }, digestCrc32c: { value: crc32c(digest) } },
+        { timeout: this.deadlineMs },
+      ),
     );
     if (!res.verifiedDigestCrc32c) throw new KmsIntegrityError('KMS did not verify the request digest CRC32C');
-    if (res.name !== this.keyVersion) throw new KmsIntegrityError(`asymmetricSign answered for "${res.name}", not ${this.keyVersion}`);
+    if (res.name !== this.keyVersion)
+      throw new KmsIntegrityError(`asymmetricSign answered for "${res.name}", not ${this.keyVersion}`);
     const signature = Buffer.from(res.signature as Uint8Array);
-    if (crc32c(signature) !== int64(res.signatureCrc32c)) throw new KmsIntegrityError('signature failed its CRC32C check (corrupted in transit)');
+    if (crc32c(signature) !== int64(res.signatureCrc32c))
+      throw new KmsIntegrityError('signature failed its CRC32C check (corrupted in transit)');
     return { keyId: this.keyVersion, signature };
   }
 }

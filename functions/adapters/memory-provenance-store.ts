@@ -2,7 +2,14 @@
 // Same claim rule as Firestore (provenance/claim.ts); envelopes are kept whole.
 import { randomUUID } from 'node:crypto';
 import type { Envelope } from '../provenance/dsse.js';
-import { decideClaim, holdsClaim, oldestSignedFirst, releasedFields, resetVerdict, type ClaimFields } from '../provenance/claim.js';
+import {
+  decideClaim,
+  holdsClaim,
+  oldestSignedFirst,
+  releasedFields,
+  resetVerdict,
+  type ClaimFields,
+} from '../provenance/claim.js';
 import type { Attachment } from '../ports/attacher.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 
@@ -33,8 +40,23 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     this.docs.set(
       taskKey,
       result.state === 'signed'
-        ? { ...rest, state: 'signed', subjects: [...result.subjects], keyId: result.keyId, signedAt: result.at, updatedAt: result.at, envelope: structuredClone(result.envelope), ...(result.expireAt ? { expireAt: result.expireAt } : {}) }
-        : { ...rest, state: 'failed', reason: result.reason, updatedAt: result.at, ...(result.expireAt ? { expireAt: result.expireAt } : {}) },
+        ? {
+            ...rest,
+            state: 'signed',
+            subjects: [...result.subjects],
+            keyId: result.keyId,
+            signedAt: result.at,
+            updatedAt: result.at,
+            envelope: structuredClone(result.envelope),
+            ...(result.expireAt ? { expireAt: result.expireAt } : {}),
+          }
+        : {
+            ...rest,
+            state: 'failed',
+            reason: result.reason,
+            updatedAt: result.at,
+            ...(result.expireAt ? { expireAt: result.expireAt } : {}),
+          },
     );
     return true;
   }
@@ -43,7 +65,10 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     const d = this.docs.get(taskKey);
     if (!d) return undefined;
     const { envelope: _e, claimToken: _t, leaseUntil, ...record } = d;
-    return structuredClone({ ...record, ...(d.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}) });
+    return structuredClone({
+      ...record,
+      ...(d.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}),
+    });
   }
 
   async recordAttachments(taskKey: string, attachments: Attachment[]): Promise<void> {

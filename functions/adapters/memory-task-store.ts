@@ -70,7 +70,12 @@ export class MemoryTaskStore implements TaskStore {
   async tasksDue(field: DueField, before: Date, limit: number, after?: DueCursor): Promise<TaskRecord[]> {
     const due = [...this.tasks.values()]
       .filter((t) => t[field] !== undefined && t[field]!.getTime() < before.getTime())
-      .filter((t) => !after || t[field]!.getTime() > after.at.getTime() || (t[field]!.getTime() === after.at.getTime() && t.key > after.key))
+      .filter(
+        (t) =>
+          !after ||
+          t[field]!.getTime() > after.at.getTime() ||
+          (t[field]!.getTime() === after.at.getTime() && t.key > after.key),
+      )
       .sort((a, b) => a[field]!.getTime() - b[field]!.getTime() || (a.key < b.key ? -1 : 1))
       .slice(0, limit);
     this.ops.reads += Math.max(1, due.length);

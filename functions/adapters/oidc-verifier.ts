@@ -87,7 +87,11 @@ export class OidcVerifier implements IdentityVerifier {
     if (payload.email_verified !== true && payload.email_verified !== 'true') {
       throw unauthenticated(`token email "${payload.email}" is not verified`);
     }
-    const identity: Identity = { issuer: normalizeIssuer(payload.iss), subject: payload.sub, email: payload.email.toLowerCase() };
+    const identity: Identity = {
+      issuer: normalizeIssuer(payload.iss),
+      subject: payload.sub,
+      email: payload.email.toLowerCase(),
+    };
     this.remember(token, identity, (Number(payload.exp) + this.skew) * 1000);
     return identity;
   }
@@ -96,14 +100,19 @@ export class OidcVerifier implements IdentityVerifier {
   private checkTimes(payload: Record<string, unknown>): void {
     const now = this.now() / 1000;
     const { iat, exp, nbf } = payload;
-    if (typeof iat !== 'number' || typeof exp !== 'number' || !Number.isFinite(iat) || !Number.isFinite(exp)) throw unauthenticated('token has no valid iat/exp');
-    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) throw unauthenticated('token nbf is not a number');
-    if (typeof nbf === 'number' && nbf > now + this.skew) throw unauthenticated('token is not valid yet (nbf is in the future)');
+    if (typeof iat !== 'number' || typeof exp !== 'number' || !Number.isFinite(iat) || !Number.isFinite(exp))
+      throw unauthenticated('token has no valid iat/exp');
+    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf)))
+      throw unauthenticated('token nbf is not a number');
+    if (typeof nbf === 'number' && nbf > now + this.skew)
+      throw unauthenticated('token is not valid yet (nbf is in the future)');
     if (iat > now + this.skew) throw unauthenticated('token is not valid yet (issued in the future)');
     if (exp <= now - this.skew) throw unauthenticated('token has expired');
     if (exp <= iat) throw unauthenticated('token expires before it was issued');
     if (exp - iat > this.maxLifetime + this.skew) {
-      throw unauthenticated(`token lifetime ${exp - iat}s is longer than ${this.maxLifetime}s: mint a standard ID token`);
+      throw unauthenticated(
+        `token lifetime ${exp - iat}s is longer than ${this.maxLifetime}s: mint a standard ID token`,
+      );
     }
   }
 

@@ -17,10 +17,15 @@ export interface PubSubOptions {
 class LazyTopic {
   private readonly topic: () => Promise<Topic>;
   private readonly deadlineMs: number;
-  constructor(private readonly name: string, opts: PubSubOptions) {
+  constructor(
+    private readonly name: string,
+    opts: PubSubOptions,
+  ) {
     this.deadlineMs = opts.deadlineMs ?? DEFAULT_BACKEND_DEADLINE_MS;
     this.topic = lazy(async () => {
-      const client = opts.client ?? new (await import('@google-cloud/pubsub')).PubSub(opts.projectId ? { projectId: opts.projectId } : {});
+      const client =
+        opts.client ??
+        new (await import('@google-cloud/pubsub')).PubSub(opts.projectId ? { projectId: opts.projectId } : {});
       return client.topic(name, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
     });
   }

@@ -9,7 +9,11 @@ import type { HeaderReader } from './http.js';
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /** `why` is added to the message when the header is missing (e.g. why this service needs it). */
-export function bearerIdentity(headers: HeaderReader, verifier: IdentityVerifier, why = ''): Identity | Promise<Identity> {
+export function bearerIdentity(
+  headers: HeaderReader,
+  verifier: IdentityVerifier,
+  why = '',
+): Identity | Promise<Identity> {
   const m = BEARER.exec(headers.get('authorization') ?? '');
   if (!m) throw unauthenticated(`missing "Authorization: Bearer <OIDC ID token>" header${why}`);
   return verifier.verify(m[1]!);

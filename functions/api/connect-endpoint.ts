@@ -9,7 +9,17 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { codeToHttpStatus, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
 import type { Compression } from '@connectrpc/connect/protocol';
-import { create, fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type DescMethod, type DescService, type MessageShape } from '@bufbuild/protobuf';
+import {
+  create,
+  fromBinary,
+  fromJsonString,
+  toBinary,
+  toJsonString,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type MessageShape,
+} from '@bufbuild/protobuf';
 import { lazy } from '../lazy.js';
 import { toConnectError } from './errors.js';
 import { ServiceError } from '../domain/errors.js';
@@ -41,32 +51,55 @@ export function connectEndpoint(service: DescService, impls: Record<string, Unar
   const routes = new Map<string, Route>();
   for (const method of service.methods) {
     const impl = impls[method.localName];
-    if (impl && method.methodKind === 'unary') routes.set(`/${service.typeName}/${method.name}`, { method, impl, empty: create(method.output) });
+    if (impl && method.methodKind === 'unary')
+      routes.set(`/${service.typeName}/${method.name}`, { method, impl, empty: create(method.output) });
   }
   const known = [...routes.keys()].sort();
 
   return (req: HttpRequest): HttpResponse | Promise<HttpResponse> => {
     const path = pathOf(req.url);
     const route = routes.get(path);
-    if (!route) return errorResponse(new ConnectError(`no such method "${path}"; this service has: ${known.join(', ')}`, Code.Unimplemented), 404);
+    if (!route)
+      return errorResponse(
+        new ConnectError(`no such method "${path}"; this service has: ${known.join(', ')}`, Code.Unimplemented),
+        404,
+      );
     if (req.method !== 'POST') {
-      return errorResponse(new ConnectError(`${req.method} is not allowed: call ${path} with POST`, Code.Unimplemented), 405, { allow: 'POST' });
+      return errorResponse(
+        new ConnectError(`${req.method} is not allowed: call ${path} with POST`, Code.Unimplemented),
+        405,
+        { allow: 'POST' },
+      );
     }
     const contentType = req.headers.get('content-type') ?? '';
     const codec = codecOf(contentType);
     if (!codec) {
-      return errorResponse(new ConnectError(`content-type "${contentType}" is not supported: use application/json or application/proto`, Code.InvalidArgument), 415);
+      return errorResponse(
+        new ConnectError(
+          `content-type "${contentType}" is not supported: use application/json or application/proto`,
+          Code.InvalidArgument,
+        ),
+        415,
+      );
     }
     const version = req.headers.get('connect-protocol-version');
     if (version !== null && version !== '1') {
-      return errorResponse(new ConnectError(`connect-protocol-version "${version}" is not supported: send 1`, Code.InvalidArgument));
+      return errorResponse(
+        new ConnectError(`connect-protocol-version "${version}" is not supported: send 1`, Code.InvalidArgument),
+      );
     }
     if (req.body.byteLength > MAX_BODY_BYTES) return bodyTooLarge();
     // functions-framework's body parser has already inflated a gzip body; npm start has not.
-    const encoding = req.bodyDecoded ? 'identity' : (req.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+    const encoding = req.bodyDecoded
+      ? 'identity'
+      : (req.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
     if (encoding === 'identity') return unary(route, codec, req.body, req.headers);
     if (encoding !== 'gzip') {
-      return errorResponse(new ConnectError(`content-encoding "${encoding}" is not supported: send gzip or identity`, Code.Unimplemented), 415, { 'accept-encoding': 'gzip' });
+      return errorResponse(
+        new ConnectError(`content-encoding "${encoding}" is not supported: send gzip or identity`, Code.Unimplemented),
+        415,
+        { 'accept-encoding': 'gzip' },
+      );
     }
     return gzip()
       .then((g) => g.decompress(req.body, MAX_BODY_BYTES))
@@ -74,7 +107,9 @@ export function connectEndpoint(service: DescService, impls: Record<string, Unar
         (body) => unary(route, codec, body, req.headers),
         (err: unknown) => {
           const e = ConnectError.from(err);
-          return e.code === Code.ResourceExhausted ? bodyTooLarge('after gunzip') : errorResponse(new ConnectError(`request body is not valid gzip: ${e.rawMessage}`, Code.InvalidArgument));
+          return e.code === Code.ResourceExhausted
+            ? bodyTooLarge('after gunzip')
+            : errorResponse(new ConnectError(`request body is not valid gzip: ${e.rawMessage}`, Code.InvalidArgument));
         },
       );
   };
@@ -88,14 +123,24 @@ function codecOf(contentType: string): Codec | undefined {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-function unary(route: Route, codec: Codec, body: Uint8Array, headers: HeaderReader): HttpResponse | Promise<HttpResponse> {
+function unary(
+  route: Route,
+  codec: Codec,
+  body: Uint8Array,
+  headers: HeaderReader,
+): HttpResponse | Promise<HttpResponse> {
   let input: MessageShape<DescMessage>;
   try {
     input = codec === 'json' ? decodeJson(route.method.input, body) : fromBinary(route.method.input, body);
   } catch (err) {
     // Our own refusals (strict JSON, UTF-8) carry their code; the decoder's errors are bad input.
     if (err instanceof ConnectError || err instanceof ServiceError) return errorResponse(toConnectError(err));
-    return errorResponse(new ConnectError(`cannot decode ${route.method.input.typeName} from ${codec === 'json' ? 'JSON' : 'binary'}: ${(err as Error).message}`, Code.InvalidArgument));
+    return errorResponse(
+      new ConnectError(
+        `cannot decode ${route.method.input.typeName} from ${codec === 'json' ? 'JSON' : 'binary'}: ${(err as Error).message}`,
+        Code.InvalidArgument,
+      ),
+    );
   }
   const encode = (output: unknown): HttpResponse => {
     const out = (output ?? route.empty) as MessageShape<DescMessage>;
@@ -122,11 +167,26 @@ function decodeJson(schema: DescMessage, body: Uint8Array): MessageShape<DescMes
 
 /** 429: the body is over MAX_BODY_BYTES (as sent, or `when` e.g. after gunzip). */
 export function bodyTooLarge(when = '', headers: Record<string, string> = {}): HttpResponse {
-  return errorResponse(new ConnectError(`request body is larger than ${MAX_BODY_BYTES} bytes${when ? ` ${when}` : ''}: nothing was stored`, Code.ResourceExhausted), undefined, headers);
+  return errorResponse(
+    new ConnectError(
+      `request body is larger than ${MAX_BODY_BYTES} bytes${when ? ` ${when}` : ''}: nothing was stored`,
+      Code.ResourceExhausted,
+    ),
+    undefined,
+    headers,
+  );
 }
 
-export function errorResponse(err: ConnectError, status = codeToHttpStatus(err.code), headers: Record<string, string> = {}): HttpResponse {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, body: errorToJsonBytes(err, undefined) };
+export function errorResponse(
+  err: ConnectError,
+  status = codeToHttpStatus(err.code),
+  headers: Record<string, string> = {},
+): HttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: errorToJsonBytes(err, undefined),
+  };
 }
 
 function pathOf(url: string): string {

@@ -18,6 +18,8 @@ const CODES: Record<ErrorCode, Code> = {
 export function toConnectError(err: unknown): ConnectError {
   if (err instanceof ConnectError) return err;
   if (err instanceof ServiceError) return new ConnectError(err.message, CODES[err.code]);
-  console.error(JSON.stringify({ severity: 'ERROR', message: 'unhandled error', error: String((err as Error)?.stack ?? err) }));
+  console.error(
+    JSON.stringify({ severity: 'ERROR', message: 'unhandled error', error: String((err as Error)?.stack ?? err) }),
+  );
   return new ConnectError('internal error', Code.Internal);
 }

@@ -60,7 +60,13 @@ export function jsonResponse(status: number, value: unknown, headers: Record<str
 
 /** Express/functions-framework request → HttpRequest (the body is already read into rawBody). */
 export function fromExpress(req: IncomingMessage & { rawBody?: Buffer; originalUrl?: string }): HttpRequest {
-  return { method: req.method ?? 'GET', url: req.originalUrl ?? req.url ?? '/', headers: new NodeHeaders(req.headers), body: req.rawBody ?? new Uint8Array(), bodyDecoded: true };
+  return {
+    method: req.method ?? 'GET',
+    url: req.originalUrl ?? req.url ?? '/',
+    headers: new NodeHeaders(req.headers),
+    body: req.rawBody ?? new Uint8Array(),
+    bodyDecoded: true,
+  };
 }
 
 /** What reading a plain node request gave: the request, or that its body is over the limit. */
@@ -81,7 +87,14 @@ export async function fromNode(req: IncomingMessage, maxBytes: number): Promise<
     if (size > maxBytes) return { tooLarge: true };
     chunks.push(chunk as Buffer);
   }
-  return { request: { method: req.method ?? 'GET', url: req.url ?? '/', headers: new NodeHeaders(req.headers), body: Buffer.concat(chunks) } };
+  return {
+    request: {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: new NodeHeaders(req.headers),
+      body: Buffer.concat(chunks),
+    },
+  };
 }
 
 export function send(res: ServerResponse, out: HttpResponse): void {

@@ -42,7 +42,8 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
   async function authorize(headers: HeaderReader): Promise<void> {
     if (deps.access.mode === 'public') return;
     const identity = await bearerIdentity(headers, deps.verifier, ' (this service does not allow public reads)');
-    if (!deps.access.readers.has(identity.email)) throw permissionDenied(`${identity.email} is not on the reader allowlist`);
+    if (!deps.access.readers.has(identity.email))
+      throw permissionDenied(`${identity.email} is not on the reader allowlist`);
   }
 
   /**
@@ -54,36 +55,53 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
   async function task(rawId: string, query: URLSearchParams) {
     const taskId = fields.taskId(decode(rawId, 'task id'), 'task id');
     const reporter = fields.email('reporter', query.get('reporter'));
-    const subject = query.has('subject') ? fields.text('subject', query.get('subject') ?? '', { max: 255, required: true }) : undefined;
-    const found = (await deps.tasks.findTasks(taskId, reporter)).filter((t) => subject === undefined || t.owner.subject === subject);
-    if (found.length === 0) throw notFound(`no task "${taskId}" reported by ${reporter}${subject ? ` with subject ${subject}` : ''}`);
+    const subject = query.has('subject')
+      ? fields.text('subject', query.get('subject') ?? '', { max: 255, required: true })
+      : undefined;
+    const found = (await deps.tasks.findTasks(taskId, reporter)).filter(
+      (t) => subject === undefined || t.owner.subject === subject,
+    );
+    if (found.length === 0)
+      throw notFound(`no task "${taskId}" reported by ${reporter}${subject ? ` with subject ${subject}` : ''}`);
     const identities = [...new Set(found.map((t) => `${t.owner.issuer} ${t.owner.subject}`))];
     if (identities.length > 1) {
       const subjects = [...new Set(found.map((t) => t.owner.subject))].sort();
-      throw new ServiceError('failed_precondition', `task "${taskId}" was reported by ${identities.length} identities with the email ${reporter} (subjects ${subjects.join(', ')}): add &subject=<subject> to name one`);
+      throw new ServiceError(
+        'failed_precondition',
+        `task "${taskId}" was reported by ${identities.length} identities with the email ${reporter} (subjects ${subjects.join(', ')}): add &subject=<subject> to name one`,
+      );
     }
     return found[0]!;
   }
 
   async function redrive(req: HttpRequest, rawId: string, query: URLSearchParams): Promise<HttpResponse> {
     if (!deps.redrive) throw new ServiceError('failed_precondition', 're-drive is not configured in this read API');
-    const operator = await bearerIdentity(req.headers, deps.verifier, ' (a re-drive needs an operator\'s ID token)');
-    if (!deps.redrive.operators.has(operator.email)) throw permissionDenied(`${operator.email} is not on the operator allowlist (OPERATOR_ALLOWLIST)`);
+    const operator = await bearerIdentity(req.headers, deps.verifier, " (a re-drive needs an operator's ID token)");
+    if (!deps.redrive.operators.has(operator.email))
+      throw permissionDenied(`${operator.email} is not on the operator allowlist (OPERATOR_ALLOWLIST)`);
     const t = await task(rawId, query);
     const { task: after, ...outcome } = await deps.redrive.redriver.redrive(t, operator.email);
-    return jsonResponse(200, { taskId: t.taskId, reporter: t.owner.email, reporterSubject: t.owner.subject, ...outcome, status: taskStatus(after, await deps.provenance.get(t.key)) });
+    return jsonResponse(200, {
+      taskId: t.taskId,
+      reporter: t.owner.email,
+      reporterSubject: t.owner.subject,
+      ...outcome,
+      status: taskStatus(after, await deps.provenance.get(t.key)),
+    });
   }
 
   async function route(req: HttpRequest, url: URL, parts: string[]): Promise<HttpResponse> {
     if (parts[0] !== 'v1') throw notFound(`no route for ${url.pathname}`);
     if (isRedrive(parts)) return redrive(req, parts[2]!, url.searchParams);
 
-    if (parts.length === 2 && parts[1] === 'keys') return jsonResponse(200, await deps.keys(), { 'cache-control': 'public, max-age=300' });
+    if (parts.length === 2 && parts[1] === 'keys')
+      return jsonResponse(200, await deps.keys(), { 'cache-control': 'public, max-age=300' });
 
     await authorize(req.headers);
     if (parts.length === 4 && parts[1] === 'artifacts' && (parts[3] === 'provenance' || parts[3] === 'bundle')) {
       const raw = decode(parts[2]!, 'digest');
-      if (!raw.toLowerCase().startsWith('sha256:')) throw new ServiceError('invalid_argument', 'digest: expected sha256:<64 hex characters>', 'digest');
+      if (!raw.toLowerCase().startsWith('sha256:'))
+        throw new ServiceError('invalid_argument', 'digest: expected sha256:<64 hex characters>', 'digest');
       const digest = fields.sha256('digest', raw);
       const envelopes = await deps.provenance.envelopesForSubject(digest);
       if (envelopes.length === 0) throw notFound(`no provenance names sha256:${digest}`);
@@ -113,7 +131,14 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
       const redriving = parts[0] === 'v1' && isRedrive(parts);
       const allowed = redriving ? ['POST'] : ['GET', 'HEAD'];
       if (!allowed.includes(req.method)) {
-        return jsonResponse(405, { code: 'unimplemented', message: `${req.method} is not allowed: ${redriving ? 're-drive with POST' : 'the read API answers GET'}` }, { allow: allowed.join(', ') });
+        return jsonResponse(
+          405,
+          {
+            code: 'unimplemented',
+            message: `${req.method} is not allowed: ${redriving ? 're-drive with POST' : 'the read API answers GET'}`,
+          },
+          { allow: allowed.join(', ') },
+        );
       }
       const res = await route(req, url, parts);
       return req.method === 'HEAD' ? { ...res, body: '' } : res;
@@ -131,7 +156,11 @@ function envelopesResponse(envelopes: Envelope[], form: 'provenance' | 'bundle')
 }
 
 function ndjson(items: (Envelope | SerializedBundle)[]): HttpResponse {
-  return { status: 200, headers: { 'content-type': NDJSON }, body: items.map((e) => `${JSON.stringify(e)}\n`).join('') };
+  return {
+    status: 200,
+    headers: { 'content-type': NDJSON },
+    body: items.map((e) => `${JSON.stringify(e)}\n`).join(''),
+  };
 }
 
 function decode(segment: string, field: string): string {

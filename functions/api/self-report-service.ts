@@ -70,11 +70,21 @@ export function selfReportMethods(deps: SelfReportDeps): Record<string, UnaryImp
     };
 
   return {
-    reportGit: rpc((req: ReportGitRequest, { identity, taskId }) => ingest.addReport(identity, taskId, validate.gitReport(req, vctx()))),
-    reportCipd: rpc((req: ReportCipdRequest, { identity, taskId }) => ingest.addReport(identity, taskId, validate.cipdReport(req, vctx()))),
-    reportGcs: rpc((req: ReportGcsRequest, { identity, taskId }) => ingest.addReport(identity, taskId, validate.gcsReport(req, vctx()))),
-    reportArtifactDigest: rpc((req: ReportArtifactDigestRequest, { identity, taskId }) => ingest.addReport(identity, taskId, validate.artifactReport(req))),
-    reportPID: rpc((req: ReportPIDRequest, { identity, taskId }) => ingest.heartbeat(identity, taskId, validate.heartbeat(req))),
+    reportGit: rpc((req: ReportGitRequest, { identity, taskId }) =>
+      ingest.addReport(identity, taskId, validate.gitReport(req, vctx())),
+    ),
+    reportCipd: rpc((req: ReportCipdRequest, { identity, taskId }) =>
+      ingest.addReport(identity, taskId, validate.cipdReport(req, vctx())),
+    ),
+    reportGcs: rpc((req: ReportGcsRequest, { identity, taskId }) =>
+      ingest.addReport(identity, taskId, validate.gcsReport(req, vctx())),
+    ),
+    reportArtifactDigest: rpc((req: ReportArtifactDigestRequest, { identity, taskId }) =>
+      ingest.addReport(identity, taskId, validate.artifactReport(req)),
+    ),
+    reportPID: rpc((req: ReportPIDRequest, { identity, taskId }) =>
+      ingest.heartbeat(identity, taskId, validate.heartbeat(req)),
+    ),
     reportTaskStage: rpc(async (req: ReportTaskStageRequest, { identity, taskId }) => {
       const outcome = await ingest.reportStage(identity, taskId, validate.stageReport(req, vctx()));
       if (outcome.uploadComplete && deps.onUploadComplete) {
@@ -83,7 +93,14 @@ export function selfReportMethods(deps: SelfReportDeps): Record<string, UnaryImp
         try {
           await deps.onUploadComplete(outcome.task.key);
         } catch (err) {
-          console.error(JSON.stringify({ severity: 'ERROR', message: 'upload-complete publish failed', taskKey: outcome.task.key, error: String(err) }));
+          console.error(
+            JSON.stringify({
+              severity: 'ERROR',
+              message: 'upload-complete publish failed',
+              taskKey: outcome.task.key,
+              error: String(err),
+            }),
+          );
           throw unavailable('UPLOAD_COMPLETE was recorded but could not be announced; retry the report');
         }
       }

@@ -30,9 +30,15 @@ export function hasIntegerFields(schema: DescMessage, seen = new Set<DescMessage
   if (seen.has(schema)) return false;
   seen.add(schema);
   const result = schema.fields.some((f) => {
-    const scalar = f.fieldKind === 'scalar' ? f.scalar : f.fieldKind === 'list' || f.fieldKind === 'map' ? f.scalar : undefined;
+    const scalar =
+      f.fieldKind === 'scalar' ? f.scalar : f.fieldKind === 'list' || f.fieldKind === 'map' ? f.scalar : undefined;
     if (scalar !== undefined && INTEGER_SCALARS.has(scalar)) return true;
-    const message = f.fieldKind === 'message' ? f.message : (f.fieldKind === 'list' || f.fieldKind === 'map') && f.message ? f.message : undefined;
+    const message =
+      f.fieldKind === 'message'
+        ? f.message
+        : (f.fieldKind === 'list' || f.fieldKind === 'map') && f.message
+          ? f.message
+          : undefined;
     return message !== undefined && hasIntegerFields(message, seen);
   });
   cache.set(schema, result);
@@ -59,7 +65,13 @@ function checkField(field: DescField, value: unknown, name: string): void {
       return strictJson(field.message, value, name);
     case 'list':
       if (!Array.isArray(value)) return;
-      value.forEach((item, i) => (field.listKind === 'scalar' ? checkScalar(field.scalar, item, `${name}[${i}]`) : field.listKind === 'message' ? strictJson(field.message, item, `${name}[${i}]`) : undefined));
+      value.forEach((item, i) =>
+        field.listKind === 'scalar'
+          ? checkScalar(field.scalar, item, `${name}[${i}]`)
+          : field.listKind === 'message'
+            ? strictJson(field.message, item, `${name}[${i}]`)
+            : undefined,
+      );
       return;
     case 'map':
       if (value === null || typeof value !== 'object') return;
@@ -75,6 +87,9 @@ function checkField(field: DescField, value: unknown, name: string): void {
 
 function checkScalar(scalar: ScalarType, value: unknown, name: string): void {
   if (INTEGER_SCALARS.has(scalar) && typeof value === 'string' && !DECIMAL.test(value)) {
-    throw new InvalidFieldError(name, `"${value.length > 40 ? `${value.slice(0, 37)}...` : value}" is not a decimal integer (send 4242 or "4242")`);
+    throw new InvalidFieldError(
+      name,
+      `"${value.length > 40 ? `${value.slice(0, 37)}...` : value}" is not a decimal integer (send 4242 or "4242")`,
+    );
   }
 }

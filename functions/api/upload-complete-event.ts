@@ -11,7 +11,8 @@ const TASK_KEY = /^[0-9a-f]{40}$/;
 /** The task key carried by a messagePublished CloudEvent's data. */
 export function taskKeyFromPubSubEvent(data: unknown): string {
   const message = (data as { message?: { data?: unknown } } | undefined)?.message;
-  if (typeof message?.data !== 'string') throw new MalformedMessageError('event data has no message.data (expected a Pub/Sub messagePublished event)');
+  if (typeof message?.data !== 'string')
+    throw new MalformedMessageError('event data has no message.data (expected a Pub/Sub messagePublished event)');
   let body: unknown;
   try {
     body = JSON.parse(Buffer.from(message.data, 'base64').toString('utf8'));
@@ -24,6 +25,7 @@ export function taskKeyFromPubSubEvent(data: unknown): string {
 /** The task key of a decoded message body {"taskKey": "<40 hex>"}. */
 export function taskKeyFromMessage(body: unknown): string {
   const key = (body as { taskKey?: unknown } | null)?.taskKey;
-  if (typeof key !== 'string' || !TASK_KEY.test(key)) throw new MalformedMessageError('message.taskKey: expected 40 lowercase hex characters');
+  if (typeof key !== 'string' || !TASK_KEY.test(key))
+    throw new MalformedMessageError('message.taskKey: expected 40 lowercase hex characters');
   return key;
 }

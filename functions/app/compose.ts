@@ -36,24 +36,31 @@ export interface Stores {
 /** Both stores on one Firestore client (or both in memory). */
 export async function createStores(config: Config): Promise<Stores> {
   if (config.taskStore === 'memory') return { tasks: new MemoryTaskStore(), provenance: new MemoryProvenanceStore() };
-  const [{ Firestore }, { FirestoreTaskStore, FIRESTORE_CHANNEL_OPTIONS }, { FirestoreProvenanceStore }] = await Promise.all([
-    import('@google-cloud/firestore'),
-    import('../adapters/firestore-task-store.js'),
-    import('../adapters/firestore-provenance-store.js'),
-  ]);
+  const [{ Firestore }, { FirestoreTaskStore, FIRESTORE_CHANNEL_OPTIONS }, { FirestoreProvenanceStore }] =
+    await Promise.all([
+      import('@google-cloud/firestore'),
+      import('../adapters/firestore-task-store.js'),
+      import('../adapters/firestore-provenance-store.js'),
+    ]);
   const db = new Firestore({
     ...(config.projectId ? { projectId: config.projectId } : {}),
     ...(config.firestoreDatabase ? { databaseId: config.firestoreDatabase } : {}),
     ignoreUndefinedProperties: true,
     ...FIRESTORE_CHANNEL_OPTIONS,
   });
-  return { tasks: new FirestoreTaskStore(db, config.backendDeadlineMs), provenance: new FirestoreProvenanceStore(db, undefined, config.backendDeadlineMs) };
+  return {
+    tasks: new FirestoreTaskStore(db, config.backendDeadlineMs),
+    provenance: new FirestoreProvenanceStore(db, undefined, config.backendDeadlineMs),
+  };
 }
 
 /** The signer the config names: Cloud KMS, or (dev only) the local key file. */
 export async function createSigner(config: Config): Promise<Signer> {
   if (config.kmsKeyVersion) {
-    const [{ KeyManagementServiceClient }, { KmsSigner }] = await Promise.all([import('@google-cloud/kms'), import('../adapters/kms-signer.js')]);
+    const [{ KeyManagementServiceClient }, { KmsSigner }] = await Promise.all([
+      import('@google-cloud/kms'),
+      import('../adapters/kms-signer.js'),
+    ]);
     let options = {};
     if (config.kmsEmulatorHost) {
       // A local KMS (tests): plaintext gRPC, no Google credentials.
@@ -64,7 +71,9 @@ export async function createSigner(config: Config): Promise<Signer> {
     return new KmsSigner(new KeyManagementServiceClient(options), config.kmsKeyVersion, config.backendDeadlineMs);
   }
   if (config.authMode !== 'dev') {
-    throw new ConfigError('KMS_KEY_VERSION is required: provenance is signed with Cloud KMS (a local key file is for AUTH_MODE=dev only)');
+    throw new ConfigError(
+      'KMS_KEY_VERSION is required: provenance is signed with Cloud KMS (a local key file is for AUTH_MODE=dev only)',
+    );
   }
   return LocalSigner.fromDirectory(config.signingKeyDir);
 }
@@ -80,28 +89,49 @@ export function createVerifier(config: Config): IdentityVerifier {
   if (config.authMode === 'dev') {
     const issuer = DevIssuer.fromDirectory(config.devIssuerDir);
     const certs = issuer.certificates();
-    return new OidcVerifier({ audience: config.audience, issuers: [DEV_ISSUER], certificates: async () => certs, clockSkewSeconds: config.tokenClockSkewSeconds });
+    return new OidcVerifier({
+      audience: config.audience,
+      issuers: [DEV_ISSUER],
+      certificates: async () => certs,
+      clockSkewSeconds: config.tokenClockSkewSeconds,
+    });
   }
-  return new OidcVerifier({ audience: config.audience, issuers: GOOGLE_ISSUERS, certificates: googleCertificates(), clockSkewSeconds: config.tokenClockSkewSeconds });
+  return new OidcVerifier({
+    audience: config.audience,
+    issuers: GOOGLE_ISSUERS,
+    certificates: googleCertificates(),
+    clockSkewSeconds: config.tokenClockSkewSeconds,
+  });
 }
 
 /** The Pub/Sub publisher when the config asks for one (the SDK loads on first publish). */
 export function createPubSubPublisher(config: Config): EventPublisher | undefined {
   if (config.events !== 'pubsub') return undefined;
-  return new PubSubPublisher({ topic: config.uploadCompleteTopic, deadlineMs: config.backendDeadlineMs, ...(config.projectId ? { projectId: config.projectId } : {}) });
+  return new PubSubPublisher({
+    topic: config.uploadCompleteTopic,
+    deadlineMs: config.backendDeadlineMs,
+    ...(config.projectId ? { projectId: config.projectId } : {}),
+  });
 }
 
 /** provenance-events on Pub/Sub when events go there; the log otherwise. */
 export function createNotifier(config: Config): Notifier {
   if (config.events !== 'pubsub') return new LogNotifier();
-  return new PubSubNotifier({ topic: config.provenanceEventsTopic, deadlineMs: config.backendDeadlineMs, ...(config.projectId ? { projectId: config.projectId } : {}) });
+  return new PubSubNotifier({
+    topic: config.provenanceEventsTopic,
+    deadlineMs: config.backendDeadlineMs,
+    ...(config.projectId ? { projectId: config.projectId } : {}),
+  });
 }
 
 /**
  * selfReport as configured: the same wiring for the Cloud Function and npm
  * start (which passes its shared stores and its in-process publisher).
  */
-export async function buildSelfReport(config: Config, shared: { stores?: Stores; publisher?: EventPublisher } = {}): Promise<HttpHandler> {
+export async function buildSelfReport(
+  config: Config,
+  shared: { stores?: Stores; publisher?: EventPublisher } = {},
+): Promise<HttpHandler> {
   const publisher = shared.publisher ?? createPubSubPublisher(config);
   return selfReportHandler(config, {
     store: (shared.stores ?? (await createStores(config))).tasks,
@@ -110,8 +140,14 @@ export async function buildSelfReport(config: Config, shared: { stores?: Stores;
   });
 }
 
-export async function buildAssembler(config: Config, shared: { stores?: Stores; signer?: Signer; clock?: Clock } = {}): Promise<ProvenanceAssembler> {
-  const [stores, signer] = await Promise.all([shared.stores ?? createStores(config), shared.signer ?? createSigner(config)]);
+export async function buildAssembler(
+  config: Config,
+  shared: { stores?: Stores; signer?: Signer; clock?: Clock } = {},
+): Promise<ProvenanceAssembler> {
+  const [stores, signer] = await Promise.all([
+    shared.stores ?? createStores(config),
+    shared.signer ?? createSigner(config),
+  ]);
   return new ProvenanceAssembler({
     tasks: stores.tasks,
     provenance: stores.provenance,
@@ -132,9 +168,13 @@ async function createAttacher(config: Config): Promise<ImageAttacher> {
 }
 
 /** The sweep (expireTasks): republishes through `uploadComplete` (npm start passes its in-process one). */
-export async function buildSweeper(config: Config, shared: { stores?: Stores; uploadComplete?: EventPublisher; clock?: Clock } = {}): Promise<TaskSweeper> {
+export async function buildSweeper(
+  config: Config,
+  shared: { stores?: Stores; uploadComplete?: EventPublisher; clock?: Clock } = {},
+): Promise<TaskSweeper> {
   const uploadComplete = shared.uploadComplete ?? createPubSubPublisher(config);
-  if (!uploadComplete) throw new ConfigError('the sweep republishes UPLOAD_COMPLETE: set EVENTS=pubsub (or run it in npm start)');
+  if (!uploadComplete)
+    throw new ConfigError('the sweep republishes UPLOAD_COMPLETE: set EVENTS=pubsub (or run it in npm start)');
   const stores = shared.stores ?? (await createStores(config));
   return new TaskSweeper({
     tasks: stores.tasks,
@@ -151,7 +191,10 @@ export async function buildSweeper(config: Config, shared: { stores?: Stores; up
   });
 }
 
-export async function buildProvenanceApi(config: Config, shared: { stores?: Stores; signer?: Signer; publisher?: EventPublisher; clock?: Clock } = {}): Promise<HttpHandler> {
+export async function buildProvenanceApi(
+  config: Config,
+  shared: { stores?: Stores; signer?: Signer; publisher?: EventPublisher; clock?: Clock } = {},
+): Promise<HttpHandler> {
   const stores = shared.stores ?? (await createStores(config));
   const signer = lazy(async () => shared.signer ?? createSigner(config));
   const keys = async () => (await signer()).verificationKeys();

@@ -26,7 +26,9 @@ export interface Collected {
 export function collectOutputs(dir: string): Collected | { dir: string; missing: true } {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => statSync(join(dir, n)).isFile()).sort();
+    names = readdirSync(dir)
+      .filter((n) => statSync(join(dir, n)).isFile())
+      .sort();
   } catch {
     return { dir, missing: true };
   }
@@ -69,6 +71,7 @@ function outputLine(o: Record<string, unknown>): object | string {
     where = { cipd: str('cipd')!, instanceId: str('instance_id')!, ...(str('host') ? { host: str('host')! } : {}) };
   }
   const sbomFor = o.sbom_for === undefined ? [] : o.sbom_for;
-  if (!Array.isArray(sbomFor) || sbomFor.some((d) => typeof d !== 'string')) return '"sbom_for" must be a list of digests';
+  if (!Array.isArray(sbomFor) || sbomFor.some((d) => typeof d !== 'string'))
+    return '"sbom_for" must be a list of digests';
   return artifactBody(o.digest, where, sbomFor as string[]);
 }

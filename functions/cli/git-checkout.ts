@@ -22,7 +22,9 @@ async function git(dir: string, args: string[]): Promise<string> {
   } catch (err) {
     const e = err as { code?: string | number; stderr?: string };
     if (e.code === 'ENOENT') throw new UsageError('--from-checkout needs git on the PATH');
-    throw new UsageError(`--from-checkout ${dir}: git ${args[0]} failed: ${(e.stderr ?? String(err)).trim().split('\n')[0]}`);
+    throw new UsageError(
+      `--from-checkout ${dir}: git ${args[0]} failed: ${(e.stderr ?? String(err)).trim().split('\n')[0]}`,
+    );
   }
 }
 
@@ -31,7 +33,19 @@ export async function readCheckout(dir: string, remote = 'origin'): Promise<Chec
     throw new UsageError(`--from-checkout ${dir}: the checkout has no "${remote}" remote; pass --repo instead`);
   });
   const commit = await git(dir, ['rev-parse', '--verify', 'HEAD^{commit}']);
-  const refNames = (await git(dir, ['for-each-ref', '--contains', commit, '--format=%(refname)', 'refs/heads', 'refs/tags', `refs/remotes/${remote}`])).split('\n').filter(Boolean);
+  const refNames = (
+    await git(dir, [
+      'for-each-ref',
+      '--contains',
+      commit,
+      '--format=%(refname)',
+      'refs/heads',
+      'refs/tags',
+      `refs/remotes/${remote}`,
+    ])
+  )
+    .split('\n')
+    .filter(Boolean);
   const refs = new Set<string>();
   for (const r of refNames) {
     if (r === `refs/remotes/${remote}/HEAD`) continue;
@@ -43,7 +57,8 @@ export async function readCheckout(dir: string, remote = 'origin'): Promise<Chec
 /** A remote URL fit to be reported: no password or token, scp-style made a URL. */
 export function cleanRemoteUrl(raw: string): string {
   const scp = /^([A-Za-z0-9._-]+@)?([A-Za-z0-9.-]+):(?!\/\/)(.+)$/.exec(raw);
-  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return `ssh://${scp[1] ?? ''}${scp[2]}/${scp[3]!.replace(/^\/+/, '')}`;
+  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(raw))
+    return `ssh://${scp[1] ?? ''}${scp[2]}/${scp[3]!.replace(/^\/+/, '')}`;
   try {
     const url = new URL(raw);
     url.password = '';

@@ -14,7 +14,8 @@ export function jsonObjectLines(text: string): JsonLine[] {
     } catch {
       return void out.push({ line, error: 'not JSON' });
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return void out.push({ line, error: 'not a JSON object' });
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      return void out.push({ line, error: 'not a JSON object' });
     out.push({ line, object: v as Record<string, unknown> });
   });
   return out;

@@ -67,7 +67,9 @@ export class ReadApiClient {
   /** Operators: send a FAILED task back to assembly. The answer carries the task's new status. */
   async redrive(taskId: string, reporter: string, subject?: string): Promise<RedriveAnswer> {
     const query = new URLSearchParams({ reporter, ...(subject ? { subject } : {}) });
-    return JSON.parse(await this.get(`/v1/tasks/${encodeURIComponent(taskId)}/redrive?${query}`, 'POST')) as RedriveAnswer;
+    return JSON.parse(
+      await this.get(`/v1/tasks/${encodeURIComponent(taskId)}/redrive?${query}`, 'POST'),
+    ) as RedriveAnswer;
   }
 
   /** GET /v1/keys as served: the key set. */

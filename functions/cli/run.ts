@@ -39,7 +39,9 @@ export async function runWrapped(opts: RunOptions): Promise<number> {
   });
   if (spawned) throw new CliError(`run: cannot start "${cmd}": ${spawned.message}`, 127);
 
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   const onInt = forward('SIGINT');
   const onTerm = forward('SIGTERM');
@@ -61,7 +63,12 @@ export async function runWrapped(opts: RunOptions): Promise<number> {
 
   const stopHeartbeats = new AbortController();
   const pid = child.pid!;
-  await safely(() => opts.reporter.report('ReportTaskStage', stageBody('STARTED', { ...opts.stage, recipe: opts.recipe ?? opts.command.join(' '), pid })));
+  await safely(() =>
+    opts.reporter.report(
+      'ReportTaskStage',
+      stageBody('STARTED', { ...opts.stage, recipe: opts.recipe ?? opts.command.join(' '), pid }),
+    ),
+  );
   const beat = setInterval(() => {
     opts.reporter.report('ReportPID', pidBody(pid, opts.reporterPath), stopHeartbeats.signal).catch((err: unknown) => {
       process.stderr.write(`provenance: warning: heartbeat refused: ${(err as Error).message}\n`);

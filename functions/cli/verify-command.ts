@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import { envelopeEntries, type EnvelopeEntry } from '../provenance/dsse.js';
 import { bundleToEnvelope } from '../provenance/bundle.js';
 import { keysFor, parseKeySet } from '../provenance/key-set.js';
-import { parsePublicKeys, printable, verifyEnvelope, type TrustedKey, type VerifyPolicy } from '../provenance/verify.js';
+import {
+  parsePublicKeys,
+  printable,
+  verifyEnvelope,
+  type TrustedKey,
+  type VerifyPolicy,
+} from '../provenance/verify.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { parseDigest, sha256File } from './digest.js';
 import { UsageError } from './exit-codes.js';
@@ -40,9 +46,12 @@ export interface VerifyReport {
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
-  if ((opts.artifact === undefined) === (opts.digest === undefined)) throw new UsageError('give exactly one of --artifact <file> or --digest sha256:<hex>');
-  if ([opts.provenance, opts.bundle, opts.url].filter((x) => x !== undefined).length > 1) throw new UsageError('give at most one of --provenance <file>, --bundle <file> or --url <service>');
-  for (const r of opts.reporter ?? []) if (!/^[^\s@]+@[^\s@]+$/.test(r)) throw new UsageError(`--reporter: "${printable(r)}" is not an email address`);
+  if ((opts.artifact === undefined) === (opts.digest === undefined))
+    throw new UsageError('give exactly one of --artifact <file> or --digest sha256:<hex>');
+  if ([opts.provenance, opts.bundle, opts.url].filter((x) => x !== undefined).length > 1)
+    throw new UsageError('give at most one of --provenance <file>, --bundle <file> or --url <service>');
+  for (const r of opts.reporter ?? [])
+    if (!/^[^\s@]+@[^\s@]+$/.test(r)) throw new UsageError(`--reporter: "${printable(r)}" is not an email address`);
   let digest: string;
   if (opts.digest !== undefined) {
     const d = parseDigest(opts.digest);
@@ -51,7 +60,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   } else {
     digest = await sha256File(opts.artifact!);
   }
-  if (opts.key !== undefined && opts.keys !== undefined) throw new UsageError('give at most one of --key <pem> or --keys <key set>');
+  if (opts.key !== undefined && opts.keys !== undefined)
+    throw new UsageError('give at most one of --key <pem> or --keys <key set>');
   const trusted = await trustedKeys(opts);
   if ('failure' in trusted) return { ok: false, lines: [trusted.failure] };
   const { keys, keySet } = trusted;
@@ -70,26 +80,43 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     if (e.error !== undefined) return { ok: false, failures: [e.error] };
     if (!keySet) return verifyEnvelope(e.value, keys, policy);
     const pick = keysFor(e.value, keys);
-    if ('missing' in pick) return { ok: false, failures: [`signed with key "${printable(pick.missing)}", which is not in the key set (${keys.map((k) => printable(k.name)).join(', ')})`] };
+    if ('missing' in pick)
+      return {
+        ok: false,
+        failures: [
+          `signed with key "${printable(pick.missing)}", which is not in the key set (${keys.map((k) => printable(k.name)).join(', ')})`,
+        ],
+      };
     return verifyEnvelope(e.value, pick.keys, policy);
   });
   const prefix = (i: number) => (entries.length > 1 ? `${entries[i]!.where}: ` : '');
   const failures = results.flatMap((r, i) => (r.ok ? [] : r.failures.map((f) => `${prefix(i)}${f}`)));
   const passed = results.find((r) => r.ok);
   if (passed && 'statement' in passed && passed.statement && passed.verifiedBy) {
-    const s = passed.statement as unknown as { predicate: { runDetails: { builder: { id: unknown }; metadata?: { invocationId?: unknown } }; buildDefinition: { internalParameters?: { reporter?: unknown } } } };
+    const s = passed.statement as unknown as {
+      predicate: {
+        runDetails: { builder: { id: unknown }; metadata?: { invocationId?: unknown } };
+        buildDefinition: { internalParameters?: { reporter?: unknown } };
+      };
+    };
     const detail = [
       `builder ${printable(s.predicate.runDetails.builder.id)}`,
       `task ${printable(s.predicate.runDetails.metadata?.invocationId)}`,
       `reporter ${printable(s.predicate.buildDefinition.internalParameters?.reporter)}`,
     ];
-    return { ok: true, lines: [`verified sha256:${digest}: signed by ${printable(passed.verifiedBy.name)}; ${detail.join('; ')}`], notes: failures };
+    return {
+      ok: true,
+      lines: [`verified sha256:${digest}: signed by ${printable(passed.verifiedBy.name)}; ${detail.join('; ')}`],
+      notes: failures,
+    };
   }
   return { ok: false, lines: failures };
 }
 
 /** The keys to verify with: --key's PEM, or a key set (--keys, else the service's /v1/keys) picked from by keyid. */
-async function trustedKeys(opts: VerifyOptions): Promise<{ keys: TrustedKey[]; keySet: boolean } | { failure: string }> {
+async function trustedKeys(
+  opts: VerifyOptions,
+): Promise<{ keys: TrustedKey[]; keySet: boolean } | { failure: string }> {
   if (opts.key !== undefined) {
     let keys: TrustedKey[];
     try {
@@ -106,14 +133,17 @@ async function trustedKeys(opts: VerifyOptions): Promise<{ keys: TrustedKey[]; k
     from = opts.keys;
     text = readFlagFile(opts.keys, '--keys');
   } else {
-    if (opts.url === undefined) throw new UsageError('give --key <pem>, --keys <key set>, or --url <service> to fetch its key set');
+    if (opts.url === undefined)
+      throw new UsageError('give --key <pem>, --keys <key set>, or --url <service> to fetch its key set');
     from = `${opts.url}/v1/keys`;
     text = await new ReadApiClient(opts.url).keysText();
   }
   try {
     return { keys: parseKeySet(text.trim() === '' ? [] : JSON.parse(text)), keySet: true };
   } catch (err) {
-    return { failure: `${printable(from)}: ${err instanceof SyntaxError ? 'the key set is not JSON' : printable((err as Error).message)}` };
+    return {
+      failure: `${printable(from)}: ${err instanceof SyntaxError ? 'the key set is not JSON' : printable((err as Error).message)}`,
+    };
   }
 }
 

@@ -58,7 +58,8 @@ export class ReportIngest {
   async reportStage(identity: Identity, taskId: string, report: StageReport): Promise<StageOutcome> {
     const key = taskKey(identity, taskId);
     const now = this.clock.now();
-    const task = await this.store.updateTask(key, (current) => applyStage(current, {
+    const task = await this.store.updateTask(key, (current) =>
+      applyStage(current, {
         key,
         taskId,
         owner: identity,
@@ -66,7 +67,8 @@ export class ReportIngest {
         now,
         ...(this.policy.recoveryGraceMs !== undefined ? { recoveryGraceMs: this.policy.recoveryGraceMs } : {}),
         ...(this.policy.taskRetentionMs ? { retentionMs: this.policy.taskRetentionMs } : {}),
-      }));
+      }),
+    );
     return { task, uploadComplete: report.stage === 'UPLOAD_COMPLETE' && task.state === 'UPLOAD_COMPLETE' };
   }
 

@@ -28,7 +28,14 @@ export function expireTask(task: TaskRecord, now: Date, lastSign: Date, ttlSecon
 /** FAILED: UPLOAD_COMPLETE was recorded, but provenance could not be made. */
 export function failTask(task: TaskRecord, now: Date, reason: string): TaskRecord {
   const { aliveAt: _a, recoverAt: _r, ...rest } = task;
-  return { ...rest, state: 'FAILED', failedFrom: task.state, endedAt: isClosed(task.state) ? (task.endedAt ?? now) : now, closedReason: reason, updatedAt: now };
+  return {
+    ...rest,
+    state: 'FAILED',
+    failedFrom: task.state,
+    endedAt: isClosed(task.state) ? (task.endedAt ?? now) : now,
+    closedReason: reason,
+    updatedAt: now,
+  };
 }
 
 /**

@@ -138,7 +138,11 @@ export function applyStage(current: TaskRecord | undefined, input: StageInput): 
     // The one tolerated step back: compile needed more dependencies. Allowed, but
     // the provenance will say so.
     if (report.stage === 'FETCH' && from === 'COMPILE') {
-      findings.push({ code: 'FETCH_AFTER_COMPILE', message: 'the task entered FETCH again after COMPILE had begun', at: now });
+      findings.push({
+        code: 'FETCH_AFTER_COMPILE',
+        message: 'the task entered FETCH again after COMPILE had begun',
+        at: now,
+      });
     } else {
       throw failedPrecondition(`task "${input.taskId}" is at ${from}; it cannot go back to ${report.stage}`);
     }
@@ -147,7 +151,8 @@ export function applyStage(current: TaskRecord | undefined, input: StageInput): 
   const stageTimes = { ...current.stageTimes };
   const firstUploadComplete = report.stage === 'UPLOAD_COMPLETE' && !stageTimes.UPLOAD_COMPLETE;
   if (!stageTimes[report.stage]) stageTimes[report.stage] = now;
-  const timeline = current.timeline.length < MAX_TIMELINE ? [...current.timeline, entry(report, now)] : current.timeline;
+  const timeline =
+    current.timeline.length < MAX_TIMELINE ? [...current.timeline, entry(report, now)] : current.timeline;
   const next: TaskRecord = {
     ...current,
     state: report.stage,
@@ -156,7 +161,9 @@ export function applyStage(current: TaskRecord | undefined, input: StageInput): 
     findings,
     updatedAt: now,
     aliveAt: now,
-    ...(firstUploadComplete ? { recoverAt: new Date(now.getTime() + (input.recoveryGraceMs ?? 300_000)), recoveryAttempts: 0 } : {}),
+    ...(firstUploadComplete
+      ? { recoverAt: new Date(now.getTime() + (input.recoveryGraceMs ?? 300_000)), recoveryAttempts: 0 }
+      : {}),
   };
   if (report.stage === 'COMPLETE') {
     delete next.aliveAt; // closed: out of the expiry sweep's query

@@ -18,9 +18,16 @@ cloudEvent('assembleProvenance', async (event: CloudEvent<unknown>) => {
     taskKey = taskKeyFromPubSubEvent(event.data);
   } catch (err) {
     if (!(err instanceof MalformedMessageError)) throw err;
-    log('WARNING', `malformed upload-complete message acknowledged: ${err.message}`, { eventId: event.id, eventType: event.type });
+    log('WARNING', `malformed upload-complete message acknowledged: ${err.message}`, {
+      eventId: event.id,
+      eventType: event.type,
+    });
     return;
   }
   const outcome = await (await assembler()).assemble(taskKey);
-  log(outcome.status === 'failed' || outcome.status === 'ignored' ? 'WARNING' : 'INFO', `provenance ${outcome.status}`, { taskKey, eventId: event.id, ...outcome });
+  log(
+    outcome.status === 'failed' || outcome.status === 'ignored' ? 'WARNING' : 'INFO',
+    `provenance ${outcome.status}`,
+    { taskKey, eventId: event.id, ...outcome },
+  );
 });

@@ -18,12 +18,20 @@ let ready: HttpHandler | undefined; // once built: no extra await per request
 // returned one). Handlers never reject: errors are already responses.
 http('selfReport', (req, res) => {
   if (ready) respond(ready, req, res);
-  else void handler().then((h) => respond((ready = h), req, res), (err: unknown) => send(res, internalError(err)));
+  else
+    void handler().then(
+      (h) => respond((ready = h), req, res),
+      (err: unknown) => send(res, internalError(err)),
+    );
 });
 
 function respond(h: HttpHandler, req: Parameters<typeof fromExpress>[0], res: Parameters<typeof send>[0]): void {
   const out = h(fromExpress(req));
-  if (out instanceof Promise) void out.then((o) => send(res, o), (err: unknown) => send(res, internalError(err)));
+  if (out instanceof Promise)
+    void out.then(
+      (o) => send(res, o),
+      (err: unknown) => send(res, internalError(err)),
+    );
   else send(res, out);
 }
 

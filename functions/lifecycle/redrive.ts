@@ -42,16 +42,20 @@ export class TaskRedriver {
 
   async redrive(task: TaskRecord, operator: string): Promise<RedriveOutcome> {
     const { tasks, provenance, clock } = this.deps;
-    if (!task.stageTimes.UPLOAD_COMPLETE) throw failedPrecondition(`task "${task.taskId}" never reported UPLOAD_COMPLETE: there is nothing to assemble`);
+    if (!task.stageTimes.UPLOAD_COMPLETE)
+      throw failedPrecondition(`task "${task.taskId}" never reported UPLOAD_COMPLETE: there is nothing to assemble`);
     const record = await provenance.get(task.key);
     if (record?.state === 'signed') throw failedPrecondition(`task "${task.taskId}" already has signed provenance`);
     if (task.state !== 'FAILED' && record?.state !== 'failed') {
-      throw failedPrecondition(`task "${task.taskId}" is ${task.state} and its provenance is ${record?.state ?? 'pending'}: only a failed task is sent back`);
+      throw failedPrecondition(
+        `task "${task.taskId}" is ${task.state} and its provenance is ${record?.state ?? 'pending'}: only a failed task is sent back`,
+      );
     }
     const now = clock.now();
     const verdict = await provenance.reset(task.key, now);
     if (verdict === 'signed') throw failedPrecondition(`task "${task.taskId}" already has signed provenance`);
-    if (verdict === 'busy') throw failedPrecondition(`task "${task.taskId}" is being assembled right now: look at its status again shortly`);
+    if (verdict === 'busy')
+      throw failedPrecondition(`task "${task.taskId}" is being assembled right now: look at its status again shortly`);
     const previousReason = task.closedReason ?? record?.reason;
     const publisher = this.deps.uploadComplete;
     const updated = await tasks.updateTask(task.key, (cur) => {
@@ -65,7 +69,10 @@ export class TaskRedriver {
         await publisher.publishUploadComplete(task.key);
         published = true;
       } catch (err) {
-        log('WARNING', 'could not publish UPLOAD_COMPLETE for a re-driven task; the sweep will', { taskKey: task.key, error: String(err) });
+        log('WARNING', 'could not publish UPLOAD_COMPLETE for a re-driven task; the sweep will', {
+          taskKey: task.key,
+          error: String(err),
+        });
       }
     }
     log('NOTICE', 'task sent back to assembly', {
@@ -79,6 +86,12 @@ export class TaskRedriver {
       to: updated.state,
       ...(previousReason ? { previousReason } : {}),
     });
-    return { from: task.state, to: updated.state, ...(previousReason ? { previousReason } : {}), published, task: updated };
+    return {
+      from: task.state,
+      to: updated.state,
+      ...(previousReason ? { previousReason } : {}),
+      published,
+      task: updated,
+    };
   }
 }

@@ -68,19 +68,39 @@ export class TaskSweeper {
   constructor(private readonly deps: SweepDeps) {}
 
   async sweep(): Promise<SweepResult> {
-    const result: SweepResult = { scanned: 0, expired: 0, refreshed: 0, republished: 0, failed: 0, cleared: 0, reattached: 0 };
+    const result: SweepResult = {
+      scanned: 0,
+      expired: 0,
+      refreshed: 0,
+      republished: 0,
+      failed: 0,
+      cleared: 0,
+      reattached: 0,
+    };
     const now = this.deps.clock.now();
-    await this.each('aliveAt', new Date(now.getTime() - this.deps.heartbeatTtlSeconds * 1000), result, (t) => this.expire(t, now, result));
+    await this.each('aliveAt', new Date(now.getTime() - this.deps.heartbeatTtlSeconds * 1000), result, (t) =>
+      this.expire(t, now, result),
+    );
     await this.each('recoverAt', new Date(now.getTime() + 1), result, (t) => this.recover(t, now, result));
     return result;
   }
 
-  private async each(field: DueField, before: Date, result: SweepResult, visit: (t: TaskRecord) => Promise<void>): Promise<void> {
+  private async each(
+    field: DueField,
+    before: Date,
+    result: SweepResult,
+    visit: (t: TaskRecord) => Promise<void>,
+  ): Promise<void> {
     const pageSize = this.deps.pageSize ?? 1000;
     let seen = 0;
     let cursor: DueCursor | undefined;
     while (seen < this.deps.maxTasksPerRun) {
-      const page = await this.deps.tasks.tasksDue(field, before, Math.min(pageSize, this.deps.maxTasksPerRun - seen), cursor);
+      const page = await this.deps.tasks.tasksDue(
+        field,
+        before,
+        Math.min(pageSize, this.deps.maxTasksPerRun - seen),
+        cursor,
+      );
       result.scanned += page.length;
       seen += page.length;
       // Each task is its own transaction that re-checks it, so running a few
@@ -153,13 +173,19 @@ export class TaskSweeper {
     const interrupted = record?.interrupted ?? 0;
     if (record?.claimedUntil && record.claimedUntil.getTime() > now.getTime()) {
       // An assembly is running right now: look again later, publish nothing.
-      await this.change(task.key, (cur) => (sameCheck(cur) ? { ...cur, recoverAt: new Date(now.getTime() + this.deps.recoveryGraceMs) } : cur));
+      await this.change(task.key, (cur) =>
+        sameCheck(cur) ? { ...cur, recoverAt: new Date(now.getTime() + this.deps.recoveryGraceMs) } : cur,
+      );
       return;
     }
     if (failures + interrupted >= this.deps.maxRecoveryAttempts) {
       const reason = `provenance could not be assembled: ${failures + interrupted} assembly attempt(s) ran without producing it (${failures} failed with an error, ${interrupted} stopped while holding the claim); last error: ${record?.lastError ?? 'none recorded'}`;
       let failed: TaskRecord | undefined;
-      if (await this.change(task.key, (cur) => (sameCheck(cur) ? (failed = failTask(cur, now, reason)) : ((failed = undefined), cur)))) {
+      if (
+        await this.change(task.key, (cur) =>
+          sameCheck(cur) ? (failed = failTask(cur, now, reason)) : ((failed = undefined), cur),
+        )
+      ) {
         result.failed++;
         // The log line the deployment's "failed-tasks" alert counts (infra/main.tf).
         log('ERROR', 'task failed', { taskId: task.taskId, reporter: task.owner.email, taskKey: task.key, reason });
@@ -167,7 +193,11 @@ export class TaskSweeper {
       }
       return;
     }
-    if (await this.change(task.key, (cur) => (sameCheck(cur) ? scheduleRecovery(cur, now, this.deps.recoveryGraceMs) : cur))) {
+    if (
+      await this.change(task.key, (cur) =>
+        sameCheck(cur) ? scheduleRecovery(cur, now, this.deps.recoveryGraceMs) : cur,
+      )
+    ) {
       try {
         await this.deps.uploadComplete.publishUploadComplete(task.key);
         result.republished++;
@@ -183,7 +213,9 @@ export class TaskSweeper {
     const [envelope] = await this.deps.provenance.envelopesForTask(task.key);
     if (!envelope) return;
     const failed = attachments.filter((a) => a.state === 'failed');
-    const retried = await attachAll(this.deps.attacher!, failed.map(imageOf), envelopeToBundle(envelope), () => this.deps.clock.now());
+    const retried = await attachAll(this.deps.attacher!, failed.map(imageOf), envelopeToBundle(envelope), () =>
+      this.deps.clock.now(),
+    );
     result.reattached += retried.length;
     const byImage = new Map([...attachments, ...retried].map((a) => [a.image, a]));
     const merged = [...byImage.values()];
@@ -191,16 +223,27 @@ export class TaskSweeper {
     const stillFailed = merged.filter((a) => a.state === 'failed');
     if (stillFailed.length === 0 || (task.recoveryAttempts ?? 0) + 1 >= this.deps.maxRecoveryAttempts) {
       await this.deps.tasks.clearRecovery(task.key);
-      if (stillFailed.length) log('ERROR', 'gave up attaching provenance to images', { taskId: task.taskId, taskKey: task.key, images: stillFailed.map((a) => a.image) });
+      if (stillFailed.length)
+        log('ERROR', 'gave up attaching provenance to images', {
+          taskId: task.taskId,
+          taskKey: task.key,
+          images: stillFailed.map((a) => a.image),
+        });
       return;
     }
     const seenAt = task.recoverAt!.getTime();
-    await this.change(task.key, (cur) => (cur.recoverAt?.getTime() === seenAt ? scheduleRecovery(cur, now, this.deps.recoveryGraceMs) : cur));
+    await this.change(task.key, (cur) =>
+      cur.recoverAt?.getTime() === seenAt ? scheduleRecovery(cur, now, this.deps.recoveryGraceMs) : cur,
+    );
     await this.notify(attachFailedEvent(task, stillFailed, now));
   }
 
   private async notify(event: ProvenanceEvent): Promise<void> {
-    await this.deps.notifier.notify(event).catch((err) => log('ERROR', 'task event not sent', { type: event.type, taskId: event.taskId, error: String(err) }));
+    await this.deps.notifier
+      .notify(event)
+      .catch((err) =>
+        log('ERROR', 'task event not sent', { type: event.type, taskId: event.taskId, error: String(err) }),
+      );
   }
 }
 

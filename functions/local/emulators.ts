@@ -37,7 +37,10 @@ const ARGS = {
   pubsub: (hostPort: string) => ['beta', 'emulators', 'pubsub', 'start', `--host-port=${hostPort}`, '--quiet'],
 } as const;
 
-export async function startEmulator(kind: 'firestore' | 'pubsub', opts: { timeoutMs?: number; project?: string; port?: number } = {}): Promise<RunningEmulator> {
+export async function startEmulator(
+  kind: 'firestore' | 'pubsub',
+  opts: { timeoutMs?: number; project?: string; port?: number } = {},
+): Promise<RunningEmulator> {
   const port = opts.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const args = [...ARGS[kind](host), ...(opts.project ? [`--project=${opts.project}`] : [])];
@@ -57,7 +60,13 @@ export async function startEmulator(kind: 'firestore' | 'pubsub', opts: { timeou
     await stop();
     throw new Error(`${kind} emulator did not start on ${host}: ${(err as Error).message}\n${output}`);
   }
-  return { kind, host, stop, pause: () => signalGroup(child.pid!, 'SIGSTOP'), resume: () => signalGroup(child.pid!, 'SIGCONT') };
+  return {
+    kind,
+    host,
+    stop,
+    pause: () => signalGroup(child.pid!, 'SIGSTOP'),
+    resume: () => signalGroup(child.pid!, 'SIGCONT'),
+  };
 }
 
 async function waitReady(kind: string, host: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {

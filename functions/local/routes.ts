@@ -3,7 +3,14 @@
 // in-process publisher. Also used by tests and benches that want the service
 // without spawning it.
 import type { Config } from '../config.js';
-import { buildAssembler, buildProvenanceApi, buildSelfReport, buildSweeper, createSigner, createStores } from '../app/compose.js';
+import {
+  buildAssembler,
+  buildProvenanceApi,
+  buildSelfReport,
+  buildSweeper,
+  createSigner,
+  createStores,
+} from '../app/compose.js';
 import { InProcessPublisher } from '../adapters/in-process-publisher.js';
 import { log } from '../log.js';
 import type { Route } from './server.js';
@@ -20,10 +27,15 @@ export async function localRoutes(config: Config) {
         })
       : undefined;
   const routes: Route[] = [
-    { prefix: '/provenance.snooperpb.SelfReport/', handler: await buildSelfReport(config, { stores, ...(publisher ? { publisher } : {}) }) },
-    { prefix: '/v1/', handler: await buildProvenanceApi(config, { stores, signer, ...(publisher ? { publisher } : {}) }) },
+    {
+      prefix: '/provenance.snooperpb.SelfReport/',
+      handler: await buildSelfReport(config, { stores, ...(publisher ? { publisher } : {}) }),
+    },
+    {
+      prefix: '/v1/',
+      handler: await buildProvenanceApi(config, { stores, signer, ...(publisher ? { publisher } : {}) }),
+    },
   ];
   const sweeper = publisher ? await buildSweeper(config, { stores, uploadComplete: publisher }) : undefined;
   return { routes, stores, signer, assembler, publisher, sweeper };
 }
-

@@ -26,7 +26,12 @@ export interface ServerLimits {
   maxHeaderBytes: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16 * 1024 };
+export const DEFAULT_LIMITS: ServerLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 16 * 1024,
+};
 
 const ABORTED = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_EOF_STATE']);
 
@@ -51,7 +56,13 @@ export function localServer(routes: Route[], limits: ServerLimits = DEFAULT_LIMI
         const request = read.request;
         const route = routes.find((r) => request.url.startsWith(r.prefix));
         if (!route) {
-          send(res, jsonResponse(404, { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
+          send(
+            res,
+            jsonResponse(404, {
+              code: 'not_found',
+              message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+            }),
+          );
           return;
         }
         const out = route.handler(request);
@@ -59,10 +70,18 @@ export function localServer(routes: Route[], limits: ServerLimits = DEFAULT_LIMI
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (req.destroyed || (code && ABORTED.has(code))) {
-          log('INFO', 'client closed the request before it was answered', { method: req.method, path: req.url?.split('?')[0], code: code ?? 'aborted' });
+          log('INFO', 'client closed the request before it was answered', {
+            method: req.method,
+            path: req.url?.split('?')[0],
+            code: code ?? 'aborted',
+          });
           return;
         }
-        log('ERROR', 'unhandled error', { method: req.method, path: req.url?.split('?')[0], error: String((err as Error)?.stack ?? err) });
+        log('ERROR', 'unhandled error', {
+          method: req.method,
+          path: req.url?.split('?')[0],
+          error: String((err as Error)?.stack ?? err),
+        });
         if (!res.headersSent) send(res, jsonResponse(500, { code: 'internal', message: 'internal error' }));
       }
     },
@@ -86,7 +105,9 @@ export function localServer(routes: Route[], limits: ServerLimits = DEFAULT_LIMI
     }
     log('INFO', 'request refused before it was read', { status, reason: err.code ?? err.message });
     const body = JSON.stringify({ code, message });
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   return server;
 }

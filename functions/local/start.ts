@@ -58,18 +58,40 @@ async function main(): Promise<void> {
       }, config.sweepIntervalSeconds * 1000).unref();
     }
     const key = await signer.publicKey();
-    printWelcome(url, storeNote, [...config.reporterAllowlist], config.audience, `${key.algorithm} ${key.keyId}`, config.events, config.readAccess,
-      sweeper ? `every ${config.sweepIntervalSeconds}s; tasks silent for ${config.heartbeatTtlSeconds}s expire (SWEEP_INTERVAL_SECONDS, HEARTBEAT_TTL_SECONDS)` : 'off (EVENTS is not in-process)');
+    printWelcome(
+      url,
+      storeNote,
+      [...config.reporterAllowlist],
+      config.audience,
+      `${key.algorithm} ${key.keyId}`,
+      config.events,
+      config.readAccess,
+      sweeper
+        ? `every ${config.sweepIntervalSeconds}s; tasks silent for ${config.heartbeatTtlSeconds}s expire (SWEEP_INTERVAL_SECONDS, HEARTBEAT_TTL_SECONDS)`
+        : 'off (EVENTS is not in-process)',
+    );
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-function printWelcome(url: string, storeNote: string, reporters: string[], audience: string, key: string, events: string, reads: string, sweep: string): void {
+function printWelcome(
+  url: string,
+  storeNote: string,
+  reporters: string[],
+  audience: string,
+  key: string,
+  events: string,
+  reads: string,
+  sweep: string,
+): void {
   const rpc = `${url}/provenance.snooperpb.SelfReport`;
   // dev-token's default audience is http://localhost:8080 (or $PORT): say so when this run differs.
-  const tokenCmd = audience === 'http://localhost:8080' ? 'npx provenance dev-token' : `npx provenance dev-token --audience ${audience}`;
+  const tokenCmd =
+    audience === 'http://localhost:8080'
+      ? 'npx provenance dev-token'
+      : `npx provenance dev-token --audience ${audience}`;
   console.log(`provenance service listening on ${url}
   store:     ${storeNote}
   auth:      local dev issuer (tokens from \`npx provenance dev-token\`); reporters allowed: ${reporters.join(', ') || '(none)'}

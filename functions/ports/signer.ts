@@ -1,6 +1,12 @@
 // The signer port: who signs provenance. Adapters: Cloud KMS (production; a
 // local gRPC KMS server in tests) and a local key file (npm start).
-export type SigningAlgorithm = 'ECDSA_P256_SHA256' | 'ECDSA_P384_SHA384' | 'RSA_PSS_2048_SHA256' | 'RSA_PSS_3072_SHA256' | 'RSA_PSS_4096_SHA256' | 'RSA_PSS_4096_SHA512';
+export type SigningAlgorithm =
+  | 'ECDSA_P256_SHA256'
+  | 'ECDSA_P384_SHA384'
+  | 'RSA_PSS_2048_SHA256'
+  | 'RSA_PSS_3072_SHA256'
+  | 'RSA_PSS_4096_SHA256'
+  | 'RSA_PSS_4096_SHA512';
 
 export interface PublicKeyInfo {
   /** For KMS: the key version's resource name. */

@@ -53,14 +53,21 @@ export class ProvenanceAssembler {
     const task = await tasks.getTask(taskKey);
     if (!task) return { status: 'ignored', reason: `no task with key ${taskKey}` };
     if (!task.stageTimes.UPLOAD_COMPLETE) {
-      return { status: 'ignored', reason: `task "${task.taskId}" is ${task.state}: provenance is assembled after UPLOAD_COMPLETE` };
+      return {
+        status: 'ignored',
+        reason: `task "${task.taskId}" is ${task.state}: provenance is assembled after UPLOAD_COMPLETE`,
+      };
     }
-    if (task.state === 'FAILED') return { status: 'ignored', reason: `task "${task.taskId}" has FAILED: ${task.closedReason ?? ''}` };
+    if (task.state === 'FAILED')
+      return { status: 'ignored', reason: `task "${task.taskId}" has FAILED: ${task.closedReason ?? ''}` };
 
     const claim = await provenance.claim(taskKey, clock.now(), this.deps.leaseMs);
     if (claim.outcome === 'signed') return { status: 'already-signed' };
     if (claim.outcome === 'failed') return { status: 'failed', reason: claim.reason };
-    if (claim.outcome === 'busy') throw new AssemblyBusyError(`task ${taskKey} is being assembled by another delivery until ${claim.until.toISOString()}`);
+    if (claim.outcome === 'busy')
+      throw new AssemblyBusyError(
+        `task ${taskKey} is being assembled by another delivery until ${claim.until.toISOString()}`,
+      );
 
     try {
       const reports = await tasks.listReports(taskKey);
@@ -70,7 +77,12 @@ export class ProvenanceAssembler {
       } catch (err) {
         if (!(err instanceof NoSubjectsError)) throw err;
         const at = clock.now();
-        const recorded = await provenance.finish(taskKey, claim.token, { state: 'failed', reason: err.message, at, ...this.retention(at) });
+        const recorded = await provenance.finish(taskKey, claim.token, {
+          state: 'failed',
+          reason: err.message,
+          at,
+          ...this.retention(at),
+        });
         if (!recorded) return { status: 'superseded' };
         await this.settled(taskKey, provenanceFailedEvent(task, err.message, at));
         return { status: 'failed', reason: err.message };
@@ -79,13 +91,34 @@ export class ProvenanceAssembler {
       const subjects = [...new Set(statement.subject.map((s) => s.digest.sha256))].sort();
       const at = clock.now();
       const keyId = envelope.signatures[0]!.keyid;
-      const recorded = await provenance.finish(taskKey, claim.token, { state: 'signed', envelope, subjects, keyId, at, ...this.retention(at) });
+      const recorded = await provenance.finish(taskKey, claim.token, {
+        state: 'signed',
+        envelope,
+        subjects,
+        keyId,
+        at,
+        ...this.retention(at),
+      });
       if (!recorded) return { status: 'superseded' };
       // After the provenance is stored; a failure is recorded and retried by the sweep, never thrown.
-      const attachments = this.deps.attacher ? await attachAll(this.deps.attacher, ociImages(task, reports), envelopeToBundle(envelope), () => clock.now()) : [];
-      if (attachments.length) await provenance.recordAttachments(taskKey, attachments).catch((err) => log('ERROR', 'could not record attachments', { taskKey, error: String(err) }));
+      const attachments = this.deps.attacher
+        ? await attachAll(this.deps.attacher, ociImages(task, reports), envelopeToBundle(envelope), () => clock.now())
+        : [];
+      if (attachments.length)
+        await provenance
+          .recordAttachments(taskKey, attachments)
+          .catch((err) => log('ERROR', 'could not record attachments', { taskKey, error: String(err) }));
       const failed = attachments.filter((a) => a.state === 'failed');
-      await this.settled(taskKey, signedEvent(task, statement.subject.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })), keyId, at), failed.length > 0);
+      await this.settled(
+        taskKey,
+        signedEvent(
+          task,
+          statement.subject.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })),
+          keyId,
+          at,
+        ),
+        failed.length > 0,
+      );
       if (failed.length) await this.notify(attachFailedEvent(task, failed, clock.now()), taskKey);
       return {
         status: 'signed',
@@ -96,13 +129,17 @@ export class ProvenanceAssembler {
     } catch (err) {
       // Hand the claim back so the redelivery need not wait out the lease; the
       // error is kept as the reason if the sweep finally gives up on the task.
-      await provenance.release(taskKey, claim.token, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+      await provenance
+        .release(taskKey, claim.token, err instanceof Error ? err.message : String(err))
+        .catch(() => undefined);
       throw err;
     }
   }
 
   private retention(at: Date): { expireAt?: Date } {
-    return this.deps.provenanceRetentionMs ? { expireAt: new Date(at.getTime() + this.deps.provenanceRetentionMs) } : {};
+    return this.deps.provenanceRetentionMs
+      ? { expireAt: new Date(at.getTime() + this.deps.provenanceRetentionMs) }
+      : {};
   }
 
   /**
@@ -112,13 +149,20 @@ export class ProvenanceAssembler {
    */
   private async settled(taskKey: string, event: ProvenanceEvent, keepRecovery = false): Promise<void> {
     // A failed attachment keeps the recovery check: the sweep retries it.
-    if (!keepRecovery) await this.deps.tasks.clearRecovery(taskKey).catch((err) => log('WARNING', 'could not clear the recovery check; the sweep will', { taskKey, error: String(err) }));
+    if (!keepRecovery)
+      await this.deps.tasks
+        .clearRecovery(taskKey)
+        .catch((err) =>
+          log('WARNING', 'could not clear the recovery check; the sweep will', { taskKey, error: String(err) }),
+        );
     await this.notify(event, taskKey);
   }
 
   private async notify(event: ProvenanceEvent, taskKey: string): Promise<void> {
     if (this.deps.notifier) {
-      await this.deps.notifier.notify(event).catch((err) => log('ERROR', 'provenance event not sent', { taskKey, type: event.type, error: String(err) }));
+      await this.deps.notifier
+        .notify(event)
+        .catch((err) => log('ERROR', 'provenance event not sent', { taskKey, type: event.type, error: String(err) }));
     }
   }
 }

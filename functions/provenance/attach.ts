@@ -2,7 +2,12 @@
 // failure recorded (never thrown), so attaching never blocks or fails signing.
 import type { Attachment, ImageAttacher, ImageRef } from '../ports/attacher.js';
 
-export async function attachAll(attacher: ImageAttacher, images: ImageRef[], bundle: object, now: () => Date): Promise<Attachment[]> {
+export async function attachAll(
+  attacher: ImageAttacher,
+  images: ImageRef[],
+  bundle: object,
+  now: () => Date,
+): Promise<Attachment[]> {
   return Promise.all(
     images.map(async (image) => {
       const name = `${image.name}@${image.digest}`;

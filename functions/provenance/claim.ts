@@ -41,19 +41,29 @@ export function decideClaim(
       attempts: (current?.attempts ?? 0) + 1,
       failures: current?.failures ?? 0,
       interrupted: (current?.interrupted ?? 0) + (takeover ? 1 : 0),
-      ...(takeover ? { lastError: `an assembly stopped while holding the claim (its lease ran out at ${current.leaseUntil?.toISOString()})` } : {}),
+      ...(takeover
+        ? {
+            lastError: `an assembly stopped while holding the claim (its lease ran out at ${current.leaseUntil?.toISOString()})`,
+          }
+        : {}),
       updatedAt: now,
     },
   };
 }
 
 /** The fields a failed assembly writes when it hands its claim back: one more failure, and why. */
-export function releasedFields(current: ClaimFields, error: string | undefined): Pick<ClaimFields, 'failures' | 'lastError'> {
+export function releasedFields(
+  current: ClaimFields,
+  error: string | undefined,
+): Pick<ClaimFields, 'failures' | 'lastError'> {
   return { failures: (current.failures ?? 0) + 1, ...(error !== undefined ? { lastError: error } : {}) };
 }
 
 /** Signed records oldest first (then by task key, so the order is total). */
-export function oldestSignedFirst(a: Pick<ProvenanceRecord, 'signedAt' | 'taskKey'>, b: Pick<ProvenanceRecord, 'signedAt' | 'taskKey'>): number {
+export function oldestSignedFirst(
+  a: Pick<ProvenanceRecord, 'signedAt' | 'taskKey'>,
+  b: Pick<ProvenanceRecord, 'signedAt' | 'taskKey'>,
+): number {
   return a.signedAt!.getTime() - b.signedAt!.getTime() || (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0);
 }
 
@@ -65,6 +75,12 @@ export function holdsClaim(current: ClaimFields | undefined, token: string): boo
 /** Whether an operator's re-drive may forget this record: never signed provenance, never a live claim. */
 export function resetVerdict(current: ClaimFields, now: Date): 'reset' | 'signed' | 'busy' {
   if (current.state === 'signed') return 'signed';
-  if (current.state === 'assembling' && current.claimToken && current.leaseUntil && current.leaseUntil.getTime() > now.getTime()) return 'busy';
+  if (
+    current.state === 'assembling' &&
+    current.claimToken &&
+    current.leaseUntil &&
+    current.leaseUntil.getTime() > now.getTime()
+  )
+    return 'busy';
   return 'reset';
 }

@@ -52,9 +52,11 @@ export function envelopeEntries(text: string): EnvelopeEntry[] {
   if (trimmed === '') return [];
   try {
     const whole = JSON.parse(trimmed) as unknown;
-    return Array.isArray(whole) ? whole.map((value, i) => ({ where: `entry ${i + 1}`, value })) : [{ where: 'the file', value: whole }];
+    return Array.isArray(whole)
+      ? whole.map((value, i) => ({ where: `entry ${i + 1}`, value }))
+      : [{ where: 'the file', value: whole }];
   } catch {
-    return text.split("\n").flatMap((line, i): EnvelopeEntry[] => {
+    return text.split('\n').flatMap((line, i): EnvelopeEntry[] => {
       if (line.trim() === '') return [];
       try {
         return [{ where: `line ${i + 1}`, value: JSON.parse(line) as unknown }];
@@ -79,13 +81,16 @@ export function parseEnvelopes(text: string): Envelope[] {
     const whole = JSON.parse(trimmed) as unknown;
     values = Array.isArray(whole) ? whole : [whole];
   } catch {
-    values = trimmed.split('\n').filter((l) => l.trim() !== '').map((line, i) => {
-      try {
-        return JSON.parse(line) as unknown;
-      } catch {
-        throw new Error(`line ${i + 1} is not JSON`);
-      }
-    });
+    values = trimmed
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((line, i) => {
+        try {
+          return JSON.parse(line) as unknown;
+        } catch {
+          throw new Error(`line ${i + 1} is not JSON`);
+        }
+      });
   }
   return values.map((v, i) => {
     const e = v as Partial<Envelope> | null;

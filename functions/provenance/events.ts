@@ -21,7 +21,11 @@ export function signedEvent(task: TaskRecord, subjects: SubjectRef[], keyId: str
   };
 }
 
-export const provenanceFailedEvent = (task: TaskRecord, reason: string, at: Date): ProvenanceEvent => ({ type: 'provenance.failed', ...ref(task, at), reason });
+export const provenanceFailedEvent = (task: TaskRecord, reason: string, at: Date): ProvenanceEvent => ({
+  type: 'provenance.failed',
+  ...ref(task, at),
+  reason,
+});
 
 export const taskExpiredEvent = (before: TaskRecord, after: TaskRecord, at: Date): ProvenanceEvent => ({
   type: 'task.expired',
@@ -31,7 +35,11 @@ export const taskExpiredEvent = (before: TaskRecord, after: TaskRecord, at: Date
   lastSignOfLifeAt: (after.endedAt ?? at).toISOString(),
 });
 
-export const taskFailedEvent = (task: TaskRecord, at: Date): ProvenanceEvent => ({ type: 'task.failed', ...ref(task, at), reason: task.closedReason ?? 'failed' });
+export const taskFailedEvent = (task: TaskRecord, at: Date): ProvenanceEvent => ({
+  type: 'task.failed',
+  ...ref(task, at),
+  reason: task.closedReason ?? 'failed',
+});
 
 export const attachFailedEvent = (task: TaskRecord, failed: Attachment[], at: Date): ProvenanceEvent => ({
   type: 'provenance.attach_failed',

@@ -13,7 +13,8 @@ export function parseKeySet(json: unknown): TrustedKey[] {
   if (json.length === 0) throw new Error('the key set is empty');
   return json.map((k: unknown, i) => {
     const o = k as { keyId?: unknown; pem?: unknown };
-    if (typeof k !== 'object' || k === null || typeof o.keyId !== 'string' || typeof o.pem !== 'string') throw new Error(`key ${i + 1} has no string keyId and pem`);
+    if (typeof k !== 'object' || k === null || typeof o.keyId !== 'string' || typeof o.pem !== 'string')
+      throw new Error(`key ${i + 1} has no string keyId and pem`);
     try {
       return { name: o.keyId, key: createPublicKey(o.pem) };
     } catch {
@@ -25,7 +26,9 @@ export function parseKeySet(json: unknown): TrustedKey[] {
 /** The keys of the set that the envelope says signed it; none → why, naming the key it needs. */
 export function keysFor(envelope: unknown, set: TrustedKey[]): { keys: TrustedKey[] } | { missing: string } {
   const sigs = (envelope as { signatures?: unknown })?.signatures;
-  const ids = Array.isArray(sigs) ? sigs.map((s) => (s as { keyid?: unknown })?.keyid).filter((k): k is string => typeof k === 'string') : [];
+  const ids = Array.isArray(sigs)
+    ? sigs.map((s) => (s as { keyid?: unknown })?.keyid).filter((k): k is string => typeof k === 'string')
+    : [];
   const keys = set.filter((k) => ids.includes(k.name));
   if (keys.length) return { keys };
   return { missing: ids.length ? ids[0]! : '(no keyid)' };

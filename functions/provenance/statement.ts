@@ -3,7 +3,13 @@
 // the same task and reports give the same bytes (everything sorted).
 // docs/buildtype-v1.md documents every field.
 import { hash } from 'node:crypto';
-import { canonicalJson, cipdDigest, type ArtifactReport, type ContentReport, type StoredReport } from '../domain/report.js';
+import {
+  canonicalJson,
+  cipdDigest,
+  type ArtifactReport,
+  type ContentReport,
+  type StoredReport,
+} from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { ImageRef } from '../ports/attacher.js';
 
@@ -69,7 +75,10 @@ export function assembleProvenance(task: TaskRecord, reports: StoredReport[], op
   if (artifacts.length === 0) throw new NoSubjectsError('the task reported no artifacts before UPLOAD_COMPLETE');
 
   const compileAt = task.stageTimes.COMPILE?.getTime();
-  const lateFetches = compileAt === undefined ? [] : window.filter((r) => r.report.kind !== 'artifact' && r.receivedAt.getTime() > compileAt);
+  const lateFetches =
+    compileAt === undefined
+      ? []
+      : window.filter((r) => r.report.kind !== 'artifact' && r.receivedAt.getTime() > compileAt);
 
   return {
     _type: STATEMENT_TYPE,
@@ -80,7 +89,15 @@ export function assembleProvenance(task: TaskRecord, reports: StoredReport[], op
         buildType: BUILD_TYPE,
         externalParameters: {
           recipe: task.recipe,
-          ...(task.configSource ? { configSource: { uri: task.configSource.uri, digest: task.configSource.digest, ...(task.configSource.entryPoint ? { entryPoint: task.configSource.entryPoint } : {}) } } : {}),
+          ...(task.configSource
+            ? {
+                configSource: {
+                  uri: task.configSource.uri,
+                  digest: task.configSource.digest,
+                  ...(task.configSource.entryPoint ? { entryPoint: task.configSource.entryPoint } : {}),
+                },
+              }
+            : {}),
         },
         internalParameters: { reporter: task.owner.email },
         resolvedDependencies: dependencies(window.map((r) => r.report)),
@@ -93,11 +110,17 @@ export function assembleProvenance(task: TaskRecord, reports: StoredReport[], op
           finishedOn: (task.stageTimes.UPLOAD_COMPLETE ?? task.updatedAt).toISOString(),
         },
         byproducts: [
-          inlineJson('stage-timeline', { stages: task.timeline.map((t) => ({ stage: t.stage, at: t.at.toISOString() })) }),
+          inlineJson('stage-timeline', {
+            stages: task.timeline.map((t) => ({ stage: t.stage, at: t.at.toISOString() })),
+          }),
           inlineJson('findings', {
             findings: [
               ...task.findings.map((f) => ({ code: f.code, message: f.message, at: f.at.toISOString() })),
-              ...lateFetches.map((r) => ({ code: 'FETCH_AFTER_COMPILE', message: `${describe(r.report)} was fetched after COMPILE began`, at: r.receivedAt.toISOString() })),
+              ...lateFetches.map((r) => ({
+                code: 'FETCH_AFTER_COMPILE',
+                message: `${describe(r.report)} was fetched after COMPILE began`,
+                at: r.receivedAt.toISOString(),
+              })),
             ].sort((a, b) => cmp(a.at + a.message, b.at + b.message)),
           }),
         ],
@@ -114,7 +137,12 @@ export function assembleProvenance(task: TaskRecord, reports: StoredReport[], op
  */
 function inlineJson(name: string, value: unknown): ResourceDescriptor {
   const bytes = Buffer.from(canonicalJson(value), 'utf8');
-  return { name, digest: { sha256: hash('sha256', bytes, 'hex') }, content: bytes.toString('base64'), mediaType: 'application/json' };
+  return {
+    name,
+    digest: { sha256: hash('sha256', bytes, 'hex') },
+    content: bytes.toString('base64'),
+    mediaType: 'application/json',
+  };
 }
 
 function subjects(artifacts: ArtifactReport[]): Statement['subject'] {
@@ -158,14 +186,21 @@ function dependencies(reports: ContentReport[]): ResourceDescriptor[] {
   const out = new Map<string, ResourceDescriptor>();
   for (const r of reports) {
     let d: ResourceDescriptor | undefined;
-    if (r.kind === 'git') d = { uri: `git+${r.repo}`, digest: { gitCommit: r.commit }, ...(r.refs.length ? { annotations: { refs: r.refs } } : {}) };
+    if (r.kind === 'git')
+      d = {
+        uri: `git+${r.repo}`,
+        digest: { gitCommit: r.commit },
+        ...(r.refs.length ? { annotations: { refs: r.refs } } : {}),
+      };
     if (r.kind === 'cipd') {
       d = {
         uri: `cipd://chrome-infra-packages.appspot.com/${r.packageName}@${r.instanceId}`,
         name: r.packageName,
         // Validated at the boundary, so it decodes.
         digest: cipdDigest(r.instanceId)!,
-        ...(r.tags.length || r.refs.length ? { annotations: { ...(r.tags.length ? { tags: r.tags } : {}), ...(r.refs.length ? { refs: r.refs } : {}) } } : {}),
+        ...(r.tags.length || r.refs.length
+          ? { annotations: { ...(r.tags.length ? { tags: r.tags } : {}), ...(r.refs.length ? { refs: r.refs } : {}) } }
+          : {}),
       };
     }
     if (r.kind === 'gcs') d = { uri: r.uri, digest: { sha256: r.sha256 } };

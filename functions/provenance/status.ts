@@ -74,14 +74,27 @@ function provenanceStatus(task: TaskRecord, record: ProvenanceRecord | undefined
       subjects: record.subjects.map((s) => `sha256:${s}`),
       ...(record.keyId ? { keyId: record.keyId } : {}),
       ...(record.signedAt ? { signedAt: record.signedAt.toISOString() } : {}),
-      ...(record.attachments?.length ? { attachments: record.attachments.map((a) => ({ image: a.image, state: a.state, ...(a.error ? { error: a.error } : {}), at: a.at.toISOString() })) } : {}),
+      ...(record.attachments?.length
+        ? {
+            attachments: record.attachments.map((a) => ({
+              image: a.image,
+              state: a.state,
+              ...(a.error ? { error: a.error } : {}),
+              at: a.at.toISOString(),
+            })),
+          }
+        : {}),
     };
   }
   if (record?.state === 'failed') return { state: 'failed', reason: record.reason ?? 'assembly failed' };
   if (task.state === 'FAILED') return { state: 'failed', reason: task.closedReason ?? 'the task failed' };
-  if (task.state === 'EXPIRED' && !task.stageTimes.UPLOAD_COMPLETE) return { state: 'none', reason: `the task expired before UPLOAD_COMPLETE: ${task.closedReason ?? ''}`.trim() };
+  if (task.state === 'EXPIRED' && !task.stageTimes.UPLOAD_COMPLETE)
+    return { state: 'none', reason: `the task expired before UPLOAD_COMPLETE: ${task.closedReason ?? ''}`.trim() };
   if (record?.state === 'assembling') {
-    return { state: 'assembling', reason: `provenance is being assembled (attempt ${record.attempts}${record.lastError ? `; last error: ${record.lastError}` : ''})` };
+    return {
+      state: 'assembling',
+      reason: `provenance is being assembled (attempt ${record.attempts}${record.lastError ? `; last error: ${record.lastError}` : ''})`,
+    };
   }
   if (task.stageTimes.UPLOAD_COMPLETE) {
     const ran = (record?.failures ?? 0) + (record?.interrupted ?? 0);
@@ -92,5 +105,8 @@ function provenanceStatus(task: TaskRecord, record: ProvenanceRecord | undefined
         : 'UPLOAD_COMPLETE was recorded; provenance has not been assembled yet';
     return { state: 'pending', reason: why };
   }
-  return { state: 'none', reason: `the task is ${task.state}: provenance is assembled once it reports UPLOAD_COMPLETE` };
+  return {
+    state: 'none',
+    reason: `the task is ${task.state}: provenance is assembled once it reports UPLOAD_COMPLETE`,
+  };
 }

@@ -51,7 +51,9 @@ export function parsePublicKeys(pemText: string): TrustedKey[] {
 }
 
 export function fingerprint(key: KeyObject): string {
-  return `sha256:${createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex')}`;
 }
 
 /** keys: PEM text (one or more public keys) or keys parsed once with parsePublicKeys. */
@@ -63,22 +65,31 @@ export function verifyEnvelope(envelope: unknown, keys: string | TrustedKey[], p
     trusted = [];
   }
   if (trusted.length === 0) return { ok: false, failures: ['the key file holds no PEM public key'] };
-  if (!isObject(envelope)) return { ok: false, failures: [`the entry is ${describeType(envelope)}, not a DSSE envelope`] };
+  if (!isObject(envelope))
+    return { ok: false, failures: [`the entry is ${describeType(envelope)}, not a DSSE envelope`] };
 
   const failures: string[] = [];
   const { payloadType, payload, signatures } = envelope;
   if (typeof payloadType !== 'string') return { ok: false, failures: ['payloadType is missing or not a string'] };
-  if (payloadType !== IN_TOTO_PAYLOAD_TYPE) failures.push(`payloadType is ${quote(payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}`);
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
+    failures.push(`payloadType is ${quote(payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}`);
   if (typeof payload !== 'string') return { ok: false, failures: [...failures, 'payload is missing or not a string'] };
   const body = strictBase64(payload);
-  if (!body) return { ok: false, failures: [...failures, 'payload is not canonical base64 (RFC 4648, standard alphabet, padded)'] };
-  if (!Array.isArray(signatures) || signatures.length === 0) return { ok: false, failures: [...failures, 'signatures is missing or empty'] };
+  if (!body)
+    return {
+      ok: false,
+      failures: [...failures, 'payload is not canonical base64 (RFC 4648, standard alphabet, padded)'],
+    };
+  if (!Array.isArray(signatures) || signatures.length === 0)
+    return { ok: false, failures: [...failures, 'signatures is missing or empty'] };
 
   const message = pae(payloadType, body);
   let verifiedBy: TrustedKey | undefined;
   signatures.forEach((s: unknown, i) => {
-    if (!isObject(s) || typeof s.sig !== 'string') return failures.push(`signatures[${i}] is not an object with a string sig`);
-    if (s.keyid !== undefined && typeof s.keyid !== 'string') return failures.push(`signatures[${i}].keyid is not a string`);
+    if (!isObject(s) || typeof s.sig !== 'string')
+      return failures.push(`signatures[${i}] is not an object with a string sig`);
+    if (s.keyid !== undefined && typeof s.keyid !== 'string')
+      return failures.push(`signatures[${i}].keyid is not a string`);
     const sig = strictBase64(s.sig);
     if (!sig) return failures.push(`signatures[${i}].sig is not canonical base64`);
     verifiedBy ??= trusted.find((k) => signatureValid(k.key, message, sig));
@@ -92,24 +103,31 @@ export function verifyEnvelope(envelope: unknown, keys: string | TrustedKey[], p
   } catch {
     return { ok: false, failures: [...failures, 'the payload is not UTF-8 JSON'] };
   }
-  if (!isObject(parsed)) return { ok: false, failures: [...failures, `the payload is ${describeType(parsed)}, not an in-toto statement`] };
+  if (!isObject(parsed))
+    return { ok: false, failures: [...failures, `the payload is ${describeType(parsed)}, not an in-toto statement`] };
   const statement = parsed;
-  if (statement._type !== STATEMENT_TYPE) failures.push(`statement _type is ${quote(statement._type)}, not ${STATEMENT_TYPE}`);
-  if (statement.predicateType !== SLSA_PROVENANCE_V1) failures.push(`predicateType is ${quote(statement.predicateType)}, not ${SLSA_PROVENANCE_V1}`);
+  if (statement._type !== STATEMENT_TYPE)
+    failures.push(`statement _type is ${quote(statement._type)}, not ${STATEMENT_TYPE}`);
+  if (statement.predicateType !== SLSA_PROVENANCE_V1)
+    failures.push(`predicateType is ${quote(statement.predicateType)}, not ${SLSA_PROVENANCE_V1}`);
 
   const digest = policy.digest.toLowerCase().replace(/^sha256:/, '');
   const subjects = Array.isArray(statement.subject) ? statement.subject : [];
   if (!Array.isArray(statement.subject)) failures.push('statement subject is not a list');
-  if (!subjects.some((s) => isObject(s) && isObject(s.digest) && s.digest.sha256 === digest)) failures.push(`no subject has sha256 ${digest}`);
+  if (!subjects.some((s) => isObject(s) && isObject(s.digest) && s.digest.sha256 === digest))
+    failures.push(`no subject has sha256 ${digest}`);
 
   const predicate = isObject(statement.predicate) ? statement.predicate : {};
   const buildDefinition = isObject(predicate.buildDefinition) ? predicate.buildDefinition : {};
   const runDetails = isObject(predicate.runDetails) ? predicate.runDetails : {};
   const builderId = isObject(runDetails.builder) ? runDetails.builder.id : undefined;
-  if (policy.builderId !== undefined && builderId !== policy.builderId) failures.push(`builder id is ${quote(builderId)}, not ${quote(policy.builderId)}`);
+  if (policy.builderId !== undefined && builderId !== policy.builderId)
+    failures.push(`builder id is ${quote(builderId)}, not ${quote(policy.builderId)}`);
 
   if (policy.reporters?.length) {
-    const reporter = isObject(buildDefinition.internalParameters) ? buildDefinition.internalParameters.reporter : undefined;
+    const reporter = isObject(buildDefinition.internalParameters)
+      ? buildDefinition.internalParameters.reporter
+      : undefined;
     const allowed = policy.reporters.map((r) => r.toLowerCase());
     if (typeof reporter !== 'string' || !allowed.includes(reporter.toLowerCase())) {
       failures.push(`the task was reported by ${quote(reporter)}, not by ${policy.reporters.map(quote).join(' or ')}`);
@@ -118,17 +136,34 @@ export function verifyEnvelope(envelope: unknown, keys: string | TrustedKey[], p
 
   if (policy.sourceUri !== undefined || policy.sourceRefs?.length) {
     const want = policy.sourceUri?.replace(/^git\+/, '');
-    const deps = Array.isArray(buildDefinition.resolvedDependencies) ? buildDefinition.resolvedDependencies.filter(isObject) : [];
-    const sources = deps.filter((d) => typeof d.uri === 'string' && d.uri.startsWith('git+') && (want === undefined || d.uri.slice(4) === want));
+    const deps = Array.isArray(buildDefinition.resolvedDependencies)
+      ? buildDefinition.resolvedDependencies.filter(isObject)
+      : [];
+    const sources = deps.filter(
+      (d) => typeof d.uri === 'string' && d.uri.startsWith('git+') && (want === undefined || d.uri.slice(4) === want),
+    );
     if (sources.length === 0) failures.push(`no git dependency ${want ? `from ${quote(want)}` : ''}`.trim());
     else if (policy.sourceRefs?.length) {
-      const refs = new Set(sources.flatMap((d) => (isObject(d.annotations) && Array.isArray(d.annotations.refs) ? d.annotations.refs.filter((r): r is string => typeof r === 'string') : [])));
+      const refs = new Set(
+        sources.flatMap((d) =>
+          isObject(d.annotations) && Array.isArray(d.annotations.refs)
+            ? d.annotations.refs.filter((r): r is string => typeof r === 'string')
+            : [],
+        ),
+      );
       if (!policy.sourceRefs.some((r) => refs.has(r))) {
-        failures.push(`source is on ${[...refs].map((r) => printable(r)).join(', ') || 'no reported ref'}, not on ${policy.sourceRefs.map((r) => printable(r)).join(' or ')}`);
+        failures.push(
+          `source is on ${[...refs].map((r) => printable(r)).join(', ') || 'no reported ref'}, not on ${policy.sourceRefs.map((r) => printable(r)).join(' or ')}`,
+        );
       }
     }
   }
-  return { ok: failures.length === 0, failures, statement: statement as unknown as Statement, ...(verifiedBy ? { verifiedBy } : {}) };
+  return {
+    ok: failures.length === 0,
+    failures,
+    statement: statement as unknown as Statement,
+    ...(verifiedBy ? { verifiedBy } : {}),
+  };
 }
 
 /** The bytes of RFC 4648 standard base64 with padding, only if `text` is exactly how they encode. */
@@ -146,7 +181,10 @@ export function strictBase64(text: string): Buffer | undefined {
 export function printable(value: unknown, max = 200): string {
   const s = typeof value === 'string' ? value : String(value);
   const cut = s.length > max ? `${s.slice(0, max)}…` : s;
-  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return cut.replace(
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]/gu,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+  );
 }
 
 const quote = (value: unknown) => (value === undefined ? 'missing' : `"${printable(value)}"`);
@@ -169,7 +207,12 @@ function signatureValid(key: KeyObject, message: Buffer, sig: Buffer): boolean {
     if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') {
       // KMS RSA-PSS: salt length = digest length; SHA-256 except the SHA-512 variant.
       return ['sha256', 'sha512'].some((hash) =>
-        cryptoVerify(hash, message, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, sig),
+        cryptoVerify(
+          hash,
+          message,
+          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+          sig,
+        ),
       );
     }
   } catch {

@@ -40,7 +40,16 @@ export function provenanceStoreContract(name: string, make: () => Promise<Proven
       const first = await claimed(store, k);
       const second = await claimed(store, k, later(60_001));
       assert.notEqual(first, second);
-      assert.equal(await store.finish(k, first, { state: 'signed', envelope: envelope(), subjects: [sha()], keyId: 'k1', at: later(60_002) }), false);
+      assert.equal(
+        await store.finish(k, first, {
+          state: 'signed',
+          envelope: envelope(),
+          subjects: [sha()],
+          keyId: 'k1',
+          at: later(60_002),
+        }),
+        false,
+      );
       assert.equal((await store.get(k))!.state, 'assembling');
       assert.equal((await store.get(k))!.attempts, 2);
       assert.deepEqual(await store.envelopesForTask(k), []);
@@ -58,7 +67,16 @@ export function provenanceStoreContract(name: string, make: () => Promise<Proven
       const k = key();
       const [a, b] = [sha(), sha()];
       const env = envelope();
-      assert.equal(await store.finish(k, await claimed(store, k), { state: 'signed', envelope: env, subjects: [a, b], keyId: 'k1', at: later(5) }), true);
+      assert.equal(
+        await store.finish(k, await claimed(store, k), {
+          state: 'signed',
+          envelope: env,
+          subjects: [a, b],
+          keyId: 'k1',
+          at: later(5),
+        }),
+        true,
+      );
       assert.deepEqual(await store.envelopesForTask(k), [env]);
       assert.deepEqual(await store.envelopesForSubject(a), [env]);
       assert.deepEqual(await store.envelopesForSubject(b), [env]);
@@ -71,13 +89,19 @@ export function provenanceStoreContract(name: string, make: () => Promise<Proven
       assert.deepEqual(await store.claim(k, later(10 * 60_000), 60_000), { outcome: 'signed' });
     });
 
-    it('returns every task\'s envelope for a subject several tasks produced, oldest first', async () => {
+    it("returns every task's envelope for a subject several tasks produced, oldest first", async () => {
       const store = await make();
       const shared = sha();
       const envs = [envelope(), envelope(), envelope()];
       const keys = [key(), key(), key()];
       for (const i of [2, 0, 1]) {
-        await store.finish(keys[i]!, await claimed(store, keys[i]!), { state: 'signed', envelope: envs[i]!, subjects: [shared], keyId: 'k1', at: later(i * 1000) });
+        await store.finish(keys[i]!, await claimed(store, keys[i]!), {
+          state: 'signed',
+          envelope: envs[i]!,
+          subjects: [shared],
+          keyId: 'k1',
+          at: later(i * 1000),
+        });
       }
       assert.deepEqual(await store.envelopesForSubject(shared), envs);
     });
@@ -96,7 +120,13 @@ export function provenanceStoreContract(name: string, make: () => Promise<Proven
       const k = key();
       const s = sha();
       const env = envelope(1_900_000);
-      await store.finish(k, await claimed(store, k), { state: 'signed', envelope: env, subjects: [s], keyId: 'k1', at: later(1) });
+      await store.finish(k, await claimed(store, k), {
+        state: 'signed',
+        envelope: env,
+        subjects: [s],
+        keyId: 'k1',
+        at: later(1),
+      });
       assert.deepEqual(await store.envelopesForTask(k), [env]);
       assert.deepEqual(await store.envelopesForSubject(s), [env]);
     });

@@ -32,7 +32,13 @@ const stored = (r: ContentReport, at: Date): StoredReport => ({
 });
 
 const started = (key: string, now: Date) => (current: TaskRecord | undefined) =>
-  applyStage(current, { key, taskId: 't', owner, now, report: { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 42 } });
+  applyStage(current, {
+    key,
+    taskId: 't',
+    owner,
+    now,
+    report: { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 42 },
+  });
 
 async function cost(fx: StoreFixture, fn: () => Promise<unknown>) {
   const before = fx.ops();
@@ -77,19 +83,26 @@ export function taskStoreContract(name: string, make: () => Promise<StoreFixture
       await fx.store.addReport(a, stored(git(4), new Date('2026-01-01T00:00:01Z')));
       await fx.store.addReport(b, stored(git(5), new Date('2026-01-01T00:00:02Z')));
       const listed = await fx.store.listReports(a);
-      assert.deepEqual(listed.map((r) => (r.report as { commit: string }).commit), [git(4), git(3)].map((r) => (r as { commit: string }).commit));
+      assert.deepEqual(
+        listed.map((r) => (r.report as { commit: string }).commit),
+        [git(4), git(3)].map((r) => (r as { commit: string }).commit),
+      );
       assert.equal((await fx.store.listReports(b)).length, 1);
     });
 
     it('records a heartbeat with one write and no reads, and only on an existing task', async () => {
       const fx = await make();
       const key = freshKey();
-      const missing = await cost(fx, async () => assert.equal(await fx.store.recordHeartbeat(key, { pid: 7, reporter: '/bin/r' }, new Date()), false));
+      const missing = await cost(fx, async () =>
+        assert.equal(await fx.store.recordHeartbeat(key, { pid: 7, reporter: '/bin/r' }, new Date()), false),
+      );
       assert.deepEqual(missing, { reads: 0, writes: 1 });
       assert.equal(await fx.store.getTask(key), undefined, 'a heartbeat must not create a task');
       await fx.store.updateTask(key, started(key, new Date('2026-01-01T00:00:00Z')));
       const at = new Date('2026-01-01T00:01:00Z');
-      const c = await cost(fx, async () => assert.equal(await fx.store.recordHeartbeat(key, { pid: 7, reporter: '/bin/r' }, at), true));
+      const c = await cost(fx, async () =>
+        assert.equal(await fx.store.recordHeartbeat(key, { pid: 7, reporter: '/bin/r' }, at), true),
+      );
       assert.deepEqual(c, { reads: 0, writes: 1 });
       const task = await fx.store.getTask(key);
       assert.equal(task?.lastHeartbeatAt?.toISOString(), at.toISOString());
@@ -113,7 +126,12 @@ export function taskStoreContract(name: string, make: () => Promise<StoreFixture
     it('writes nothing when the update throws or returns the record unchanged', async () => {
       const fx = await make();
       const key = freshKey();
-      await assert.rejects(fx.store.updateTask(key, () => { throw new Error('refused'); }), /refused/);
+      await assert.rejects(
+        fx.store.updateTask(key, () => {
+          throw new Error('refused');
+        }),
+        /refused/,
+      );
       assert.equal(await fx.store.getTask(key), undefined);
       await fx.store.updateTask(key, started(key, new Date()));
       const c = await cost(fx, () => fx.store.updateTask(key, (cur) => cur!));
@@ -126,14 +144,17 @@ export function taskStoreContract(name: string, make: () => Promise<StoreFixture
       await fx.store.updateTask(key, started(key, new Date()));
       await Promise.all(
         Array.from({ length: 5 }, (_, i) =>
-          fx.store.updateTask(key, (cur) => ({ ...cur!, findings: [...cur!.findings, { code: 'FETCH_AFTER_COMPILE', message: String(i), at: new Date() }] })),
+          fx.store.updateTask(key, (cur) => ({
+            ...cur!,
+            findings: [...cur!.findings, { code: 'FETCH_AFTER_COMPILE', message: String(i), at: new Date() }],
+          })),
         ),
       );
       const task = await fx.store.getTask(key);
       assert.deepEqual(task!.findings.map((f) => f.message).sort(), ['0', '1', '2', '3', '4']);
     });
 
-    it('finds tasks by task id and reporter email, newest first, and no one else\'s', async () => {
+    it("finds tasks by task id and reporter email, newest first, and no one else's", async () => {
       const fx = await make();
       const id = `find-${Math.random().toString(36).slice(2)}`;
       const other = { ...owner, subject: 'sub-2' }; // same email, another identity (e.g. issuer)
@@ -141,14 +162,23 @@ export function taskStoreContract(name: string, make: () => Promise<StoreFixture
       const start = (who: typeof owner, at: string) => {
         const key = taskKey(who, id);
         return fx.store.updateTask(key, (cur) =>
-          applyStage(cur, { key, taskId: id, owner: who, now: new Date(at), report: { stage: 'STARTED', recipe: 'r', pid: 1 } }),
+          applyStage(cur, {
+            key,
+            taskId: id,
+            owner: who,
+            now: new Date(at),
+            report: { stage: 'STARTED', recipe: 'r', pid: 1 },
+          }),
         );
       };
       const older = await start(owner, '2026-01-01T00:00:00Z');
       const newer = await start(other, '2026-01-02T00:00:00Z');
       await start(stranger, '2026-01-03T00:00:00Z');
       const found = await fx.store.findTasks(id, owner.email);
-      assert.deepEqual(found.map((t) => t.key), [newer.key, older.key]);
+      assert.deepEqual(
+        found.map((t) => t.key),
+        [newer.key, older.key],
+      );
       assert.deepEqual(await fx.store.findTasks(id, 'nobody@example.com'), []);
       assert.deepEqual(await fx.store.findTasks(`${id}-x`, owner.email), []);
     });

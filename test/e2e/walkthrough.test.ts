@@ -37,7 +37,9 @@ interface Service {
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin', 'provenance.js'), ...args], { cwd: root });
+    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin', 'provenance.js'), ...args], {
+      cwd: root,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -54,13 +56,23 @@ async function walkthrough(svc: Service, taskId: string) {
   const report = async (method: string, body: unknown) => {
     const res = await fetch(`${svc.reportUrl}/provenance.snooperpb.SelfReport/${method}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${svc.reporterToken}`, 'x-task-id': taskId, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${svc.reporterToken}`,
+        'x-task-id': taskId,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify(body),
     });
     assert.equal(res.status, 200, `${method}: ${await res.text()}`);
   };
   await report('ReportTaskStage', { taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: '4242' });
-  await report('ReportGit', { gitReport: { repo: 'https://github.com/example/app', commit: '0123456789abcdef0123456789abcdef01234567', refs: 'refs/heads/main' } });
+  await report('ReportGit', {
+    gitReport: {
+      repo: 'https://github.com/example/app',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      refs: 'refs/heads/main',
+    },
+  });
   await report('ReportArtifactDigest', { artifact: { gcs: 'gs://example-bucket/app.tar' }, digest });
   await report('ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' });
 
@@ -80,9 +92,39 @@ async function walkthrough(svc: Service, taskId: string) {
     digest,
     fetched,
     fromFile: await cli(['verify', '--key', keyFile, '--artifact', artifact, '--provenance', jsonl, ...policy]),
-    fromService: await cli(['verify', '--key', keyFile, '--digest', `sha256:${digest}`, '--url', svc.apiUrl, ...token, ...policy]),
-    wrongRef: await cli(['verify', '--key', keyFile, '--artifact', artifact, '--provenance', jsonl, '--source-ref', 'refs/heads/release', '--builder-id', 'https://someone.else']),
-    otherArtifact: await cli(['verify', '--key', keyFile, '--digest', `sha256:${'0'.repeat(64)}`, '--provenance', jsonl]),
+    fromService: await cli([
+      'verify',
+      '--key',
+      keyFile,
+      '--digest',
+      `sha256:${digest}`,
+      '--url',
+      svc.apiUrl,
+      ...token,
+      ...policy,
+    ]),
+    wrongRef: await cli([
+      'verify',
+      '--key',
+      keyFile,
+      '--artifact',
+      artifact,
+      '--provenance',
+      jsonl,
+      '--source-ref',
+      'refs/heads/release',
+      '--builder-id',
+      'https://someone.else',
+    ]),
+    otherArtifact: await cli([
+      'verify',
+      '--key',
+      keyFile,
+      '--digest',
+      `sha256:${'0'.repeat(64)}`,
+      '--provenance',
+      jsonl,
+    ]),
     keyFile,
   };
 }
@@ -90,7 +132,10 @@ async function walkthrough(svc: Service, taskId: string) {
 function assertWalkthrough(r: Awaited<ReturnType<typeof walkthrough>>, keyId: string): void {
   assert.match(r.fetched.stderr, new RegExp(`1 envelope\\(s\\) for sha256:${r.digest}`));
   assert.equal(r.fromFile.code, 0, r.fromFile.stderr);
-  assert.match(r.fromFile.stdout, new RegExp(`^verified sha256:${r.digest}: signed by ${keyId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(
+    r.fromFile.stdout,
+    new RegExp(`^verified sha256:${r.digest}: signed by ${keyId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+  );
   assert.equal(r.fromService.code, 0, r.fromService.stderr);
   assert.equal(r.wrongRef.code, 1);
   assert.deepEqual(r.wrongRef.stderr.trim().split('\n').sort(), [
@@ -139,7 +184,9 @@ describe('walkthrough as deployed: functions-framework entries, Firestore + Pub/
     // The deployed wiring: a push subscription on the topic, delivering to the assembler.
     pubsub = new PubSub({ projectId });
     const [topic] = await pubsub.createTopic('upload-complete');
-    await topic.createSubscription('assemble-provenance', { pushConfig: { pushEndpoint: `${urls[1]}/projects/${projectId}/topics/upload-complete` } });
+    await topic.createSubscription('assemble-provenance', {
+      pushConfig: { pushEndpoint: `${urls[1]}/projects/${projectId}/topics/upload-complete` },
+    });
     const issuer = DevIssuer.fromDirectory(devDir);
     svc = {
       reportUrl: urls[0]!,
@@ -174,12 +221,23 @@ describe('walkthrough as npm start serves it: one port, in-process events, local
 
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'e2e-local-'));
-    const config = loadConfig({ AUTH_MODE: 'dev', DEV_ISSUER_DIR: dir, TASK_STORE: 'memory', EVENTS: 'in-process', READ_ACCESS: 'public', AUDIENCE });
+    const config = loadConfig({
+      AUTH_MODE: 'dev',
+      DEV_ISSUER_DIR: dir,
+      TASK_STORE: 'memory',
+      EVENTS: 'in-process',
+      READ_ACCESS: 'public',
+      AUDIENCE,
+    });
     const { routes, signer } = await localRoutes(config);
     keyId = (await signer.publicKey()).keyId;
     server = localServer(routes);
     const url = await listen(server, 0);
-    svc = { reportUrl: url, apiUrl: url, reporterToken: DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: 'builder@dev.provenance.local' }) };
+    svc = {
+      reportUrl: url,
+      apiUrl: url,
+      reporterToken: DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: 'builder@dev.provenance.local' }),
+    };
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 

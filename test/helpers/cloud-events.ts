@@ -4,13 +4,22 @@ import { randomUUID } from 'node:crypto';
 
 export function pubSubMessage(body: unknown, messageId = randomUUID()) {
   return {
-    message: { data: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)).toString('base64'), messageId, publishTime: new Date().toISOString(), attributes: {} },
+    message: {
+      data: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)).toString('base64'),
+      messageId,
+      publishTime: new Date().toISOString(),
+      attributes: {},
+    },
     subscription: 'projects/test/subscriptions/assembler',
   };
 }
 
 /** POST one messagePublished CloudEvent (binary mode) and return the HTTP status. */
-export async function deliverCloudEvent(url: string, data: ReturnType<typeof pubSubMessage>, id = data.message.messageId): Promise<number> {
+export async function deliverCloudEvent(
+  url: string,
+  data: ReturnType<typeof pubSubMessage>,
+  id = data.message.messageId,
+): Promise<number> {
   const res = await fetch(url, {
     method: 'POST',
     headers: {

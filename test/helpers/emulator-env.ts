@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 export function requireEmulator(name: 'FIRESTORE_EMULATOR_HOST' | 'PUBSUB_EMULATOR_HOST'): string {
   const host = process.env[name];
   if (!host) {
-    throw new Error(`${name} is not set: run the tests with \`npm test\`, which starts the emulators (gcloud and Java 17 are required)`);
+    throw new Error(
+      `${name} is not set: run the tests with \`npm test\`, which starts the emulators (gcloud and Java 17 are required)`,
+    );
   }
   return host;
 }

@@ -3,7 +3,10 @@
 // the buildpack's functions-framework loads it.
 import type { Server } from 'node:http';
 
-export async function serveEntry(target: string, load: () => Promise<unknown>): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function serveEntry(
+  target: string,
+  load: () => Promise<unknown>,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   await load();
   const { getTestServer } = await import('@google-cloud/functions-framework/testing');
   const server = getTestServer(target);

@@ -32,8 +32,16 @@ export interface LocalKms {
 export async function startLocalKms(): Promise<LocalKms> {
   const kmsProtos = join(dirname(require.resolve('@google-cloud/kms/package.json')), 'build', 'protos');
   const gaxProtos = join(dirname(require.resolve('google-gax')), '..', 'protos');
-  const def = protoLoader.loadSync('google/cloud/kms/v1/service.proto', { includeDirs: [kmsProtos, gaxProtos], keepCase: false, longs: String, enums: String, defaults: false });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { google: { cloud: { kms: { v1: { KeyManagementService: { service: grpc.ServiceDefinition } } } } } };
+  const def = protoLoader.loadSync('google/cloud/kms/v1/service.proto', {
+    includeDirs: [kmsProtos, gaxProtos],
+    keepCase: false,
+    longs: String,
+    enums: String,
+    defaults: false,
+  });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    google: { cloud: { kms: { v1: { KeyManagementService: { service: grpc.ServiceDefinition } } } } };
+  };
   const keys = new Map<string, KmsKey>();
   const corrupt = { signatureCrc: false, digestNotVerified: false, pemCrc: false };
   const calls = { sign: 0, getPublicKey: 0 };
@@ -43,7 +51,14 @@ export async function startLocalKms(): Promise<LocalKms> {
       algorithm === 'RSA_SIGN_PSS_2048_SHA256'
         ? generateKeyPairSync('rsa', { modulusLength: 2048 })
         : generateKeyPairSync('ec', { namedCurve: algorithm === 'EC_SIGN_P384_SHA384' ? 'P-384' : 'P-256' });
-    const key: KmsKey = { name, algorithm, privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), state: 'ENABLED', createTime: new Date(Date.now() + keys.size * 1000) };
+    const key: KmsKey = {
+      name,
+      algorithm,
+      privateKey,
+      pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      state: 'ENABLED',
+      createTime: new Date(Date.now() + keys.size * 1000),
+    };
     keys.set(name, key);
     return key;
   };
@@ -52,10 +67,18 @@ export async function startLocalKms(): Promise<LocalKms> {
   const server = new grpc.Server();
   server.addService(pkg.google.cloud.kms.v1.KeyManagementService.service, {
     // Every version under the key, as KMS lists them (one page).
-    ListCryptoKeyVersions: (call: grpc.ServerUnaryCall<{ parent: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    ListCryptoKeyVersions: (
+      call: grpc.ServerUnaryCall<{ parent: string }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
       const versions = [...keys.values()].filter((k) => k.name.startsWith(`${call.request.parent}/cryptoKeyVersions/`));
       cb(null, {
-        cryptoKeyVersions: versions.map((k) => ({ name: k.name, state: k.state, algorithm: k.algorithm, createTime: { seconds: String(Math.floor(k.createTime.getTime() / 1000)), nanos: 0 } })),
+        cryptoKeyVersions: versions.map((k) => ({
+          name: k.name,
+          state: k.state,
+          algorithm: k.algorithm,
+          createTime: { seconds: String(Math.floor(k.createTime.getTime() / 1000)), nanos: 0 },
+        })),
         nextPageToken: '',
         totalSize: versions.length,
       });
@@ -65,9 +88,21 @@ export async function startLocalKms(): Promise<LocalKms> {
       const key = keys.get(call.request.name);
       if (!key) return cb(notFound(call.request.name));
       const crc = crc32c(Buffer.from(key.pem)) + (corrupt.pemCrc ? 1 : 0);
-      cb(null, { pem: key.pem, algorithm: key.algorithm, pemCrc32c: { value: String(crc) }, name: key.name, protectionLevel: 'SOFTWARE' });
+      cb(null, {
+        pem: key.pem,
+        algorithm: key.algorithm,
+        pemCrc32c: { value: String(crc) },
+        name: key.name,
+        protectionLevel: 'SOFTWARE',
+      });
     },
-    AsymmetricSign: (call: grpc.ServerUnaryCall<{ name: string; digest: Record<string, Buffer>; digestCrc32c?: { value: string } }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    AsymmetricSign: (
+      call: grpc.ServerUnaryCall<
+        { name: string; digest: Record<string, Buffer>; digestCrc32c?: { value: string } },
+        unknown
+      >,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
       calls.sign++;
       const key = keys.get(call.request.name);
       if (!key) return cb(notFound(call.request.name));
@@ -79,7 +114,10 @@ export async function startLocalKms(): Promise<LocalKms> {
         return cb({ code: grpc.status.INVALID_ARGUMENT, details: 'digest_crc32c mismatch' });
       }
       // Sign the given digest as-is (null hash = no hashing here), as KMS does.
-      const signature = key.algorithm === 'RSA_SIGN_PSS_2048_SHA256' ? signDigestRsaPss(key.privateKey, digest) : signDigestEc(key.privateKey, digest, key.algorithm);
+      const signature =
+        key.algorithm === 'RSA_SIGN_PSS_2048_SHA256'
+          ? signDigestRsaPss(key.privateKey, digest)
+          : signDigestEc(key.privateKey, digest, key.algorithm);
       cb(null, {
         signature,
         signatureCrc32c: { value: String(crc32c(signature) + (corrupt.signatureCrc ? 1 : 0)) },
@@ -90,7 +128,9 @@ export async function startLocalKms(): Promise<LocalKms> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   return { port, keys, addKey, corrupt, calls, stop: () => new Promise((r) => server.tryShutdown(() => r())) };
 }
@@ -109,7 +149,9 @@ function signDigestRsaPss(key: KeyObject, digest: Buffer): Buffer {
   const emLen = Math.ceil((modBits - 1) / 8);
   const hLen = digest.length;
   const salt = randomBytes(hLen);
-  const h = createHash('sha256').update(Buffer.concat([Buffer.alloc(8), digest, salt])).digest();
+  const h = createHash('sha256')
+    .update(Buffer.concat([Buffer.alloc(8), digest, salt]))
+    .digest();
   const db = Buffer.concat([Buffer.alloc(emLen - 2 * hLen - 2), Buffer.from([1]), salt]);
   const mask = mgf1(h, emLen - hLen - 1);
   for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
@@ -124,7 +166,11 @@ function mgf1(seed: Buffer, len: number): Buffer {
   for (let i = 0; out.length * 32 < len; i++) {
     const c = Buffer.alloc(4);
     c.writeUInt32BE(i);
-    out.push(createHash('sha256').update(Buffer.concat([seed, c])).digest());
+    out.push(
+      createHash('sha256')
+        .update(Buffer.concat([seed, c]))
+        .digest(),
+    );
   }
   return Buffer.concat(out).subarray(0, len);
 }

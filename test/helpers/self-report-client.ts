@@ -18,18 +18,47 @@ export interface Harness {
   store: TaskStore;
   clock: Clock;
   token(opts?: { email?: string; subject?: string }): string;
-  call(method: string, body: unknown, opts?: { token?: string | null; taskId?: string | null; contentType?: string; raw?: Uint8Array; httpMethod?: string }): Promise<{ status: number; json: any; res: HttpResponse }>;
+  call(
+    method: string,
+    body: unknown,
+    opts?: {
+      token?: string | null;
+      taskId?: string | null;
+      contentType?: string;
+      raw?: Uint8Array;
+      httpMethod?: string;
+    },
+  ): Promise<{ status: number; json: any; res: HttpResponse }>;
 }
 
-export function selfReportHarness(opts: { store?: TaskStore; clock?: Clock; env?: Record<string, string>; onUploadComplete?: (key: string) => Promise<void>; issuers?: string[]; issuer?: DevIssuer } = {}): Harness {
+export function selfReportHarness(
+  opts: {
+    store?: TaskStore;
+    clock?: Clock;
+    env?: Record<string, string>;
+    onUploadComplete?: (key: string) => Promise<void>;
+    issuers?: string[];
+    issuer?: DevIssuer;
+  } = {},
+): Harness {
   const issuer = opts.issuer ?? DevIssuer.ephemeral();
   const store = opts.store ?? new MemoryTaskStore();
   const clock = opts.clock ?? new ManualClock(new Date());
   const config = loadConfig({ AUDIENCE, REPORTER_ALLOWLIST: `${REPORTER},other@example.com`, ...opts.env });
   const certs = issuer.certificates();
-  const verifier = new OidcVerifier({ audience: AUDIENCE, issuers: opts.issuers ?? [DEV_ISSUER], certificates: async () => certs });
-  const handler = selfReportHandler(config, { store, verifier, clock, ...(opts.onUploadComplete ? { onUploadComplete: opts.onUploadComplete } : {}) });
-  const token = (o: { email?: string; subject?: string } = {}) => issuer.mint({ audience: AUDIENCE, email: o.email ?? REPORTER, ...(o.subject ? { subject: o.subject } : {}) });
+  const verifier = new OidcVerifier({
+    audience: AUDIENCE,
+    issuers: opts.issuers ?? [DEV_ISSUER],
+    certificates: async () => certs,
+  });
+  const handler = selfReportHandler(config, {
+    store,
+    verifier,
+    clock,
+    ...(opts.onUploadComplete ? { onUploadComplete: opts.onUploadComplete } : {}),
+  });
+  const token = (o: { email?: string; subject?: string } = {}) =>
+    issuer.mint({ audience: AUDIENCE, email: o.email ?? REPORTER, ...(o.subject ? { subject: o.subject } : {}) });
   const defaultToken = token();
   return {
     handler,

@@ -18,8 +18,12 @@ export function assertStatementToSpec(statement: unknown): void {
     validate = ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
   }
   const ok = validate(statement);
-  assert.ok(ok, `statement does not follow the in-toto / SLSA v1 specs:\n${JSON.stringify(validate.errors?.slice(0, 10), null, 2)}`);
+  assert.ok(
+    ok,
+    `statement does not follow the in-toto / SLSA v1 specs:\n${JSON.stringify(validate.errors?.slice(0, 10), null, 2)}`,
+  );
 }
 
 /** The statement inside a DSSE envelope's payload. */
-export const statementOf = (envelope: { payload: string }): unknown => JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+export const statementOf = (envelope: { payload: string }): unknown =>
+  JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));

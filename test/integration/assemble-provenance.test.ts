@@ -58,7 +58,11 @@ describe('assembleProvenance (functions-framework CloudEvents, Firestore emulato
     assemblerUrl = await listen(servers[0]!);
     apiUrl = await listen(servers[1]!);
     db = new Firestore({ projectId, ignoreUndefinedProperties: true });
-    ingest = new ReportIngest(new FirestoreTaskStore(db), systemClock, { reporterAllowlist: new Set([owner.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 86_400_000 });
+    ingest = new ReportIngest(new FirestoreTaskStore(db), systemClock, {
+      reporterAllowlist: new Set([owner.email]),
+      pidReporterAllowlist: new Set(),
+      reportRetentionMs: 86_400_000,
+    });
   });
   after(async () => {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -71,11 +75,21 @@ describe('assembleProvenance (functions-framework CloudEvents, Firestore emulato
     for (let i = 0; i < dependencies; i += 250) {
       await Promise.all(
         Array.from({ length: Math.min(250, dependencies - i) }, (_, j) =>
-          ingest.addReport(owner, id, { kind: 'git', repo: `https://github.com/example/dep-${i + j}`, commit: (i + j).toString(16).padStart(40, '0'), refs: ['refs/heads/main'] }),
+          ingest.addReport(owner, id, {
+            kind: 'git',
+            repo: `https://github.com/example/dep-${i + j}`,
+            commit: (i + j).toString(16).padStart(40, '0'),
+            refs: ['refs/heads/main'],
+          }),
         ),
       );
     }
-    await ingest.addReport(owner, id, { kind: 'artifact', sha256: artifact, location: { type: 'gcs', uri: `gs://out/${id}.tar` }, sbomSubjects: [] });
+    await ingest.addReport(owner, id, {
+      kind: 'artifact',
+      sha256: artifact,
+      location: { type: 'gcs', uri: `gs://out/${id}.tar` },
+      sbomSubjects: [],
+    });
     await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
     return taskKey(owner, id);
   }
@@ -88,8 +102,14 @@ describe('assembleProvenance (functions-framework CloudEvents, Firestore emulato
     const statuses = await Promise.all(Array.from({ length: 5 }, () => deliverCloudEvent(assemblerUrl, message)));
     // One delivery signs; each other one either found the claim held (5xx, so
     // Pub/Sub retries it) or found the task signed (2xx, a no-op).
-    assert.ok(statuses.some((s) => s < 300), `statuses: ${statuses}`);
-    assert.ok(statuses.every((s) => s < 300 || s >= 500), `statuses: ${statuses}`);
+    assert.ok(
+      statuses.some((s) => s < 300),
+      `statuses: ${statuses}`,
+    );
+    assert.ok(
+      statuses.every((s) => s < 300 || s >= 500),
+      `statuses: ${statuses}`,
+    );
     const retry = await deliverCloudEvent(assemblerUrl, message);
     assert.ok(retry < 300);
     assert.equal(kms.calls.sign - signsBefore, 1);
@@ -115,8 +135,14 @@ describe('assembleProvenance (functions-framework CloudEvents, Firestore emulato
       console.error = original;
     }
     const warnings = logged.map((l) => JSON.parse(l) as { severity: string; message: string });
-    assert.deepEqual(warnings.map((w) => w.severity), ['WARNING', 'WARNING', 'WARNING']);
-    assert.match(warnings[0]!.message, /^malformed upload-complete message acknowledged: message.data is not base64-encoded JSON/);
+    assert.deepEqual(
+      warnings.map((w) => w.severity),
+      ['WARNING', 'WARNING', 'WARNING'],
+    );
+    assert.match(
+      warnings[0]!.message,
+      /^malformed upload-complete message acknowledged: message.data is not base64-encoded JSON/,
+    );
     assert.match(warnings[1]!.message, /message.taskKey: expected 40 lowercase hex/);
     assert.equal((await db.collection(PROVENANCE).get()).size, before);
   });
@@ -130,11 +156,25 @@ describe('assembleProvenance (functions-framework CloudEvents, Firestore emulato
     const res = await fetch(`${apiUrl}/v1/tasks/ten-thousand/provenance?reporter=${owner.email}`);
     assert.equal(res.status, 200);
     const [envelope] = parseEnvelopes(await res.text());
-    const keys = (await (await fetch(`${apiUrl}/v1/keys`)).json()) as { pem: string; keyId: string; algorithm: string; state: string; createTime: string }[];
-    assert.deepEqual(keys.map((k) => [k.keyId, k.algorithm]), [[KEY, 'ECDSA_P256_SHA256']]);
+    const keys = (await (await fetch(`${apiUrl}/v1/keys`)).json()) as {
+      pem: string;
+      keyId: string;
+      algorithm: string;
+      state: string;
+      createTime: string;
+    }[];
+    assert.deepEqual(
+      keys.map((k) => [k.keyId, k.algorithm]),
+      [[KEY, 'ECDSA_P256_SHA256']],
+    );
     assert.deepEqual(Object.keys(keys[0]!).sort(), ['algorithm', 'createTime', 'keyId', 'pem', 'state']);
     assert.equal(keys[0]!.state, 'ENABLED');
-    const result = verifyEnvelope(envelope!, keys[0]!.pem, { digest: artifact, builderId: 'https://builder.test/v1', sourceUri: 'https://github.com/example/dep-9999', sourceRefs: ['refs/heads/main'] });
+    const result = verifyEnvelope(envelope!, keys[0]!.pem, {
+      digest: artifact,
+      builderId: 'https://builder.test/v1',
+      sourceUri: 'https://github.com/example/dep-9999',
+      sourceRefs: ['refs/heads/main'],
+    });
     assert.deepEqual(result.failures, []);
     assert.equal(result.statement!.predicate.buildDefinition.resolvedDependencies.length, 10_000);
     assertStatementToSpec(statementOf(envelope!));

@@ -31,13 +31,34 @@ type Case = { name: string; body: Buffer; contentType: string; gzip?: boolean; o
 
 function cases(): Case[] {
   const out: Case[] = [];
-  for (const [label, size, ok] of [['one byte under', LIMIT - 1, true], ['exactly at', LIMIT, true], ['one byte over', LIMIT + 1, false]] as const) {
+  for (const [label, size, ok] of [
+    ['one byte under', LIMIT - 1, true],
+    ['exactly at', LIMIT, true],
+    ['one byte over', LIMIT + 1, false],
+  ] as const) {
     out.push({ name: `JSON ${label} the limit`, body: artifactJson(size), contentType: 'application/json', ok });
     out.push({ name: `binary ${label} the limit`, body: artifactProto(size), contentType: 'application/proto', ok });
-    out.push({ name: `gzip JSON that inflates to ${label} the limit`, body: artifactJson(size), contentType: 'application/json', gzip: true, ok });
-    out.push({ name: `gzip binary that inflates to ${label} the limit`, body: artifactProto(size), contentType: 'application/proto', gzip: true, ok });
+    out.push({
+      name: `gzip JSON that inflates to ${label} the limit`,
+      body: artifactJson(size),
+      contentType: 'application/json',
+      gzip: true,
+      ok,
+    });
+    out.push({
+      name: `gzip binary that inflates to ${label} the limit`,
+      body: artifactProto(size),
+      contentType: 'application/proto',
+      gzip: true,
+      ok,
+    });
   }
-  out.push({ name: 'JSON with 1,000 SBOM subjects (just over)', body: artifactJson(LIMIT + 2000, 1000), contentType: 'application/json', ok: false });
+  out.push({
+    name: 'JSON with 1,000 SBOM subjects (just over)',
+    body: artifactJson(LIMIT + 2000, 1000),
+    contentType: 'application/json',
+    ok: false,
+  });
   out.push({ name: 'a 270 KB JSON body', body: artifactJson(270_000), contentType: 'application/json', ok: false });
   return out;
 }
@@ -81,10 +102,22 @@ describe('body limit: npm start', () => {
   let issuer: DevIssuer;
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'limits-'));
-    const config = loadConfig({ AUTH_MODE: 'dev', DEV_ISSUER_DIR: dir, TASK_STORE: 'memory', EVENTS: 'none', AUDIENCE, REPORTER_ALLOWLIST: EMAIL });
+    const config = loadConfig({
+      AUTH_MODE: 'dev',
+      DEV_ISSUER_DIR: dir,
+      TASK_STORE: 'memory',
+      EVENTS: 'none',
+      AUDIENCE,
+      REPORTER_ALLOWLIST: EMAIL,
+    });
     const routes = await localRoutes(config);
     tasks = routes.stores.tasks;
-    server = localServer(routes.routes, { requestTimeoutMs: 1500, headersTimeoutMs: 1000, keepAliveTimeoutMs: 1000, maxHeaderBytes: 16 * 1024 });
+    server = localServer(routes.routes, {
+      requestTimeoutMs: 1500,
+      headersTimeoutMs: 1000,
+      keepAliveTimeoutMs: 1000,
+      maxHeaderBytes: 16 * 1024,
+    });
     url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
     issuer = DevIssuer.fromDirectory(dir);
     token = issuer.mint({ audience: AUDIENCE, email: EMAIL });
@@ -94,7 +127,8 @@ describe('body limit: npm start', () => {
   bodyLimitSuite(() => ({
     url,
     token,
-    reportsOf: async (taskId) => (await tasks.listReports(taskKey({ issuer: DEV_ISSUER, subject: issuer.subjectFor(EMAIL) }, taskId))).length,
+    reportsOf: async (taskId) =>
+      (await tasks.listReports(taskKey({ issuer: DEV_ISSUER, subject: issuer.subjectFor(EMAIL) }, taskId))).length,
   }));
 
   const rawRequest = (text: string, opts: { holdOpenMs?: number; destroyAfterMs?: number } = {}) =>
@@ -118,9 +152,14 @@ describe('body limit: npm start', () => {
   });
 
   it('oversized headers get 431 with a Connect error body', async () => {
-    const { response } = await rawRequest(`POST /provenance.snooperpb.SelfReport/ReportGit HTTP/1.1\r\nhost: x\r\nx-padding: ${'p'.repeat(20_000)}\r\n\r\n`);
+    const { response } = await rawRequest(
+      `POST /provenance.snooperpb.SelfReport/ReportGit HTTP/1.1\r\nhost: x\r\nx-padding: ${'p'.repeat(20_000)}\r\n\r\n`,
+    );
     assert.match(response, /^HTTP\/1.1 431/);
-    assert.deepEqual(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)), { code: 'resource_exhausted', message: 'request headers are larger than 16384 bytes' });
+    assert.deepEqual(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)), {
+      code: 'resource_exhausted',
+      message: 'request headers are larger than 16384 bytes',
+    });
   });
 
   it('a client that goes away mid-body is one structured log line, no stack trace, no token', async () => {
@@ -151,7 +190,15 @@ describe('body limit: deployed selfReport (functions-framework, Firestore emulat
   before(async () => {
     requireEmulator('FIRESTORE_EMULATOR_HOST');
     const dir = mkdtempSync(join(tmpdir(), 'limits-ff-'));
-    Object.assign(process.env, { AUTH_MODE: 'dev', DEV_ISSUER_DIR: dir, TASK_STORE: 'firestore', EVENTS: 'none', GOOGLE_CLOUD_PROJECT: projectId, AUDIENCE, REPORTER_ALLOWLIST: EMAIL });
+    Object.assign(process.env, {
+      AUTH_MODE: 'dev',
+      DEV_ISSUER_DIR: dir,
+      TASK_STORE: 'firestore',
+      EVENTS: 'none',
+      GOOGLE_CLOUD_PROJECT: projectId,
+      AUDIENCE,
+      REPORTER_ALLOWLIST: EMAIL,
+    });
     issuer = DevIssuer.fromDirectory(dir);
     token = issuer.mint({ audience: AUDIENCE, email: EMAIL });
     entry = await serveEntry('selfReport', () => import('../../functions/entry/self-report.js'));
@@ -166,6 +213,13 @@ describe('body limit: deployed selfReport (functions-framework, Firestore emulat
   bodyLimitSuite(() => ({
     url,
     token,
-    reportsOf: async (taskId) => (await db.collection('tasks').doc(taskKey({ issuer: DEV_ISSUER, subject: issuer.subjectFor(EMAIL) }, taskId)).collection('reports').get()).size,
+    reportsOf: async (taskId) =>
+      (
+        await db
+          .collection('tasks')
+          .doc(taskKey({ issuer: DEV_ISSUER, subject: issuer.subjectFor(EMAIL) }, taskId))
+          .collection('reports')
+          .get()
+      ).size,
   }));
 });

@@ -14,11 +14,21 @@ import { deliverCloudEvent, pubSubMessage } from '../helpers/cloud-events.js';
 it('expireTasks: a sweep event expires a silent task', async () => {
   requireEmulator('FIRESTORE_EMULATOR_HOST');
   const projectId = `sweep-${process.pid}`;
-  Object.assign(process.env, { AUTH_MODE: 'dev', TASK_STORE: 'firestore', GOOGLE_CLOUD_PROJECT: projectId, EVENTS: 'pubsub', HEARTBEAT_TTL_SECONDS: '60' });
+  Object.assign(process.env, {
+    AUTH_MODE: 'dev',
+    TASK_STORE: 'firestore',
+    GOOGLE_CLOUD_PROJECT: projectId,
+    EVENTS: 'pubsub',
+    HEARTBEAT_TTL_SECONDS: '60',
+  });
   const db = new Firestore({ projectId, ignoreUndefinedProperties: true });
   const owner = { issuer: 'https://accounts.google.com', subject: 'x', email: 'builder@example.com' };
   const past = new ManualClock(new Date(Date.now() - 3_600_000)); // silent for an hour
-  await new ReportIngest(new FirestoreTaskStore(db), past, { reporterAllowlist: new Set([owner.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 1e9 }).reportStage(owner, 'silent', {
+  await new ReportIngest(new FirestoreTaskStore(db), past, {
+    reporterAllowlist: new Set([owner.email]),
+    pidReporterAllowlist: new Set(),
+    reportRetentionMs: 1e9,
+  }).reportStage(owner, 'silent', {
     stage: 'STARTED',
     recipe: 'r',
     pid: 1,

@@ -47,8 +47,15 @@ describe('the function source, built as the buildpack builds it', () => {
       mkdirSync(dirname(join(dir, name)), { recursive: true });
       writeFileSync(join(dir, name), bytes);
     }
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string>; main: string };
-    await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts=false'], { cwd: dir, env: { ...process.env, NODE_ENV: 'production' }, maxBuffer: 64 * 1024 * 1024 });
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      main: string;
+    };
+    await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts=false'], {
+      cwd: dir,
+      env: { ...process.env, NODE_ENV: 'production' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     if (pkg.scripts['gcp-build']) await run('npm', ['run', 'gcp-build'], { cwd: dir });
 
     devDir = mkdtempSync(join(tmpdir(), 'function-source-dev-'));
@@ -70,8 +77,15 @@ describe('the function source, built as the buildpack builds it', () => {
       FUNCTIONS.map(async ([target, signature]) => {
         const port = await freePort();
         // The sweep republishes through Pub/Sub (the emulator: with nothing due it publishes nothing).
-        const own = target === 'expireTasks' ? { EVENTS: 'pubsub', PUBSUB_EMULATOR_HOST: requireEmulator('PUBSUB_EMULATOR_HOST') } : {};
-        const child = spawn(process.execPath, [ff, `--target=${target}`, `--signature-type=${signature}`, `--port=${port}`], { cwd: dir, env: { ...env, ...own }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const own =
+          target === 'expireTasks'
+            ? { EVENTS: 'pubsub', PUBSUB_EMULATOR_HOST: requireEmulator('PUBSUB_EMULATOR_HOST') }
+            : {};
+        const child = spawn(
+          process.execPath,
+          [ff, `--target=${target}`, `--signature-type=${signature}`, `--port=${port}`],
+          { cwd: dir, env: { ...env, ...own }, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         children.push(child);
         let log = '';
         child.stdout!.on('data', (b: Buffer) => (log += b));
@@ -97,7 +111,16 @@ describe('the function source, built as the buildpack builds it', () => {
 
   it('holds only the compiled functions and the lock file: nothing of the repository leaks in', () => {
     assert.ok(existsSync(join(dir, 'dist', 'functions', 'index.js')));
-    for (const absent of ['dist/test', 'dist/bench', 'dist/functions/cli', 'dist/functions/local', 'bin', 'test', 'functions', 'tsconfig.json']) {
+    for (const absent of [
+      'dist/test',
+      'dist/bench',
+      'dist/functions/cli',
+      'dist/functions/local',
+      'bin',
+      'test',
+      'functions',
+      'tsconfig.json',
+    ]) {
       assert.ok(!existsSync(join(dir, absent)), `${absent} is in the archive`);
     }
     const req = createRequire(join(dir, 'package.json'));
@@ -115,11 +138,20 @@ describe('the function source, built as the buildpack builds it', () => {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-task-id': 'packaged-1' },
         body: JSON.stringify(body),
       });
-    assert.equal((await post('ReportTaskStage', { taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: '1' })).status, 200);
-    assert.equal((await post('ReportArtifactDigest', { digest: 'ab'.repeat(32), artifact: { gcs: 'gs://out/app.tar' } })).status, 200);
+    assert.equal(
+      (await post('ReportTaskStage', { taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: '1' })).status,
+      200,
+    );
+    assert.equal(
+      (await post('ReportArtifactDigest', { digest: 'ab'.repeat(32), artifact: { gcs: 'gs://out/app.tar' } })).status,
+      200,
+    );
     assert.equal((await post('ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' })).status, 200);
 
-    const key = taskKey({ issuer: DEV_ISSUER, subject: DevIssuer.fromDirectory(devDir).subjectFor(DEV_DEFAULT_EMAIL) }, 'packaged-1');
+    const key = taskKey(
+      { issuer: DEV_ISSUER, subject: DevIssuer.fromDirectory(devDir).subjectFor(DEV_DEFAULT_EMAIL) },
+      'packaged-1',
+    );
     const status = await deliverCloudEvent(urls.assembleProvenance!, pubSubMessage({ taskKey: key }));
     assert.ok(status >= 200 && status < 300, `assembleProvenance answered ${status}`);
 

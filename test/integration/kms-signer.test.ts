@@ -18,7 +18,14 @@ const statement = {
   _type: 'https://in-toto.io/Statement/v1',
   subject: [{ name: 'gs://b/app', digest: { sha256: '2'.repeat(64) } }],
   predicateType: 'https://slsa.dev/provenance/v1',
-  predicate: { buildDefinition: { buildType: 'x', externalParameters: {}, internalParameters: {}, resolvedDependencies: [] }, runDetails: { builder: { id: 'b' }, metadata: { invocationId: 't', startedOn: '', finishedOn: '' }, byproducts: [] } },
+  predicate: {
+    buildDefinition: { buildType: 'x', externalParameters: {}, internalParameters: {}, resolvedDependencies: [] },
+    runDetails: {
+      builder: { id: 'b' },
+      metadata: { invocationId: 't', startedOn: '', finishedOn: '' },
+      byproducts: [],
+    },
+  },
 } as Statement;
 
 describe('KmsSigner against a local KMS gRPC server', () => {
@@ -29,14 +36,22 @@ describe('KmsSigner against a local KMS gRPC server', () => {
     kms.addKey(KEY('p256'), 'EC_SIGN_P256_SHA256');
     kms.addKey(KEY('p384'), 'EC_SIGN_P384_SHA384');
     kms.addKey(KEY('rsa'), 'RSA_SIGN_PSS_2048_SHA256');
-    client = new KeyManagementServiceClient({ apiEndpoint: '127.0.0.1', port: kms.port, sslCreds: grpc.credentials.createInsecure() });
+    client = new KeyManagementServiceClient({
+      apiEndpoint: '127.0.0.1',
+      port: kms.port,
+      sslCreds: grpc.credentials.createInsecure(),
+    });
   });
   after(async () => {
     await client.close();
     await kms.stop();
   });
 
-  for (const [name, alg] of [['p256', 'ECDSA_P256_SHA256'], ['p384', 'ECDSA_P384_SHA384'], ['rsa', 'RSA_PSS_2048_SHA256']] as const) {
+  for (const [name, alg] of [
+    ['p256', 'ECDSA_P256_SHA256'],
+    ['p384', 'ECDSA_P384_SHA384'],
+    ['rsa', 'RSA_PSS_2048_SHA256'],
+  ] as const) {
     it(`${name}: algorithm from the key, signature verifies with the public key`, async () => {
       const signer = new KmsSigner(client, KEY(name));
       const pk = await signer.publicKey();
@@ -89,8 +104,21 @@ describe('KmsSigner against a local KMS gRPC server', () => {
     const signer = new KmsSigner(client, v(2));
     const fresh = await signStatement(statement, signer);
     const set = await signer.verificationKeys();
-    assert.deepEqual(set.map((k) => [k.keyId, k.state]), [[v(1), 'ENABLED'], [v(2), 'ENABLED']]);
-    assert.ok(set.every((k) => /^\d{4}-\d\d-\d\dT/.test(k.createTime) && k.pem.includes('BEGIN PUBLIC KEY') && k.algorithm === 'ECDSA_P256_SHA256'));
+    assert.deepEqual(
+      set.map((k) => [k.keyId, k.state]),
+      [
+        [v(1), 'ENABLED'],
+        [v(2), 'ENABLED'],
+      ],
+    );
+    assert.ok(
+      set.every(
+        (k) =>
+          /^\d{4}-\d\d-\d\dT/.test(k.createTime) &&
+          k.pem.includes('BEGIN PUBLIC KEY') &&
+          k.algorithm === 'ECDSA_P256_SHA256',
+      ),
+    );
     const keys = parseKeySet(JSON.parse(JSON.stringify(set)));
     for (const env of [old, fresh]) {
       const pick = keysFor(env, keys);
@@ -103,6 +131,9 @@ describe('KmsSigner against a local KMS gRPC server', () => {
     assert.deepEqual(keysFor(old, withoutV1), { missing: v(1) });
     // A destroyed version is no longer listed.
     kms.keys.get(v(1))!.state = 'DESTROYED';
-    assert.deepEqual((await signer.verificationKeys()).map((k) => k.keyId), [v(2)]);
+    assert.deepEqual(
+      (await signer.verificationKeys()).map((k) => k.keyId),
+      [v(2)],
+    );
   });
 });

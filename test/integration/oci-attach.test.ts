@@ -31,7 +31,18 @@ describe('attaching provenance to OCI images (docker-registry on loopback)', () 
   before(async () => {
     registry = await startRegistry();
     const dir = mkdtempSync(join(tmpdir(), 'oci-'));
-    routes = await localRoutes(loadConfig({ AUTH_MODE: 'dev', DEV_ISSUER_DIR: dir, TASK_STORE: 'memory', EVENTS: 'in-process', AUDIENCE, READ_ACCESS: 'public', OCI_ATTACH: 'true', BACKEND_DEADLINE_SECONDS: '5' }));
+    routes = await localRoutes(
+      loadConfig({
+        AUTH_MODE: 'dev',
+        DEV_ISSUER_DIR: dir,
+        TASK_STORE: 'memory',
+        EVENTS: 'in-process',
+        AUDIENCE,
+        READ_ACCESS: 'public',
+        OCI_ATTACH: 'true',
+        BACKEND_DEADLINE_SECONDS: '5',
+      }),
+    );
     server = localServer(routes.routes);
     url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
     token = DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: DEV_DEFAULT_EMAIL });
@@ -42,37 +53,67 @@ describe('attaching provenance to OCI images (docker-registry on loopback)', () 
   });
 
   const report = (taskId: string, method: string, body: object) =>
-    fetch(`${url}/provenance.snooperpb.SelfReport/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-task-id': taskId }, body: JSON.stringify(body) });
+    fetch(`${url}/provenance.snooperpb.SelfReport/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-task-id': taskId },
+      body: JSON.stringify(body),
+    });
 
   async function build(taskId: string, image: string, digest: string): Promise<void> {
-    assert.equal((await report(taskId, 'ReportTaskStage', { taskStage: 'STARTED', recipe: 'r', pid: '1' })).status, 200);
-    assert.equal((await report(taskId, 'ReportArtifactDigest', { digest, artifact: { oci: { image, tag: 'v1' } } })).status, 200);
+    assert.equal(
+      (await report(taskId, 'ReportTaskStage', { taskStage: 'STARTED', recipe: 'r', pid: '1' })).status,
+      200,
+    );
+    assert.equal(
+      (await report(taskId, 'ReportArtifactDigest', { digest, artifact: { oci: { image, tag: 'v1' } } })).status,
+      200,
+    );
     assert.equal((await report(taskId, 'ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' })).status, 200);
   }
 
   async function status(taskId: string) {
     for (let i = 0; i < 100; i++) {
-      const s = (await (await fetch(`${url}/v1/tasks/${taskId}?reporter=${DEV_DEFAULT_EMAIL}`)).json()) as { provenance: { state: string; attachments?: { image: string; state: string; error?: string }[] } };
+      const s = (await (await fetch(`${url}/v1/tasks/${taskId}?reporter=${DEV_DEFAULT_EMAIL}`)).json()) as {
+        provenance: { state: string; attachments?: { image: string; state: string; error?: string }[] };
+      };
       if (s.provenance.state === 'signed' && s.provenance.attachments) return s;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`task ${taskId} was not signed with attachments`);
   }
 
-  async function referrerLayer(name: string, digest: string): Promise<{ artifactType: string; subject: string; layer: Buffer }> {
+  async function referrerLayer(
+    name: string,
+    digest: string,
+  ): Promise<{ artifactType: string; subject: string; layer: Buffer }> {
     const base = `http://${registry.host}/v2/${name}`;
-    const index = (await (await fetch(`${base}/manifests/${digest.replace(':', '-')}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } })).json()) as { manifests: { digest: string; artifactType: string }[] };
+    const index = (await (
+      await fetch(`${base}/manifests/${digest.replace(':', '-')}`, {
+        headers: { accept: 'application/vnd.oci.image.index.v1+json' },
+      })
+    ).json()) as { manifests: { digest: string; artifactType: string }[] };
     assert.equal(index.manifests.length, 1);
-    const manifest = (await (await fetch(`${base}/manifests/${index.manifests[0]!.digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).json()) as { artifactType: string; subject: { digest: string }; layers: { digest: string; mediaType: string }[] };
+    const manifest = (await (
+      await fetch(`${base}/manifests/${index.manifests[0]!.digest}`, {
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      })
+    ).json()) as { artifactType: string; subject: { digest: string }; layers: { digest: string; mediaType: string }[] };
     const layer = Buffer.from(await (await fetch(`${base}/blobs/${manifest.layers[0]!.digest}`)).arrayBuffer());
-    return { artifactType: manifest.artifactType ?? manifest.layers[0]!.mediaType, subject: manifest.subject.digest, layer };
+    return {
+      artifactType: manifest.artifactType ?? manifest.layers[0]!.mediaType,
+      subject: manifest.subject.digest,
+      layer,
+    };
   }
 
   it('attaches the bundle as an artifact whose subject is the image, byte for byte as served', async () => {
     const digest = await pushImage(registry.host, 'apps/app', 'v1');
     await build('oci-1', `${registry.host}/apps/app`, digest);
     const s = await status('oci-1');
-    assert.deepEqual(s.provenance.attachments!.map((a) => [a.image, a.state]), [[`${registry.host}/apps/app@${digest}`, 'attached']]);
+    assert.deepEqual(
+      s.provenance.attachments!.map((a) => [a.image, a.state]),
+      [[`${registry.host}/apps/app@${digest}`, 'attached']],
+    );
     const found = await referrerLayer('apps/app', digest);
     assert.equal(found.subject, digest);
     assert.equal(found.artifactType, BUNDLE_ARTIFACT_TYPE);
@@ -93,7 +134,10 @@ describe('attaching provenance to OCI images (docker-registry on loopback)', () 
     } finally {
       logs.restore();
     }
-    assert.ok(logs.lines().some((l) => l.includes('provenance.attach_failed')), 'the event is announced');
+    assert.ok(
+      logs.lines().some((l) => l.includes('provenance.attach_failed')),
+      'the event is announced',
+    );
     await registry.restart();
     // The sweep's recovery pass, once the check is due.
     const { TaskSweeper } = await import('../../functions/lifecycle/sweep.js');

@@ -27,7 +27,13 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - t0 };
 }
 
-const git = (n: number) => ({ gitReport: { repo: 'https://github.com/example/app', commit: n.toString(16).padStart(40, '0'), refs: 'refs/heads/main' } });
+const git = (n: number) => ({
+  gitReport: {
+    repo: 'https://github.com/example/app',
+    commit: n.toString(16).padStart(40, '0'),
+    refs: 'refs/heads/main',
+  },
+});
 
 describe('Firestore outage (own emulator)', () => {
   let emu: RunningEmulator;
@@ -62,7 +68,11 @@ describe('Firestore outage (own emulator)', () => {
 
     emu.pause();
     try {
-      for (const [method, body] of [['ReportGit', git(2)], ['ReportTaskStage', { taskStage: 'FETCH' }], ['ReportPID', { pid: '42', reporter: '/bin/p' }]] as const) {
+      for (const [method, body] of [
+        ['ReportGit', git(2)],
+        ['ReportTaskStage', { taskStage: 'FETCH' }],
+        ['ReportPID', { pid: '42', reporter: '/bin/p' }],
+      ] as const) {
         const { value: r, ms } = await timed(() => h.call(method, body));
         assert.equal(r.status, 503, `${method}: ${JSON.stringify(r.json)}`);
         assert.equal(r.json.code, 'unavailable');
@@ -103,11 +113,16 @@ describe('Firestore outage (own emulator)', () => {
     const stuck = new Firestore({ projectId, ignoreUndefinedProperties: true });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const holder = stuck.runTransaction(async (tx) => {
-      await tx.get(stuck.collection('tasks').doc(lockedKey));
-      await held;
-      throw new Error('abandoned');
-    }, { maxAttempts: 1 }).catch(() => undefined);
+    const holder = stuck
+      .runTransaction(
+        async (tx) => {
+          await tx.get(stuck.collection('tasks').doc(lockedKey));
+          await held;
+          throw new Error('abandoned');
+        },
+        { maxAttempts: 1 },
+      )
+      .catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
     const { value: r, ms } = await timed(() => other.call('ReportTaskStage', { taskStage: 'FETCH' }, { taskId: id }));
     assert.equal(r.status, 503, JSON.stringify(r.json));
@@ -169,7 +184,10 @@ describe('Pub/Sub and KMS outages', () => {
       emu.pause();
       try {
         const t0 = performance.now();
-        await assert.rejects(publisher.publishUploadComplete('b'.repeat(40)), (err: unknown) => err instanceof ServiceError && err.code === 'unavailable');
+        await assert.rejects(
+          publisher.publishUploadComplete('b'.repeat(40)),
+          (err: unknown) => err instanceof ServiceError && err.code === 'unavailable',
+        );
         assert.ok(performance.now() - t0 < DEADLINE_MS + SLACK_MS);
       } finally {
         emu.resume();
@@ -187,12 +205,19 @@ describe('Pub/Sub and KMS outages', () => {
     kms.addKey(name, 'EC_SIGN_P256_SHA256');
     const { KeyManagementServiceClient } = await import('@google-cloud/kms');
     const { grpc } = await import('google-gax');
-    const client = new KeyManagementServiceClient({ apiEndpoint: '127.0.0.1', port: kms.port, sslCreds: grpc.credentials.createInsecure() });
+    const client = new KeyManagementServiceClient({
+      apiEndpoint: '127.0.0.1',
+      port: kms.port,
+      sslCreds: grpc.credentials.createInsecure(),
+    });
     const signer = new KmsSigner(client, name, DEADLINE_MS);
     await signer.sign(Buffer.from('warm'));
     await kms.stop();
     const t0 = performance.now();
-    await assert.rejects(signer.sign(Buffer.from('x')), (err: unknown) => err instanceof ServiceError && err.code === 'unavailable');
+    await assert.rejects(
+      signer.sign(Buffer.from('x')),
+      (err: unknown) => err instanceof ServiceError && err.code === 'unavailable',
+    );
     assert.ok(performance.now() - t0 < DEADLINE_MS + SLACK_MS);
     await client.close();
   });

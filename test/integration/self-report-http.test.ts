@@ -53,7 +53,12 @@ describe('selfReport over HTTP (functions-framework, Firestore emulator)', () =>
   const post = (method: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${url}/provenance.snooperpb.SelfReport/${method}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}`, 'x-task-id': 'it-build-1', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token()}`,
+        'x-task-id': 'it-build-1',
+        ...headers,
+      },
       body: JSON.stringify(body),
     });
   const tasksFor = async (taskId: string) => (await db.collection('tasks').where('taskId', '==', taskId).get()).docs;
@@ -66,9 +71,14 @@ describe('selfReport over HTTP (functions-framework, Firestore emulator)', () =>
     assert.equal(task?.get('state'), 'STARTED');
 
     const before = { ...firestoreOps };
-    const git = await post('ReportGit', { gitReport: { repo: 'https://github.com/example/repo', commit: 'a'.repeat(40), refs: 'refs/heads/main' } });
+    const git = await post('ReportGit', {
+      gitReport: { repo: 'https://github.com/example/repo', commit: 'a'.repeat(40), refs: 'refs/heads/main' },
+    });
     assert.equal(git.status, 200);
-    assert.deepEqual({ reads: firestoreOps.reads - before.reads, writes: firestoreOps.writes - before.writes }, { reads: 0, writes: 1 });
+    assert.deepEqual(
+      { reads: firestoreOps.reads - before.reads, writes: firestoreOps.writes - before.writes },
+      { reads: 0, writes: 1 },
+    );
     const reports = await task!.ref.collection('reports').get();
     assert.equal(reports.size, 1);
     assert.equal(reports.docs[0]!.get('kind'), 'git');
@@ -77,10 +87,18 @@ describe('selfReport over HTTP (functions-framework, Firestore emulator)', () =>
 
   it('answers errors in Connect format over HTTP and writes nothing', async () => {
     const before = (await db.collection('tasks').get()).size;
-    const noAuth = await fetch(`${url}/provenance.snooperpb.SelfReport/ReportGit`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-task-id': 'x' }, body: '{}' });
+    const noAuth = await fetch(`${url}/provenance.snooperpb.SelfReport/ReportGit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-task-id': 'x' },
+      body: '{}',
+    });
     assert.equal(noAuth.status, 401);
     assert.equal(((await noAuth.json()) as { code: string }).code, 'unauthenticated');
-    const bad = await post('ReportTaskStage', { taskStage: 'STARTED', recipe: 'r', pid: '1' }, { authorization: `Bearer ${token('stranger@example.com')}`, 'x-task-id': 'it-other' });
+    const bad = await post(
+      'ReportTaskStage',
+      { taskStage: 'STARTED', recipe: 'r', pid: '1' },
+      { authorization: `Bearer ${token('stranger@example.com')}`, 'x-task-id': 'it-other' },
+    );
     assert.equal(bad.status, 403);
     const invalid = await post('ReportGcs', { gcsReport: { gcsUri: 'http://nope', digest: SHA } });
     assert.equal(invalid.status, 400);
@@ -92,24 +110,85 @@ describe('selfReport over HTTP (functions-framework, Firestore emulator)', () =>
   // encodes); the JSON wire format is exercised with plain curl, as the README does.
   it('works with buf curl (binary on the wire) and curl (JSON on the wire) as clients', async () => {
     const buf = join(root, 'node_modules', '.bin', 'buf');
-    const common = ['curl', '-v', '--schema', root, '--protocol', 'connect', '-H', `Authorization: Bearer ${token()}`, '-H', 'X-Task-Id: it-buf-1'];
-    const started = await run(buf, [...common, '--data', JSON.stringify({ taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 7 }), `${url}/provenance.snooperpb.SelfReport/ReportTaskStage`], { cwd: root });
+    const common = [
+      'curl',
+      '-v',
+      '--schema',
+      root,
+      '--protocol',
+      'connect',
+      '-H',
+      `Authorization: Bearer ${token()}`,
+      '-H',
+      'X-Task-Id: it-buf-1',
+    ];
+    const started = await run(
+      buf,
+      [
+        ...common,
+        '--data',
+        JSON.stringify({ taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 7 }),
+        `${url}/provenance.snooperpb.SelfReport/ReportTaskStage`,
+      ],
+      { cwd: root },
+    );
     assert.equal(started.stdout.trim(), '{}');
     assert.match(started.stderr, /Content-Type: application\/proto/i);
-    const artifact = await run(buf, [...common, '--data', JSON.stringify({ digest: `sha256:${SHA}`, artifact: { gcs: 'gs://example-bucket/out/app.tar.gz' } }), `${url}/provenance.snooperpb.SelfReport/ReportArtifactDigest`], { cwd: root });
+    const artifact = await run(
+      buf,
+      [
+        ...common,
+        '--data',
+        JSON.stringify({ digest: `sha256:${SHA}`, artifact: { gcs: 'gs://example-bucket/out/app.tar.gz' } }),
+        `${url}/provenance.snooperpb.SelfReport/ReportArtifactDigest`,
+      ],
+      { cwd: root },
+    );
     assert.equal(artifact.stdout.trim(), '{}');
-    const git = await run('curl', ['-sS', '-w', '\n%{http_code}', '-H', 'Content-Type: application/json', '-H', `Authorization: Bearer ${token()}`, '-H', 'X-Task-Id: it-buf-1',
-      '-d', JSON.stringify({ gitReport: { repo: 'https://github.com/example/repo', commit: 'c'.repeat(40) } }), `${url}/provenance.snooperpb.SelfReport/ReportGit`]);
+    const git = await run('curl', [
+      '-sS',
+      '-w',
+      '\n%{http_code}',
+      '-H',
+      'Content-Type: application/json',
+      '-H',
+      `Authorization: Bearer ${token()}`,
+      '-H',
+      'X-Task-Id: it-buf-1',
+      '-d',
+      JSON.stringify({ gitReport: { repo: 'https://github.com/example/repo', commit: 'c'.repeat(40) } }),
+      `${url}/provenance.snooperpb.SelfReport/ReportGit`,
+    ]);
     assert.deepEqual(git.stdout.trim().split('\n'), ['{}', '200']);
     const [task] = await tasksFor('it-buf-1');
     const reports = await task!.ref.collection('reports').get();
     assert.deepEqual(reports.docs.map((d) => d.get('kind')).sort(), ['artifact', 'git']);
-    assert.deepEqual(reports.docs.filter((d) => d.get('kind') === 'artifact').map((d) => d.get('report.sha256')), [SHA]);
+    assert.deepEqual(
+      reports.docs.filter((d) => d.get('kind') === 'artifact').map((d) => d.get('report.sha256')),
+      [SHA],
+    );
   });
 
   it('buf curl surfaces a Connect error code from the server', async () => {
     const buf = join(root, 'node_modules', '.bin', 'buf');
-    const res: { stderr?: string } = await run(buf, ['curl', '--schema', root, '--protocol', 'connect', '-H', `Authorization: Bearer ${token()}`, '-H', 'X-Task-Id: it-buf-2', '--data', JSON.stringify({ gitReport: { repo: 'ftp://x', commit: 'a'.repeat(40) } }), `${url}/provenance.snooperpb.SelfReport/ReportGit`], { cwd: root }).catch((e) => e);
+    const res: { stderr?: string } = await run(
+      buf,
+      [
+        'curl',
+        '--schema',
+        root,
+        '--protocol',
+        'connect',
+        '-H',
+        `Authorization: Bearer ${token()}`,
+        '-H',
+        'X-Task-Id: it-buf-2',
+        '--data',
+        JSON.stringify({ gitReport: { repo: 'ftp://x', commit: 'a'.repeat(40) } }),
+        `${url}/provenance.snooperpb.SelfReport/ReportGit`,
+      ],
+      { cwd: root },
+    ).catch((e) => e);
     assert.match(String(res.stderr), /invalid_argument/);
     assert.match(String(res.stderr), /git_report\.repo/);
   });

@@ -31,10 +31,23 @@ function world(opts: { signer?: Signer; maxAttempts?: number } = {}) {
   const tasks = new FirestoreTaskStore(db);
   const provenance = new FirestoreProvenanceStore(db);
   const clock = new ManualClock(new Date('2026-07-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, { reporterAllowlist: new Set([owner.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 1e10, recoveryGraceMs: GRACE });
+  const ingest = new ReportIngest(tasks, clock, {
+    reporterAllowlist: new Set([owner.email]),
+    pidReporterAllowlist: new Set(),
+    reportRetentionMs: 1e10,
+    recoveryGraceMs: GRACE,
+  });
   const events: ProvenanceEvent[] = [];
   const notifier: Notifier = { notify: async (e) => void events.push(e) };
-  const assembler = new ProvenanceAssembler({ tasks, provenance, signer: opts.signer ?? LocalSigner.ephemeral(), clock, builderId: 'b', leaseMs: 30_000, notifier });
+  const assembler = new ProvenanceAssembler({
+    tasks,
+    provenance,
+    signer: opts.signer ?? LocalSigner.ephemeral(),
+    clock,
+    builderId: 'b',
+    leaseMs: 30_000,
+    notifier,
+  });
   const published: string[] = [];
   // What Pub/Sub would do with a republish: deliver it to the assembler (an error = a failed delivery).
   const uploadComplete = { publishUploadComplete: async (key: string) => void published.push(key) };
@@ -42,14 +55,30 @@ function world(opts: { signer?: Signer; maxAttempts?: number } = {}) {
     for (const key of published.splice(0)) await assembler.assemble(key).catch(() => undefined);
   };
   const sweeper = () =>
-    new TaskSweeper({ tasks, provenance, uploadComplete, notifier, clock, heartbeatTtlSeconds: TTL, recoveryGraceMs: GRACE, maxRecoveryAttempts: opts.maxAttempts ?? 3, maxTasksPerRun: 1000, pageSize: 50 });
+    new TaskSweeper({
+      tasks,
+      provenance,
+      uploadComplete,
+      notifier,
+      clock,
+      heartbeatTtlSeconds: TTL,
+      recoveryGraceMs: GRACE,
+      maxRecoveryAttempts: opts.maxAttempts ?? 3,
+      maxTasksPerRun: 1000,
+      pageSize: 50,
+    });
   const start = async (id: string) => {
     await ingest.reportStage(owner, id, { stage: 'STARTED', recipe: 'r', pid: 1 });
     return taskKey(owner, id);
   };
   const uploaded = async (id: string) => {
     const key = await start(id);
-    await ingest.addReport(owner, id, { kind: 'artifact', sha256: 'ef'.repeat(32) as Sha256Hex, location: { type: 'gcs', uri: `gs://o/${id}` }, sbomSubjects: [] });
+    await ingest.addReport(owner, id, {
+      kind: 'artifact',
+      sha256: 'ef'.repeat(32) as Sha256Hex,
+      location: { type: 'gcs', uri: `gs://o/${id}` },
+      sbomSubjects: [],
+    });
     await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
     return key;
   };
@@ -63,7 +92,21 @@ function world(opts: { signer?: Signer; maxAttempts?: number } = {}) {
     return key;
   };
   const status = async (key: string) => taskStatus((await tasks.getTask(key))!, await provenance.get(key));
-  return { tasks, provenance, clock, ingest, assembler, events, published, deliverAll, sweeper, start, uploaded, failed, status };
+  return {
+    tasks,
+    provenance,
+    clock,
+    ingest,
+    assembler,
+    events,
+    published,
+    deliverAll,
+    sweeper,
+    start,
+    uploaded,
+    failed,
+    status,
+  };
 }
 
 describe('the sweep (Firestore emulator, manual clock)', () => {
@@ -85,7 +128,10 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
     assert.match(s.closedReason!, /expired at STARTED before UPLOAD_COMPLETE: it has no provenance/);
     assert.equal(s.provenance.state, 'none');
     assert.match(s.provenance.reason!, /expired before UPLOAD_COMPLETE/);
-    assert.deepEqual(w.events.map((e) => e.type), ['task.expired']);
+    assert.deepEqual(
+      w.events.map((e) => e.type),
+      ['task.expired'],
+    );
     await assert.rejects(w.ingest.reportStage(owner, 'hb', { stage: 'FETCH' }), /is EXPIRED/);
     assert.equal((await w.sweeper().sweep()).expired, 0); // idempotent
   });
@@ -94,7 +140,12 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
     const w = world();
     const key = await w.start('quiet');
     w.clock.advance(250_000);
-    await w.ingest.addReport(owner, 'quiet', { kind: 'git', repo: 'https://github.com/e/a', commit: 'a'.repeat(40), refs: [] });
+    await w.ingest.addReport(owner, 'quiet', {
+      kind: 'git',
+      repo: 'https://github.com/e/a',
+      commit: 'a'.repeat(40),
+      refs: [],
+    });
     w.clock.advance(100_000); // 350 s after STARTED, 100 s after the report
     const r = await w.sweeper().sweep();
     assert.deepEqual([r.expired, r.refreshed], [0, 1]);
@@ -144,7 +195,11 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
   });
 
   it('ends a poison task FAILED with the last error as its reason', async () => {
-    const failing: Signer = { publicKey: () => LocalSigner.ephemeral().publicKey(), verificationKeys: () => LocalSigner.ephemeral().verificationKeys(), sign: () => Promise.reject(new Error('KMS: key version is disabled')) };
+    const failing: Signer = {
+      publicKey: () => LocalSigner.ephemeral().publicKey(),
+      verificationKeys: () => LocalSigner.ephemeral().verificationKeys(),
+      sign: () => Promise.reject(new Error('KMS: key version is disabled')),
+    };
     const w = world({ signer: failing, maxAttempts: 2 });
     const key = await w.uploaded('poison');
     await w.assembler.assemble(key).catch(() => undefined); // the first delivery fails
@@ -157,9 +212,15 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
     const s = await w.status(key);
     assert.equal(s.stage, 'FAILED');
     assert.equal(s.recovery?.assemblyFailures, 2);
-    assert.match(s.closedReason!, /2 assembly attempt\(s\) ran without producing it \(2 failed with an error, 0 stopped while holding the claim\); last error: KMS: key version is disabled/);
+    assert.match(
+      s.closedReason!,
+      /2 assembly attempt\(s\) ran without producing it \(2 failed with an error, 0 stopped while holding the claim\); last error: KMS: key version is disabled/,
+    );
     assert.deepEqual([s.provenance.state, s.provenance.reason], ['failed', s.closedReason]);
-    assert.deepEqual(w.events.map((e) => e.type), ['task.failed']);
+    assert.deepEqual(
+      w.events.map((e) => e.type),
+      ['task.failed'],
+    );
     assert.equal((await w.sweeper().sweep()).republished, 0);
   });
 
@@ -224,18 +285,31 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
     }
     const s = await w.status(key);
     assert.equal(s.stage, 'FAILED');
-    assert.match(s.closedReason!, /0 failed with an error, 2 stopped while holding the claim\); last error: an assembly stopped while holding the claim/);
+    assert.match(
+      s.closedReason!,
+      /0 failed with an error, 2 stopped while holding the claim\); last error: an assembly stopped while holding the claim/,
+    );
   });
 
   it('an operator re-drive sends a FAILED task back to assembly; it is signed, and the re-drive is audited', async () => {
     let broken = true;
     const good = LocalSigner.ephemeral();
-    const flaky: Signer = { publicKey: () => good.publicKey(), verificationKeys: () => good.verificationKeys(), sign: (d) => (broken ? Promise.reject(new Error('KMS: permission denied')) : good.sign(d)) };
+    const flaky: Signer = {
+      publicKey: () => good.publicKey(),
+      verificationKeys: () => good.verificationKeys(),
+      sign: (d) => (broken ? Promise.reject(new Error('KMS: permission denied')) : good.sign(d)),
+    };
     const w = world({ signer: flaky, maxAttempts: 1 });
     const key = await w.failed('redrive');
     assert.equal((await w.status(key)).stage, 'FAILED');
     broken = false; // the operator fixed the key's IAM
-    const redriver = new TaskRedriver({ tasks: w.tasks, provenance: w.provenance, uploadComplete: { publishUploadComplete: async (k) => void w.published.push(k) }, clock: w.clock, recoveryGraceMs: GRACE });
+    const redriver = new TaskRedriver({
+      tasks: w.tasks,
+      provenance: w.provenance,
+      uploadComplete: { publishUploadComplete: async (k) => void w.published.push(k) },
+      clock: w.clock,
+      recoveryGraceMs: GRACE,
+    });
     const logs = captureLogs();
     let outcome;
     try {
@@ -244,24 +318,42 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
       logs.restore();
     }
     assert.deepEqual([outcome.from, outcome.to, outcome.published], ['FAILED', 'UPLOAD_COMPLETE', true]);
-    const audit = logs.lines().map((l) => JSON.parse(l)).find((e) => e.audit === 'redrive');
-    assert.deepEqual([audit?.severity, audit?.operator, audit?.taskId, audit?.from], ['NOTICE', 'oncall@example.com', 'redrive', 'FAILED']);
+    const audit = logs
+      .lines()
+      .map((l) => JSON.parse(l))
+      .find((e) => e.audit === 'redrive');
+    assert.deepEqual(
+      [audit?.severity, audit?.operator, audit?.taskId, audit?.from],
+      ['NOTICE', 'oncall@example.com', 'redrive', 'FAILED'],
+    );
     assert.match(audit?.previousReason, /KMS: permission denied/);
     await w.deliverAll();
     const s = await w.status(key);
     assert.deepEqual([s.stage, s.provenance.state], ['UPLOAD_COMPLETE', 'signed']);
-    await assert.rejects(redriver.redrive((await w.tasks.getTask(key))!, 'oncall@example.com'), /already has signed provenance/);
+    await assert.rejects(
+      redriver.redrive((await w.tasks.getTask(key))!, 'oncall@example.com'),
+      /already has signed provenance/,
+    );
   });
 
   it('a re-drive without a publisher (the deployed read API) leaves the task due, and the next sweep publishes it', async () => {
-    const failing: Signer = { publicKey: () => LocalSigner.ephemeral().publicKey(), verificationKeys: () => LocalSigner.ephemeral().verificationKeys(), sign: () => Promise.reject(new Error('KMS: disabled')) };
+    const failing: Signer = {
+      publicKey: () => LocalSigner.ephemeral().publicKey(),
+      verificationKeys: () => LocalSigner.ephemeral().verificationKeys(),
+      sign: () => Promise.reject(new Error('KMS: disabled')),
+    };
     const w = world({ signer: failing, maxAttempts: 1 });
     const key = await w.failed('redrive-later');
     assert.equal((await w.status(key)).stage, 'FAILED');
     const logs = captureLogs();
     let outcome;
     try {
-      outcome = await new TaskRedriver({ tasks: w.tasks, provenance: w.provenance, clock: w.clock, recoveryGraceMs: GRACE }).redrive((await w.tasks.getTask(key))!, 'oncall@example.com');
+      outcome = await new TaskRedriver({
+        tasks: w.tasks,
+        provenance: w.provenance,
+        clock: w.clock,
+        recoveryGraceMs: GRACE,
+      }).redrive((await w.tasks.getTask(key))!, 'oncall@example.com');
     } finally {
       logs.restore();
     }

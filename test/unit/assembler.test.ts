@@ -21,13 +21,35 @@ function setup(signer: Signer = LocalSigner.ephemeral()) {
   const tasks = new MemoryTaskStore();
   const provenance = new MemoryProvenanceStore();
   const clock = new ManualClock(new Date('2026-05-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, { reporterAllowlist: new Set([owner.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 86_400_000 });
-  const assembler = new ProvenanceAssembler({ tasks, provenance, signer, clock, builderId: 'https://builder.test', leaseMs: 60_000 });
+  const ingest = new ReportIngest(tasks, clock, {
+    reporterAllowlist: new Set([owner.email]),
+    pidReporterAllowlist: new Set(),
+    reportRetentionMs: 86_400_000,
+  });
+  const assembler = new ProvenanceAssembler({
+    tasks,
+    provenance,
+    signer,
+    clock,
+    builderId: 'https://builder.test',
+    leaseMs: 60_000,
+  });
   const build = async (id: string, opts: { artifact?: boolean; upload?: boolean } = {}) => {
     await ingest.reportStage(owner, id, { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 7 });
     clock.advance(1000);
-    await ingest.addReport(owner, id, { kind: 'git', repo: 'https://github.com/example/app', commit: 'c'.repeat(40), refs: ['refs/heads/main'] });
-    if (opts.artifact !== false) await ingest.addReport(owner, id, { kind: 'artifact', sha256: SHA, location: { type: 'gcs', uri: 'gs://out/app.tar' }, sbomSubjects: [] });
+    await ingest.addReport(owner, id, {
+      kind: 'git',
+      repo: 'https://github.com/example/app',
+      commit: 'c'.repeat(40),
+      refs: ['refs/heads/main'],
+    });
+    if (opts.artifact !== false)
+      await ingest.addReport(owner, id, {
+        kind: 'artifact',
+        sha256: SHA,
+        location: { type: 'gcs', uri: 'gs://out/app.tar' },
+        sbomSubjects: [],
+      });
     clock.advance(1000);
     if (opts.upload !== false) await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
     return taskKey(owner, id);
@@ -44,7 +66,11 @@ describe('ProvenanceAssembler', () => {
     const [env] = await s.provenance.envelopesForTask(key);
     assert.ok(env);
     assert.deepEqual(await s.provenance.envelopesForSubject(SHA), [env]);
-    const r = verifyEnvelope(env, (await s.signer.publicKey()).pem, { digest: SHA, builderId: 'https://builder.test', sourceRefs: ['refs/heads/main'] });
+    const r = verifyEnvelope(env, (await s.signer.publicKey()).pem, {
+      digest: SHA,
+      builderId: 'https://builder.test',
+      sourceRefs: ['refs/heads/main'],
+    });
     assert.deepEqual(r.failures, []);
     assert.equal(r.statement!.predicate.runDetails.metadata.invocationId, 'b1');
   });
@@ -52,12 +78,20 @@ describe('ProvenanceAssembler', () => {
   it('signs once for 5 concurrent deliveries; the others are told to retry, and a retry is a no-op', async () => {
     let signs = 0;
     const inner = LocalSigner.ephemeral();
-    const counting: Signer = { publicKey: () => inner.publicKey(), verificationKeys: () => inner.verificationKeys(), sign: (d) => (signs++, inner.sign(d)) };
+    const counting: Signer = {
+      publicKey: () => inner.publicKey(),
+      verificationKeys: () => inner.verificationKeys(),
+      sign: (d) => (signs++, inner.sign(d)),
+    };
     const s = setup(counting);
     const key = await s.build('b2');
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => s.assembler.assemble(key)));
     assert.equal(results.filter((r) => r.status === 'fulfilled' && r.value.status === 'signed').length, 1);
-    assert.ok(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof AssemblyBusyError));
+    assert.ok(
+      results
+        .filter((r) => r.status === 'rejected')
+        .every((r) => (r as PromiseRejectedResult).reason instanceof AssemblyBusyError),
+    );
     assert.deepEqual(await s.assembler.assemble(key), { status: 'already-signed' });
     assert.equal(signs, 1);
     assert.equal((await s.provenance.envelopesForTask(key)).length, 1);
@@ -85,7 +119,11 @@ describe('ProvenanceAssembler', () => {
   it('throws when signing fails and releases the claim, so the redelivery signs at once', async () => {
     const inner = LocalSigner.ephemeral();
     let fail = true;
-    const flaky: Signer = { publicKey: () => inner.publicKey(), verificationKeys: () => inner.verificationKeys(), sign: (d) => (fail ? Promise.reject(new Error('KMS unavailable')) : inner.sign(d)) };
+    const flaky: Signer = {
+      publicKey: () => inner.publicKey(),
+      verificationKeys: () => inner.verificationKeys(),
+      sign: (d) => (fail ? Promise.reject(new Error('KMS unavailable')) : inner.sign(d)),
+    };
     const s = setup(flaky);
     const key = await s.build('b5');
     await assert.rejects(s.assembler.assemble(key), /KMS unavailable/);
@@ -99,8 +137,17 @@ describe('ProvenanceAssembler', () => {
     const s = setup();
     const key = await s.build('b6');
     s.clock.advance(1000);
-    const ingest = new ReportIngest(s.tasks, s.clock, { reporterAllowlist: new Set([owner.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 1 });
-    await ingest.addReport(owner, 'b6', { kind: 'artifact', sha256: 'cd'.repeat(32) as Sha256Hex, location: { type: 'gcs', uri: 'gs://out/late.tar' }, sbomSubjects: [] });
+    const ingest = new ReportIngest(s.tasks, s.clock, {
+      reporterAllowlist: new Set([owner.email]),
+      pidReporterAllowlist: new Set(),
+      reportRetentionMs: 1,
+    });
+    await ingest.addReport(owner, 'b6', {
+      kind: 'artifact',
+      sha256: 'cd'.repeat(32) as Sha256Hex,
+      location: { type: 'gcs', uri: 'gs://out/late.tar' },
+      sbomSubjects: [],
+    });
     await s.assembler.assemble(key);
     assert.deepEqual((await s.provenance.get(key))!.subjects, [SHA]);
   });

@@ -12,8 +12,14 @@ it('maps retryable gRPC codes, lost connections and network errors; passes the r
   assert.equal(codeOf(translate('firestore get', grpc(4))), 'unavailable');
   assert.equal(codeOf(translate('firestore get', grpc(10))), 'unavailable');
   assert.equal(codeOf(translate('firestore get', grpc(8))), 'resource_exhausted');
-  assert.equal(codeOf(translate('firestore get', grpc(13, '13 INTERNAL: Received RST_STREAM with code 0'))), 'unavailable');
-  assert.equal(codeOf(translate('firestore get', Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))), 'unavailable');
+  assert.equal(
+    codeOf(translate('firestore get', grpc(13, '13 INTERNAL: Received RST_STREAM with code 0'))),
+    'unavailable',
+  );
+  assert.equal(
+    codeOf(translate('firestore get', Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))),
+    'unavailable',
+  );
   assert.equal(codeOf(translate('firestore get', grpc(13, 'serialization failed'))), 'passed through');
   assert.equal(codeOf(translate('firestore get', grpc(3, 'INVALID_ARGUMENT'))), 'passed through');
   assert.equal(codeOf(translate('firestore get', new TypeError('bug'))), 'passed through');
@@ -23,7 +29,11 @@ it('maps retryable gRPC codes, lost connections and network errors; passes the r
 
 it('answers unavailable at the deadline instead of waiting', async () => {
   const t0 = performance.now();
-  await assert.rejects(backendCall('kms sign', 100, () => new Promise(() => undefined)), (err: unknown) => err instanceof ServiceError && err.code === 'unavailable' && /did not answer within 0.1s/.test(err.message));
+  await assert.rejects(
+    backendCall('kms sign', 100, () => new Promise(() => undefined)),
+    (err: unknown) =>
+      err instanceof ServiceError && err.code === 'unavailable' && /did not answer within 0.1s/.test(err.message),
+  );
   assert.ok(performance.now() - t0 < 1000);
   assert.equal(await backendCall('kms sign', 100, async () => 7), 7);
 });

@@ -9,7 +9,12 @@ import { expiryOf, isLocalService, tokenSource } from '../../functions/cli/repor
 
 it('mints dev tokens once and again five minutes before they expire', async () => {
   let now = Date.now();
-  const src = tokenSource({ url: 'http://localhost:8080', audience: 'http://localhost:8080', env: { DEV_ISSUER_DIR: mkdtempSync(join(tmpdir(), 'tok-')) }, now: () => now });
+  const src = tokenSource({
+    url: 'http://localhost:8080',
+    audience: 'http://localhost:8080',
+    env: { DEV_ISSUER_DIR: mkdtempSync(join(tmpdir(), 'tok-')) },
+    now: () => now,
+  });
   assert.equal(src.kind, 'dev');
   const a = await src.get();
   assert.equal(await src.get(), a, 'cached');

@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
 
 const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
-const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, PROVENANCE_URL: 'http://127.0.0.1:9' } });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PROVENANCE_URL: 'http://127.0.0.1:9' },
+  });
 
 it('refuses wrong usage with exit 2 and a message naming the option', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cli-'));
@@ -24,7 +28,10 @@ it('refuses wrong usage with exit 2 and a message naming the option', async () =
     [['verify', '--key', key, '--digest', 'sha256:xyz'], /--digest: "sha256:xyz" is not sha256:<64 hex/],
     [['verify', '--key', join(dir, 'nokey.pem'), '--digest', digest], /--key: .* holds no PEM public key/],
     [['verify', '--key', key, '--digest', digest, '--provenance', join(dir, 'missing.jsonl')], /--provenance: ENOENT/],
-    [['verify', '--key', key, '--digest', digest, '--reporter', 'not-an-email'], /--reporter: "not-an-email" is not an email address/],
+    [
+      ['verify', '--key', key, '--digest', digest, '--reporter', 'not-an-email'],
+      /--reporter: "not-an-email" is not an email address/,
+    ],
     [['verify', '--digest', digest], /give --key <pem>, --keys <key set>, or --url <service>/],
     [['verify', '--key', key, '--keys', key, '--digest', digest], /at most one of --key <pem> or --keys/],
     [['fetch', join(dir, 'missing.tar')], /is neither a sha256 digest .* nor a file/],

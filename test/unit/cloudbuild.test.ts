@@ -37,16 +37,24 @@ function words(line: string): string[] {
 
 /** Every `provenance …` invocation in a step, substitutions replaced by sample values. */
 function invocations(step: Step, substitutions: Record<string, string>): string[][] {
-  const sub = (s: string) => s.replace(/\$\{(\w+)\}/g, (_, k: string) => substitutions[k] ?? 'x').replace(/\$\$?\(([^)]*)\)/g, 'x').replace(/\$\$\w+/g, 'x');
+  const sub = (s: string) =>
+    s
+      .replace(/\$\{(\w+)\}/g, (_, k: string) => substitutions[k] ?? 'x')
+      .replace(/\$\$?\(([^)]*)\)/g, 'x')
+      .replace(/\$\$\w+/g, 'x');
   const found: string[][] = [];
   const args = (step.args ?? []).map(sub);
   if (step.entrypoint === 'node' && args[0]?.endsWith('provenance.cjs')) found.push(args.slice(1));
   if (step.entrypoint === 'bash' || step.entrypoint === 'sh') {
-    const script = args.slice(1).join('\n').replace(/\\\n\s*/g, ' ');
+    const script = args
+      .slice(1)
+      .join('\n')
+      .replace(/\\\n\s*/g, ' ');
     for (const raw of script.split(/\n|&&|\|\|/)) {
       const w = words(raw.trim());
       const at = w.findIndex((x) => x.endsWith('provenance.cjs') || x === 'provenance');
-      if (at >= 0 && (w[at - 1] === 'node' || w[at] === 'provenance')) found.push(w.slice(at + 1).filter((x) => x !== ';'));
+      if (at >= 0 && (w[at - 1] === 'node' || w[at] === 'provenance'))
+        found.push(w.slice(at + 1).filter((x) => x !== ';'));
     }
   }
   return found;
@@ -54,8 +62,18 @@ function invocations(step: Step, substitutions: Record<string, string>): string[
 
 for (const file of ['cloudbuild.yaml', 'examples/cloudbuild.yaml']) {
   describe(file, () => {
-    const doc = parse(readFileSync(join(root, file), 'utf8')) as { steps: Step[]; substitutions?: Record<string, string> };
-    const subs = { PROJECT_ID: 'my-project', BUILD_ID: 'b-1', COMMIT_SHA: 'a'.repeat(40), SHORT_SHA: 'aaaaaaa', BRANCH_NAME: 'main', ...doc.substitutions };
+    const doc = parse(readFileSync(join(root, file), 'utf8')) as {
+      steps: Step[];
+      substitutions?: Record<string, string>;
+    };
+    const subs = {
+      PROJECT_ID: 'my-project',
+      BUILD_ID: 'b-1',
+      COMMIT_SHA: 'a'.repeat(40),
+      SHORT_SHA: 'aaaaaaa',
+      BRANCH_NAME: 'main',
+      ...doc.substitutions,
+    };
 
     it('parses, and every step names an image', () => {
       assert.ok(doc.steps.length >= 5);
@@ -64,14 +82,27 @@ for (const file of ['cloudbuild.yaml', 'examples/cloudbuild.yaml']) {
 
     it('calls only scripts and files that exist (or that an npm script makes first)', () => {
       const text = JSON.stringify(doc.steps);
-      const refs = new Set([...text.matchAll(/(?<![\w/.-])((?:scripts|infra|\.ci|bin|dist|examples|docs)\/[\w./${}-]+)/g)].map((m) => m[1]!.replace(/\$\{(\w+)\}/g, (_, k: string) => (subs as Record<string, string>)[k] ?? k)));
-      for (const tfvars of [...text.matchAll(/-var-file=([\w./${}-]+)/g)].map((m) => m[1]!.replace(/\$\{(\w+)\}/g, (_, k: string) => (subs as Record<string, string>)[k] ?? k))) refs.add(`infra/${tfvars}`);
-      const npmScripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-      for (const m of text.matchAll(/npm run ([\w:-]+)/g)) assert.ok(npmScripts[m[1]!], `npm run ${m[1]} is not a script`);
+      const refs = new Set(
+        [...text.matchAll(/(?<![\w/.-])((?:scripts|infra|\.ci|bin|dist|examples|docs)\/[\w./${}-]+)/g)].map((m) =>
+          m[1]!.replace(/\$\{(\w+)\}/g, (_, k: string) => (subs as Record<string, string>)[k] ?? k),
+        ),
+      );
+      for (const tfvars of [...text.matchAll(/-var-file=([\w./${}-]+)/g)].map((m) =>
+        m[1]!.replace(/\$\{(\w+)\}/g, (_, k: string) => (subs as Record<string, string>)[k] ?? k),
+      ))
+        refs.add(`infra/${tfvars}`);
+      const npmScripts = (
+        JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+      ).scripts;
+      for (const m of text.matchAll(/npm run ([\w:-]+)/g))
+        assert.ok(npmScripts[m[1]!], `npm run ${m[1]} is not a script`);
       if (text.includes('.ci/run')) refs.add('.ci/run');
       for (const ref of refs) {
         if (ref in MADE) {
-          assert.ok(text.includes(MADE[ref as keyof typeof MADE]), `${ref} is used but "${MADE[ref as keyof typeof MADE]}" never runs`);
+          assert.ok(
+            text.includes(MADE[ref as keyof typeof MADE]),
+            `${ref} is used but "${MADE[ref as keyof typeof MADE]}" never runs`,
+          );
           continue;
         }
         if (ref.startsWith('dist/') || ref.endsWith('.tfplan')) continue;

@@ -8,9 +8,13 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..', '..');
 
 it('declares an index for every field the adapters filter or order on', () => {
-  const decl = JSON.parse(readFileSync(join(root, 'infra', 'firestore.indexes.json'), 'utf8')) as { fieldOverrides: { collectionGroup: string; fieldPath: string; indexes: unknown[] }[] };
+  const decl = JSON.parse(readFileSync(join(root, 'infra', 'firestore.indexes.json'), 'utf8')) as {
+    fieldOverrides: { collectionGroup: string; fieldPath: string; indexes: unknown[] }[];
+  };
   const indexed = new Set(decl.fieldOverrides.filter((f) => f.indexes.length > 0).map((f) => f.fieldPath));
-  const source = ['firestore-task-store.ts', 'firestore-provenance-store.ts'].map((f) => readFileSync(join(root, 'functions', 'adapters', f), 'utf8')).join('\n');
+  const source = ['firestore-task-store.ts', 'firestore-provenance-store.ts']
+    .map((f) => readFileSync(join(root, 'functions', 'adapters', f), 'utf8'))
+    .join('\n');
   const queried = new Set<string>();
   for (const m of source.matchAll(/\.(?:where|orderBy)\('([^']+)'/g)) queried.add(m[1]!);
   // tasksDue takes the field as a parameter: its values are the DueField type's.

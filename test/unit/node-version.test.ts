@@ -15,6 +15,8 @@ it('runs on a Node that package.json engines allows', () => {
   const want = min.slice(1).map((n) => Number(n ?? 0));
   const have = process.versions.node.split('.').map(Number);
   const cmp = have[0]! - want[0]! || have[1]! - want[1]! || have[2]! - want[2]!;
-  assert.ok(cmp >= 0, `running on Node ${process.versions.node}, but engines.node is "${pkg.engines.node}": source .ci/node-env first`);
+  assert.ok(
+    cmp >= 0,
+    `running on Node ${process.versions.node}, but engines.node is "${pkg.engines.node}": source .ci/node-env first`,
+  );
 });
-

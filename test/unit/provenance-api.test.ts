@@ -29,7 +29,11 @@ async function setup(mode: 'public' | 'allowlist' = 'public', opts: { redrive?: 
   const published: string[] = [];
   const signer = LocalSigner.ephemeral();
   const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, { reporterAllowlist: new Set([OWNER.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 1e9 });
+  const ingest = new ReportIngest(tasks, clock, {
+    reporterAllowlist: new Set([OWNER.email]),
+    pidReporterAllowlist: new Set(),
+    reportRetentionMs: 1e9,
+  });
   const assembler = new ProvenanceAssembler({ tasks, provenance, signer, clock, builderId: 'b', leaseMs: 60_000 });
   const issuer = DevIssuer.ephemeral();
   const certs = issuer.certificates();
@@ -40,20 +44,45 @@ async function setup(mode: 'public' | 'allowlist' = 'public', opts: { redrive?: 
     verifier: new OidcVerifier({ audience: AUDIENCE, issuers: [DEV_ISSUER], certificates: async () => certs }),
     access: { mode, readers: new Set(['release@example.com']) },
     ...(opts.redrive
-      ? { redrive: { operators: new Set(['oncall@example.com']), redriver: new TaskRedriver({ tasks, provenance, uploadComplete: { publishUploadComplete: async (k) => void published.push(k) }, clock, recoveryGraceMs: 60_000 }) } }
+      ? {
+          redrive: {
+            operators: new Set(['oncall@example.com']),
+            redriver: new TaskRedriver({
+              tasks,
+              provenance,
+              uploadComplete: { publishUploadComplete: async (k) => void published.push(k) },
+              clock,
+              recoveryGraceMs: 60_000,
+            }),
+          },
+        }
       : {}),
   });
-  const task = async (id: string, opts: { artifact?: Sha256Hex; upload?: boolean; assemble?: boolean; as?: Identity } = {}) => {
+  const task = async (
+    id: string,
+    opts: { artifact?: Sha256Hex; upload?: boolean; assemble?: boolean; as?: Identity } = {},
+  ) => {
     const owner = opts.as ?? OWNER;
     await ingest.reportStage(owner, id, { stage: 'STARTED', recipe: 'r', pid: 1 });
-    if (opts.artifact) await ingest.addReport(owner, id, { kind: 'artifact', sha256: opts.artifact, location: { type: 'gcs', uri: `gs://out/${id}` }, sbomSubjects: [] });
+    if (opts.artifact)
+      await ingest.addReport(owner, id, {
+        kind: 'artifact',
+        sha256: opts.artifact,
+        location: { type: 'gcs', uri: `gs://out/${id}` },
+        sbomSubjects: [],
+      });
     clock.advance(1000);
     if (opts.upload !== false) await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
     if (opts.assemble !== false && opts.upload !== false) await assembler.assemble(taskKey(owner, id));
   };
   const get = async (url: string, o: { token?: string; method?: string } = {}) => {
     const headers = new Headers(o.token ? { authorization: `Bearer ${o.token}` } : {});
-    const res = await handler({ method: o.method ?? 'GET', url, headers: fetchHeaders(headers), body: new Uint8Array() });
+    const res = await handler({
+      method: o.method ?? 'GET',
+      url,
+      headers: fetchHeaders(headers),
+      body: new Uint8Array(),
+    });
     const text = typeof res.body === 'string' ? res.body : Buffer.from(res.body).toString();
     return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
   };
@@ -74,7 +103,9 @@ describe('provenanceApi', () => {
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], NDJSON);
     assert.equal(r.text.split('\n').filter(Boolean).length, 2);
-    const ids = parseEnvelopes(r.text).map((e) => JSON.parse(Buffer.from(e.payload, 'base64').toString()).predicate.runDetails.metadata.invocationId);
+    const ids = parseEnvelopes(r.text).map(
+      (e) => JSON.parse(Buffer.from(e.payload, 'base64').toString()).predicate.runDetails.metadata.invocationId,
+    );
     assert.deepEqual(ids, ['t1', 't2']);
     assert.equal((await s.get(`/v1/artifacts/sha256%3A${SHA.toUpperCase()}/provenance`)).status, 200);
   });
@@ -91,7 +122,7 @@ describe('provenanceApi', () => {
     }
   });
 
-  it('reports a task\'s status with its provenance state, and the reason when it has none', async () => {
+  it("reports a task's status with its provenance state, and the reason when it has none", async () => {
     const s = await setup();
     await s.task('signed', { artifact: SHA });
     await s.task('noart');
@@ -102,12 +133,18 @@ describe('provenanceApi', () => {
     assert.equal(signed.stage, 'UPLOAD_COMPLETE');
     assert.ok(signed.stageTimes.STARTED && signed.stageTimes.UPLOAD_COMPLETE && signed.lastHeartbeatAt);
     assert.deepEqual([signed.provenance.state, signed.provenance.subjects], ['signed', [`sha256:${SHA}`]]);
-    assert.deepEqual([(await status('noart')).provenance.state, (await status('noart')).provenance.reason], ['failed', 'the task reported no artifacts before UPLOAD_COMPLETE']);
+    assert.deepEqual(
+      [(await status('noart')).provenance.state, (await status('noart')).provenance.reason],
+      ['failed', 'the task reported no artifacts before UPLOAD_COMPLETE'],
+    );
     assert.equal((await status('pending')).provenance.state, 'pending');
-    assert.match((await status('running')).provenance.reason, /is STARTED: provenance is assembled once it reports UPLOAD_COMPLETE/);
+    assert.match(
+      (await status('running')).provenance.reason,
+      /is STARTED: provenance is assembled once it reports UPLOAD_COMPLETE/,
+    );
   });
 
-  it('serves a task\'s envelopes, and 404s that say why', async () => {
+  it("serves a task's envelopes, and 404s that say why", async () => {
     const s = await setup();
     await s.task('t1', { artifact: SHA });
     await s.task('t2', { upload: false });
@@ -153,9 +190,15 @@ describe('provenanceApi', () => {
     const url = '/v1/tasks/t1/redrive?reporter=builder@example.com';
     assert.deepEqual([(await s.get(url, { method: 'POST' })).status], [401]);
     const reader = await s.get(url, { method: 'POST', token: s.token('release@example.com') });
-    assert.deepEqual([reader.status, reader.json().message], [403, 'release@example.com is not on the operator allowlist (OPERATOR_ALLOWLIST)']);
+    assert.deepEqual(
+      [reader.status, reader.json().message],
+      [403, 'release@example.com is not on the operator allowlist (OPERATOR_ALLOWLIST)'],
+    );
     // Whatever spelling routes to a re-drive also needs POST: a GET never changes a task.
-    for (const path of ['/v1/tasks/t1/redrive/?reporter=builder@example.com', '/v1//tasks/t1/redrive?reporter=builder@example.com']) {
+    for (const path of [
+      '/v1/tasks/t1/redrive/?reporter=builder@example.com',
+      '/v1//tasks/t1/redrive?reporter=builder@example.com',
+    ]) {
       assert.equal((await s.get(path, { token: s.token('oncall@example.com') })).status, 405, path);
     }
     assert.deepEqual(s.published, []);
@@ -167,9 +210,14 @@ describe('provenanceApi', () => {
       logs.restore();
     }
     assert.equal(ok.status, 200, ok.text);
-    assert.deepEqual([ok.json().from, ok.json().to, ok.json().status.stage, ok.json().status.provenance.state], ['FAILED', 'UPLOAD_COMPLETE', 'UPLOAD_COMPLETE', 'pending']);
+    assert.deepEqual(
+      [ok.json().from, ok.json().to, ok.json().status.stage, ok.json().status.provenance.state],
+      ['FAILED', 'UPLOAD_COMPLETE', 'UPLOAD_COMPLETE', 'pending'],
+    );
     assert.deepEqual(s.published, [taskKey(OWNER, 't1')]);
-    assert.ok(logs.lines().some((l) => JSON.parse(l).audit === 'redrive' && JSON.parse(l).operator === 'oncall@example.com'));
+    assert.ok(
+      logs.lines().some((l) => JSON.parse(l).audit === 'redrive' && JSON.parse(l).operator === 'oncall@example.com'),
+    );
     const again = await s.get(url, { method: 'POST', token: s.token('oncall@example.com') });
     assert.deepEqual([again.status, again.json().code], [400, 'failed_precondition']);
     assert.equal((await s.get(url, { method: 'GET' })).status, 405);
@@ -178,7 +226,10 @@ describe('provenanceApi', () => {
   it('refuses a re-drive where it is not configured', async () => {
     const s = await setup('public');
     await s.task('t1', { artifact: SHA, assemble: false });
-    const r = await s.get('/v1/tasks/t1/redrive?reporter=builder@example.com', { method: 'POST', token: s.token('oncall@example.com') });
+    const r = await s.get('/v1/tasks/t1/redrive?reporter=builder@example.com', {
+      method: 'POST',
+      token: s.token('oncall@example.com'),
+    });
     assert.deepEqual([r.status, r.json().code], [400, 'failed_precondition']);
     assert.match(r.json().message, /re-drive is not configured/);
   });
@@ -199,7 +250,10 @@ describe('provenanceApi', () => {
     const anon = await s.get(url);
     assert.deepEqual([anon.status, anon.json().code], [401, 'unauthenticated']);
     const stranger = await s.get(url, { token: s.token('builder@example.com') });
-    assert.deepEqual([stranger.status, stranger.json().message], [403, 'builder@example.com is not on the reader allowlist']);
+    assert.deepEqual(
+      [stranger.status, stranger.json().message],
+      [403, 'builder@example.com is not on the reader allowlist'],
+    );
     assert.equal((await s.get(url, { token: s.token('release@example.com') })).status, 200);
     assert.equal((await s.get('/v1/tasks/t1?reporter=builder@example.com')).status, 401);
     assert.equal((await s.get('/v1/keys')).status, 200);

@@ -23,20 +23,67 @@ function fixture(): { task: TaskRecord; reports: StoredReport[] } {
   const stage = (s: Stage, at: number, extra = {}) => {
     task = applyStage(task, { key: 'k', taskId: 'build-42', owner, now: t(at), report: { stage: s, ...extra } });
   };
-  stage('STARTED', 0, { recipe: 'cloudbuild.yaml', pid: 10, configSource: { uri: 'git+https://github.com/example/app', digest: { sha1: 'f'.repeat(40) }, entryPoint: 'cloudbuild.yaml' } });
+  stage('STARTED', 0, {
+    recipe: 'cloudbuild.yaml',
+    pid: 10,
+    configSource: {
+      uri: 'git+https://github.com/example/app',
+      digest: { sha1: 'f'.repeat(40) },
+      entryPoint: 'cloudbuild.yaml',
+    },
+  });
   stage('FETCH', 1);
   stage('COMPILE', 10);
   stage('UPLOAD', 20);
   stage('UPLOAD_COMPLETE', 30);
-  const r = (report: ContentReport, at: number, lastAt = at): StoredReport => ({ id: reportId(report), report, receivedAt: t(at), lastReceivedAt: t(lastAt), expireAt: t(at + 1000) });
+  const r = (report: ContentReport, at: number, lastAt = at): StoredReport => ({
+    id: reportId(report),
+    report,
+    receivedAt: t(at),
+    lastReceivedAt: t(lastAt),
+    expireAt: t(at + 1000),
+  });
   const reports = [
     r({ kind: 'git', repo: 'https://github.com/example/app', commit: 'a'.repeat(40), refs: ['refs/heads/main'] }, 2),
     r({ kind: 'git', repo: 'https://github.com/example/app', commit: 'a'.repeat(40), refs: ['refs/heads/release'] }, 3),
-    r({ kind: 'cipd', packageName: 'infra/tools/go/linux-amd64', instanceId: 'c'.repeat(40), tags: ['version:1.22'], refs: ['latest'] }, 4),
+    r(
+      {
+        kind: 'cipd',
+        packageName: 'infra/tools/go/linux-amd64',
+        instanceId: 'c'.repeat(40),
+        tags: ['version:1.22'],
+        refs: ['latest'],
+      },
+      4,
+    ),
     r({ kind: 'gcs', uri: 'gs://example-deps/lib.tar.gz', sha256: sha('1') }, 12), // after COMPILE: a finding
-    r({ kind: 'artifact', sha256: sha('2'), location: { type: 'gcs', uri: 'gs://example-out/app.tar.gz' }, sbomSubjects: [] }, 21),
-    r({ kind: 'artifact', sha256: sha('3'), location: { type: 'oci', image: 'us-docker.pkg.dev/example/apps/app', tag: 'v1' }, sbomSubjects: [] }, 22),
-    r({ kind: 'artifact', sha256: sha('4'), location: { type: 'gcs', uri: 'gs://example-out/app.spdx.json' }, sbomSubjects: [sha('2')] }, 23),
+    r(
+      {
+        kind: 'artifact',
+        sha256: sha('2'),
+        location: { type: 'gcs', uri: 'gs://example-out/app.tar.gz' },
+        sbomSubjects: [],
+      },
+      21,
+    ),
+    r(
+      {
+        kind: 'artifact',
+        sha256: sha('3'),
+        location: { type: 'oci', image: 'us-docker.pkg.dev/example/apps/app', tag: 'v1' },
+        sbomSubjects: [],
+      },
+      22,
+    ),
+    r(
+      {
+        kind: 'artifact',
+        sha256: sha('4'),
+        location: { type: 'gcs', uri: 'gs://example-out/app.spdx.json' },
+        sbomSubjects: [sha('2')],
+      },
+      23,
+    ),
     r({ kind: 'git', repo: 'https://github.com/example/tests', commit: 'e'.repeat(40), refs: [] }, 40), // after UPLOAD_COMPLETE: kept out
   ];
   return { task: task!, reports };
@@ -46,13 +93,19 @@ function golden(name: string, value: unknown): void {
   const file = join(GOLDEN, name);
   const text = `${JSON.stringify(value, null, 2)}\n`;
   if (process.env.UPDATE_GOLDEN) writeFileSync(file, text);
-  assert.equal(text, readFileSync(file, 'utf8'), `${name} differs (UPDATE_GOLDEN=1 npm test rewrites it; review the diff)`);
+  assert.equal(
+    text,
+    readFileSync(file, 'utf8'),
+    `${name} differs (UPDATE_GOLDEN=1 npm test rewrites it; review the diff)`,
+  );
 }
 
 describe('assembleProvenance', () => {
   it('matches the golden statement, which follows the in-toto and SLSA v1 specs', () => {
     const { task, reports } = fixture();
-    const statement = assembleProvenance(task, reports, { builderId: 'https://provenance.example/builders/cloudbuild' });
+    const statement = assembleProvenance(task, reports, {
+      builderId: 'https://provenance.example/builders/cloudbuild',
+    });
     golden('statement-basic.json', statement);
     assertStatementToSpec(statement);
     assertStatementToSpec(JSON.parse(readFileSync(join(GOLDEN, 'statement-basic.json'), 'utf8')));
@@ -65,8 +118,14 @@ describe('assembleProvenance', () => {
       ['a descriptor with only a name', (s) => s.predicate.runDetails.byproducts.push({ name: 'x', annotations: {} })],
       ['uppercase hex', (s) => (s.subject[0].digest.sha256 = 'AB'.repeat(32))],
       ['a sha256 of the wrong length', (s) => (s.subject[0].digest.sha256 = 'abc')],
-      ['an unknown algorithm name', (s) => (s.predicate.buildDefinition.resolvedDependencies[0].digest = { cipdInstanceId: 'c'.repeat(40) })],
-      ['a field the spec does not define', (s) => (s.predicate.buildDefinition.resolvedDependencies[0].representation = {})],
+      [
+        'an unknown algorithm name',
+        (s) => (s.predicate.buildDefinition.resolvedDependencies[0].digest = { cipdInstanceId: 'c'.repeat(40) }),
+      ],
+      [
+        'a field the spec does not define',
+        (s) => (s.predicate.buildDefinition.resolvedDependencies[0].representation = {}),
+      ],
       ['a subject without a digest', (s) => delete s.subject[0].digest],
       ['a timestamp that is not RFC 3339', (s) => (s.predicate.runDetails.metadata.startedOn = 'yesterday')],
       ['a builder id that is not a URI', (s) => (s.predicate.runDetails.builder.id = 'not a uri')],
@@ -81,8 +140,19 @@ describe('assembleProvenance', () => {
 
   it('counts a report first sent before STARTED once a retry arrives inside the window', () => {
     const { task, reports } = fixture(); // STARTED at 0 s, UPLOAD_COMPLETE at 30 s
-    const dep = (n: number): ContentReport => ({ kind: 'git', repo: `https://github.com/example/dep-${n}`, commit: String(n).repeat(40), refs: [] });
-    const early = (n: number, first: number, last: number): StoredReport => ({ id: reportId(dep(n)), report: dep(n), receivedAt: t(first), lastReceivedAt: t(last), expireAt: t(999) });
+    const dep = (n: number): ContentReport => ({
+      kind: 'git',
+      repo: `https://github.com/example/dep-${n}`,
+      commit: String(n).repeat(40),
+      refs: [],
+    });
+    const early = (n: number, first: number, last: number): StoredReport => ({
+      id: reportId(dep(n)),
+      report: dep(n),
+      receivedAt: t(first),
+      lastReceivedAt: t(last),
+      expireAt: t(999),
+    });
     const before = task.stageTimes.STARTED!.getTime() / 1000 - Date.UTC(2026, 0, 1) / 1000 - 5; // 5 s before STARTED
     const extra = [
       early(1, before, 15), // raced STARTED, retried inside: counts
@@ -92,8 +162,14 @@ describe('assembleProvenance', () => {
       early(5, 10, 10), // inside: counts
     ];
     const statement = assembleProvenance(task, [...reports, ...extra], { builderId: 'b' });
-    const deps = statement.predicate.buildDefinition.resolvedDependencies.map((d) => d.uri).filter((u) => u?.includes('/dep-'));
-    assert.deepEqual(deps, ['git+https://github.com/example/dep-1', 'git+https://github.com/example/dep-4', 'git+https://github.com/example/dep-5']);
+    const deps = statement.predicate.buildDefinition.resolvedDependencies
+      .map((d) => d.uri)
+      .filter((u) => u?.includes('/dep-'));
+    assert.deepEqual(deps, [
+      'git+https://github.com/example/dep-1',
+      'git+https://github.com/example/dep-4',
+      'git+https://github.com/example/dep-5',
+    ]);
   });
 
   it('is deterministic whatever the report order', () => {
@@ -105,12 +181,25 @@ describe('assembleProvenance', () => {
 
   it('refuses a task without artifacts', () => {
     const { task, reports } = fixture();
-    assert.throws(() => assembleProvenance(task, reports.filter((r) => r.report.kind !== 'artifact'), { builderId: 'b' }), NoSubjectsError);
+    assert.throws(
+      () =>
+        assembleProvenance(
+          task,
+          reports.filter((r) => r.report.kind !== 'artifact'),
+          { builderId: 'b' },
+        ),
+      NoSubjectsError,
+    );
   });
 });
 
 describe('DSSE and verify', () => {
-  const policy = { digest: `sha256:${sha('2')}`, builderId: 'b', sourceUri: 'https://github.com/example/app', sourceRefs: ['refs/heads/main'] };
+  const policy = {
+    digest: `sha256:${sha('2')}`,
+    builderId: 'b',
+    sourceUri: 'https://github.com/example/app',
+    sourceRefs: ['refs/heads/main'],
+  };
 
   it('signs over the PAE and verifies with the public key alone', async () => {
     const { task, reports } = fixture();
@@ -124,7 +213,10 @@ describe('DSSE and verify', () => {
   });
 
   it('PAE is the DSSE v1 encoding', () => {
-    assert.equal(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString(), 'DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+    assert.equal(
+      pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString(),
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
   });
 
   it('refuses each policy or integrity failure with a reason', async () => {
@@ -134,7 +226,17 @@ describe('DSSE and verify', () => {
     const { pem } = await signer.publicKey();
     const cases: [string, Envelope, object, RegExp][] = [
       ['other key', env, {}, /no signature verifies/],
-      ['tampered payload', { ...env, payload: Buffer.from(Buffer.from(env.payload, 'base64').toString().replace('build-42', 'build-43')).toString('base64') }, {}, /no signature verifies/],
+      [
+        'tampered payload',
+        {
+          ...env,
+          payload: Buffer.from(Buffer.from(env.payload, 'base64').toString().replace('build-42', 'build-43')).toString(
+            'base64',
+          ),
+        },
+        {},
+        /no signature verifies/,
+      ],
       ['wrong digest', env, { digest: sha('9') }, /no subject has sha256/],
       ['wrong builder', env, { builderId: 'evil' }, /builder id/],
       ['wrong repo', env, { sourceUri: 'https://github.com/evil/app' }, /no git dependency/],
@@ -145,7 +247,10 @@ describe('DSSE and verify', () => {
       const key = name === 'other key' ? (await LocalSigner.ephemeral().publicKey()).pem : pem;
       const r = verifyEnvelope(e, key, { ...policy, ...over });
       assert.equal(r.ok, false, name);
-      assert.ok(r.failures.some((f) => re.test(f)), `${name}: ${r.failures.join('; ')}`);
+      assert.ok(
+        r.failures.some((f) => re.test(f)),
+        `${name}: ${r.failures.join('; ')}`,
+      );
     }
   });
 
@@ -157,10 +262,23 @@ describe('DSSE and verify', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     for (const [kp, sig] of [
       [p384, cryptoSign('sha384', msg, p384.privateKey)],
-      [rsa, cryptoSign('sha256', msg, { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST })],
+      [
+        rsa,
+        cryptoSign('sha256', msg, {
+          key: rsa.privateKey,
+          padding: constants.RSA_PKCS1_PSS_PADDING,
+          saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+        }),
+      ],
     ] as const) {
-      const env = { payloadType: IN_TOTO_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid: 'k', sig: sig.toString('base64') }] };
-      const r = verifyEnvelope(env, kp.publicKey.export({ type: 'spki', format: 'pem' }).toString(), { digest: sha('2') });
+      const env = {
+        payloadType: IN_TOTO_PAYLOAD_TYPE,
+        payload: payload.toString('base64'),
+        signatures: [{ keyid: 'k', sig: sig.toString('base64') }],
+      };
+      const r = verifyEnvelope(env, kp.publicKey.export({ type: 'spki', format: 'pem' }).toString(), {
+        digest: sha('2'),
+      });
       assert.deepEqual(r.failures, []);
     }
   });

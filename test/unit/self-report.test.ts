@@ -20,23 +20,77 @@ describe('authentication', () => {
   const cases: [string, (h: ReturnType<typeof selfReportHarness>) => string | null, number, RegExp][] = [
     ['no token', () => null, 401, /Authorization/],
     ['not a JWT', () => 'abc.def', 401, /well-formed/],
-    ['signed by another key', () => DevIssuer.ephemeral().mint({ audience: AUDIENCE, email: REPORTER }), 401, /does not trust/],
-    ['expired', (h) => h.issuer.mint({ audience: AUDIENCE, email: REPORTER, issuedAt: Math.floor(Date.now() / 1000) - 7200, lifetimeSeconds: 3600 }), 401, /expired/],
-    ['wrong audience', (h) => h.issuer.mint({ audience: 'https://elsewhere.example', email: REPORTER }), 401, /audience/],
-    ['wrong issuer', (h) => h.issuer.mint({ audience: AUDIENCE, email: REPORTER, issuer: 'https://evil.example' }), 401, /issuer/],
-    ['email not verified', (h) => h.issuer.mint({ audience: AUDIENCE, email: REPORTER, emailVerified: false }), 401, /not verified/],
-    ['email not on the allowlist', (h) => h.issuer.mint({ audience: AUDIENCE, email: 'intruder@example.com' }), 403, /allowlist/],
-    ['tampered payload', (h) => {
-      const [hd, , sig] = h.token().split('.');
-      const forged = Buffer.from(JSON.stringify({ iss: DEV_ISSUER, aud: AUDIENCE, sub: 'x', email: REPORTER, email_verified: true, iat: 1, exp: 9e9 })).toString('base64url');
-      return `${hd}.${forged}.${sig}`;
-    }, 401, /signature|lifetime/],
+    [
+      'signed by another key',
+      () => DevIssuer.ephemeral().mint({ audience: AUDIENCE, email: REPORTER }),
+      401,
+      /does not trust/,
+    ],
+    [
+      'expired',
+      (h) =>
+        h.issuer.mint({
+          audience: AUDIENCE,
+          email: REPORTER,
+          issuedAt: Math.floor(Date.now() / 1000) - 7200,
+          lifetimeSeconds: 3600,
+        }),
+      401,
+      /expired/,
+    ],
+    [
+      'wrong audience',
+      (h) => h.issuer.mint({ audience: 'https://elsewhere.example', email: REPORTER }),
+      401,
+      /audience/,
+    ],
+    [
+      'wrong issuer',
+      (h) => h.issuer.mint({ audience: AUDIENCE, email: REPORTER, issuer: 'https://evil.example' }),
+      401,
+      /issuer/,
+    ],
+    [
+      'email not verified',
+      (h) => h.issuer.mint({ audience: AUDIENCE, email: REPORTER, emailVerified: false }),
+      401,
+      /not verified/,
+    ],
+    [
+      'email not on the allowlist',
+      (h) => h.issuer.mint({ audience: AUDIENCE, email: 'intruder@example.com' }),
+      403,
+      /allowlist/,
+    ],
+    [
+      'tampered payload',
+      (h) => {
+        const [hd, , sig] = h.token().split('.');
+        const forged = Buffer.from(
+          JSON.stringify({
+            iss: DEV_ISSUER,
+            aud: AUDIENCE,
+            sub: 'x',
+            email: REPORTER,
+            email_verified: true,
+            iat: 1,
+            exp: 9e9,
+          }),
+        ).toString('base64url');
+        return `${hd}.${forged}.${sig}`;
+      },
+      401,
+      /signature|lifetime/,
+    ],
   ];
   for (const [name, token, status, message] of cases) {
     it(`${name}: ${status}, nothing written`, async () => {
       const store = new MemoryTaskStore();
       const h = selfReportHarness({ store });
-      for (const [method, body] of [['ReportTaskStage', STARTED], ['ReportGit', gitBody]] as const) {
+      for (const [method, body] of [
+        ['ReportTaskStage', STARTED],
+        ['ReportGit', gitBody],
+      ] as const) {
         const r = await h.call(method, body, { token: token(h) });
         assert.equal(r.status, status, JSON.stringify(r.json));
         assert.equal(r.json.code, status === 401 ? 'unauthenticated' : 'permission_denied');
@@ -72,8 +126,12 @@ describe('tokens never reach a log or an answer', () => {
       assert.equal(bad.status, 500); // the store failed: internal, logged
       seen.push(JSON.stringify(bad.json));
       const secrets = tokens.map((t) => t.split('.').pop()!.slice(-40));
-      for (const text of [...seen, ...logs.lines()]) for (const secret of secrets) assert.ok(!text.includes(secret), `a token leaked: ${text.slice(0, 200)}`);
-      assert.ok(logs.lines().some((l) => l.includes('disk on fire')), 'the internal error itself is logged');
+      for (const text of [...seen, ...logs.lines()])
+        for (const secret of secrets) assert.ok(!text.includes(secret), `a token leaked: ${text.slice(0, 200)}`);
+      assert.ok(
+        logs.lines().some((l) => l.includes('disk on fire')),
+        'the internal error itself is logged',
+      );
     } finally {
       logs.restore();
     }
@@ -163,8 +221,14 @@ describe('stage rules', () => {
     await expect(stage('COMPLETE'), 400, 'failed_precondition');
     const task = await store.getTask(taskKey({ issuer: DEV_ISSUER, subject: subjectOf(h.token()) }, 'build-1'));
     assert.equal(task?.state, 'COMPLETE');
-    assert.deepEqual(task?.findings.map((f) => f.code), ['FETCH_AFTER_COMPILE']);
-    assert.deepEqual(task?.timeline.map((t) => t.stage), ['STARTED', 'FETCH', 'COMPILE', 'FETCH', 'COMPILE', 'UPLOAD', 'UPLOAD_COMPLETE', 'TEST', 'COMPLETE']);
+    assert.deepEqual(
+      task?.findings.map((f) => f.code),
+      ['FETCH_AFTER_COMPILE'],
+    );
+    assert.deepEqual(
+      task?.timeline.map((t) => t.stage),
+      ['STARTED', 'FETCH', 'COMPILE', 'FETCH', 'COMPILE', 'UPLOAD', 'UPLOAD_COMPLETE', 'TEST', 'COMPLETE'],
+    );
     assert.ok(task?.stageTimes.UPLOAD_COMPLETE instanceof Date);
   });
 
@@ -191,8 +255,13 @@ describe('protocol', () => {
     const store = new MemoryTaskStore();
     const h = selfReportHarness({ store });
     await h.call('ReportTaskStage', STARTED);
-    const msg = create(ReportGitRequestSchema, { gitReport: { repo: 'https://github.com/example/repo', commit: COMMIT.toUpperCase(), refs: 'refs/heads/main' } });
-    const r = await h.call('ReportGit', undefined, { contentType: 'application/proto', raw: toBinary(ReportGitRequestSchema, msg) });
+    const msg = create(ReportGitRequestSchema, {
+      gitReport: { repo: 'https://github.com/example/repo', commit: COMMIT.toUpperCase(), refs: 'refs/heads/main' },
+    });
+    const r = await h.call('ReportGit', undefined, {
+      contentType: 'application/proto',
+      raw: toBinary(ReportGitRequestSchema, msg),
+    });
     assert.equal(r.status, 200);
     assert.equal(r.res.headers['content-type'], 'application/proto');
     const key = taskKey({ issuer: DEV_ISSUER, subject: subjectOf(h.token()) }, 'build-1');
@@ -204,26 +273,44 @@ describe('protocol', () => {
     const store = new MemoryTaskStore();
     const h = selfReportHarness({ store });
     await h.call('ReportTaskStage', STARTED);
-    const r = await h.call('ReportArtifactDigest', { digest: `sha256:${SHA.toUpperCase()}`, artifact: { oci: { image: 'us-docker.pkg.dev/p/r/app', tag: 'v1' } } });
+    const r = await h.call('ReportArtifactDigest', {
+      digest: `sha256:${SHA.toUpperCase()}`,
+      artifact: { oci: { image: 'us-docker.pkg.dev/p/r/app', tag: 'v1' } },
+    });
     assert.equal(r.status, 200);
     const key = taskKey({ issuer: DEV_ISSUER, subject: subjectOf(h.token()) }, 'build-1');
     const [stored] = await store.listReports(key);
     assert.equal((stored!.report as { sha256: string }).sha256, SHA);
   });
 
-  it('hands compressed requests to Connect\'s own handler, which accepts them', async () => {
+  it("hands compressed requests to Connect's own handler, which accepts them", async () => {
     const store = new MemoryTaskStore();
     const h = selfReportHarness({ store });
     await h.call('ReportTaskStage', STARTED);
     const raw = gzipSync(Buffer.from(JSON.stringify(gitBody)));
-    const headers = new Headers({ 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${h.token()}`, 'x-task-id': 'build-1' });
-    const res = await h.handler({ method: 'POST', url: '/provenance.snooperpb.SelfReport/ReportGit', headers: fetchHeaders(headers), body: raw });
+    const headers = new Headers({
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      authorization: `Bearer ${h.token()}`,
+      'x-task-id': 'build-1',
+    });
+    const res = await h.handler({
+      method: 'POST',
+      url: '/provenance.snooperpb.SelfReport/ReportGit',
+      headers: fetchHeaders(headers),
+      body: raw,
+    });
     assert.equal(res.status, 200, Buffer.from(res.body as Uint8Array).toString());
     const key = taskKey({ issuer: DEV_ISSUER, subject: subjectOf(h.token()) }, 'build-1');
     assert.equal((await store.listReports(key)).length, 1);
     // and its errors come back in the same Connect format
     const bad = gzipSync(Buffer.from(JSON.stringify({ gitReport: { repo: 'ftp://x', commit: COMMIT } })));
-    const err = await h.handler({ method: 'POST', url: '/provenance.snooperpb.SelfReport/ReportGit', headers: fetchHeaders(headers), body: bad });
+    const err = await h.handler({
+      method: 'POST',
+      url: '/provenance.snooperpb.SelfReport/ReportGit',
+      headers: fetchHeaders(headers),
+      body: bad,
+    });
     assert.equal(err.status, 400);
     assert.match(Buffer.from(err.body as Uint8Array).toString(), /git_report\.repo/);
   });

@@ -36,14 +36,36 @@ async function served() {
   const provenance = new MemoryProvenanceStore();
   const signer = LocalSigner.ephemeral();
   const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, { reporterAllowlist: new Set([owner.email]), pidReporterAllowlist: new Set(), reportRetentionMs: 1e9 });
+  const ingest = new ReportIngest(tasks, clock, {
+    reporterAllowlist: new Set([owner.email]),
+    pidReporterAllowlist: new Set(),
+    reportRetentionMs: 1e9,
+  });
   await ingest.reportStage(owner, 't1', { stage: 'STARTED', recipe: 'r', pid: 1 });
-  await ingest.addReport(owner, 't1', { kind: 'artifact', sha256: SHA, location: { type: 'gcs', uri: 'gs://out/app.tar' }, sbomSubjects: [] });
+  await ingest.addReport(owner, 't1', {
+    kind: 'artifact',
+    sha256: SHA,
+    location: { type: 'gcs', uri: 'gs://out/app.tar' },
+    sbomSubjects: [],
+  });
   clock.advance(1000);
   await ingest.reportStage(owner, 't1', { stage: 'UPLOAD_COMPLETE' });
-  await new ProvenanceAssembler({ tasks, provenance, signer, clock, builderId: 'https://builder.test', leaseMs: 60_000 }).assemble(taskKey(owner, 't1'));
+  await new ProvenanceAssembler({
+    tasks,
+    provenance,
+    signer,
+    clock,
+    builderId: 'https://builder.test',
+    leaseMs: 60_000,
+  }).assemble(taskKey(owner, 't1'));
   const certs = DevIssuer.ephemeral().certificates();
-  const api = provenanceApi({ tasks, provenance, keys: async () => [await signer.publicKey()], verifier: new OidcVerifier({ audience: 'a', issuers: [DEV_ISSUER], certificates: async () => certs }), access: { mode: 'public', readers: new Set() } });
+  const api = provenanceApi({
+    tasks,
+    provenance,
+    keys: async () => [await signer.publicKey()],
+    verifier: new OidcVerifier({ audience: 'a', issuers: [DEV_ISSUER], certificates: async () => certs }),
+    access: { mode: 'public', readers: new Set() },
+  });
   const get = async (url: string) => {
     const res = await api({ method: 'GET', url, headers: fetchHeaders(new Headers()), body: new Uint8Array() });
     return { status: res.status, text: typeof res.body === 'string' ? res.body : Buffer.from(res.body).toString() };
@@ -54,9 +76,14 @@ async function served() {
 function sigstoreVerify(json: unknown, pem: string): void {
   const key = createPublicKey(pem);
   // No Sigstore infrastructure is involved: an empty trusted root, and the service's key for the hint.
-  const trust = toTrustMaterial({ mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never, () => ({ publicKey: key, validFor: () => true }));
+  const trust = toTrustMaterial(
+    { mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never,
+    () => ({ publicKey: key, validFor: () => true }),
+  );
   // These bundles carry no transparency-log entry and no timestamp by design: thresholds 0.
-  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(toSignedEntity(bundleFromJSON(json)));
+  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
+    toSignedEntity(bundleFromJSON(json)),
+  );
 }
 
 describe('Sigstore bundles', () => {
@@ -116,11 +143,30 @@ describe('Sigstore bundles', () => {
     writeFileSync(join(dir, 'demo', 'app.tar.sigstore.json'), JSON.stringify(envelopeToBundle(s.envelopes[0]!)));
     const js = join(root, 'dist', 'verify-bundle.recipe.js'); // inside the repository, so require() finds its node_modules
     writeFileSync(js, recipe('sigstore-js', 'js'));
-    assert.match(execFileSync(process.execPath, [js, join(dir, 'demo', 'app.tar.sigstore.json'), join(dir, 'demo', 'provenance-key.pem')], { encoding: 'utf8' }), /bundle verified/);
-    const out = execFileSync('bash', ['-euo', 'pipefail', '-c', recipe('openssl', 'sh')], { cwd: dir, encoding: 'utf8' });
+    assert.match(
+      execFileSync(
+        process.execPath,
+        [js, join(dir, 'demo', 'app.tar.sigstore.json'), join(dir, 'demo', 'provenance-key.pem')],
+        { encoding: 'utf8' },
+      ),
+      /bundle verified/,
+    );
+    const out = execFileSync('bash', ['-euo', 'pipefail', '-c', recipe('openssl', 'sh')], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     assert.match(out, /Verified OK/);
     // …and the openssl recipe fails on a wrong signature.
-    writeFileSync(join(dir, 'demo', 'app.intoto.jsonl'), `${JSON.stringify({ ...s.envelopes[0]!, signatures: [{ keyid: 'k', sig: Buffer.from((await LocalSigner.ephemeral().sign(Buffer.from('x'))).signature).toString('base64') }] })}\n`);
-    assert.throws(() => execFileSync('bash', ['-euo', 'pipefail', '-c', recipe('openssl', 'sh')], { cwd: dir, encoding: 'utf8', stdio: 'pipe' }));
+    writeFileSync(
+      join(dir, 'demo', 'app.intoto.jsonl'),
+      `${JSON.stringify({ ...s.envelopes[0]!, signatures: [{ keyid: 'k', sig: Buffer.from((await LocalSigner.ephemeral().sign(Buffer.from('x'))).signature).toString('base64') }] })}\n`,
+    );
+    assert.throws(() =>
+      execFileSync('bash', ['-euo', 'pipefail', '-c', recipe('openssl', 'sh')], {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      }),
+    );
   });
 });

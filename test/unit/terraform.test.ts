@@ -55,33 +55,55 @@ describe('infra/*.tf, checked offline', () => {
   let text = '';
 
   before(async () => {
-    for (const name of readdirSync(infra).filter((f) => f.endsWith('.tf')).sort()) {
+    for (const name of readdirSync(infra)
+      .filter((f) => f.endsWith('.tf'))
+      .sort()) {
       const source = readFileSync(join(infra, name), 'utf8');
       files[name] = (await parse(name, source)) as Parsed;
       text += `${JSON.stringify(files[name])}\n`;
     }
   });
 
-  const all = <K extends keyof Parsed>(key: K): NonNullable<Parsed[K]>[] => Object.values(files).map((f) => f[key]).filter((x): x is NonNullable<Parsed[K]> => x !== undefined);
+  const all = <K extends keyof Parsed>(key: K): NonNullable<Parsed[K]>[] =>
+    Object.values(files)
+      .map((f) => f[key])
+      .filter((x): x is NonNullable<Parsed[K]> => x !== undefined);
 
   it('parses every file, and declares what every reference names', () => {
     assert.ok(Object.keys(files).length >= 4, `parsed ${Object.keys(files)}`);
     const variables = new Set(all('variable').flatMap((v) => Object.keys(v)));
     const locals = new Set(all('locals').flatMap((blocks) => blocks.flatMap((b) => Object.keys(b))));
-    const resources = new Set(all('resource').flatMap((byType) => Object.entries(byType).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`))));
-    const data = new Set(all('data').flatMap((byType) => Object.entries(byType).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`))));
+    const resources = new Set(
+      all('resource').flatMap((byType) =>
+        Object.entries(byType).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
+      ),
+    );
+    const data = new Set(
+      all('data').flatMap((byType) =>
+        Object.entries(byType).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
+      ),
+    );
     const missing: string[] = [];
     for (const m of text.matchAll(/\bvar\.([a-z_][a-z0-9_]*)/g)) if (!variables.has(m[1]!)) missing.push(`var.${m[1]}`);
-    for (const m of text.matchAll(/\blocal\.([a-z_][a-z0-9_]*)/g)) if (!locals.has(m[1]!)) missing.push(`local.${m[1]}`);
-    for (const m of text.matchAll(/\bdata\.([a-z0-9_]+)\.([a-z0-9_]+)/g)) if (!data.has(`${m[1]}.${m[2]}`)) missing.push(`data.${m[1]}.${m[2]}`);
+    for (const m of text.matchAll(/\blocal\.([a-z_][a-z0-9_]*)/g))
+      if (!locals.has(m[1]!)) missing.push(`local.${m[1]}`);
+    for (const m of text.matchAll(/\bdata\.([a-z0-9_]+)\.([a-z0-9_]+)/g))
+      if (!data.has(`${m[1]}.${m[2]}`)) missing.push(`data.${m[1]}.${m[2]}`);
     for (const m of text.matchAll(/(?<![.\w/-])(google_[a-z0-9_]+)\.([a-z_][a-z0-9_]*)\b/g)) {
       if (!resources.has(`${m[1]}.${m[2]}`)) missing.push(`${m[1]}.${m[2]}`);
     }
     assert.deepEqual([...new Set(missing)], [], 'references to undeclared names');
     for (const [name, [v]] of Object.entries(Object.assign({}, ...all('variable')) as Record<string, Block[]>)) {
-      assert.ok(typeof v!.description === 'string' && (v!.description as string).length > 10, `variable ${name} has no description`);
+      assert.ok(
+        typeof v!.description === 'string' && (v!.description as string).length > 10,
+        `variable ${name} has no description`,
+      );
       assert.ok(v!.type, `variable ${name} has no type`);
-      if (v!.type !== '${bool}') assert.ok(Array.isArray(v!.validation) && (v!.validation as unknown[]).length > 0, `variable ${name} has no validation`);
+      if (v!.type !== '${bool}')
+        assert.ok(
+          Array.isArray(v!.validation) && (v!.validation as unknown[]).length > 0,
+          `variable ${name} has no validation`,
+        );
     }
     for (const [name, [o]] of Object.entries(Object.assign({}, ...all('output')) as Record<string, Block[]>)) {
       assert.ok(typeof o!.description === 'string', `output ${name} has no description`);
@@ -92,62 +114,105 @@ describe('infra/*.tf, checked offline', () => {
     const registered = new Map<string, string>();
     for (const f of readdirSync(join(root, 'functions', 'entry'))) {
       const src = readFileSync(join(root, 'functions', 'entry', f), 'utf8');
-      for (const m of src.matchAll(/\b(http|cloudEvent)\('([A-Za-z]+)'/g)) registered.set(m[2]!, m[1] === 'http' ? 'http' : 'cloudevent');
+      for (const m of src.matchAll(/\b(http|cloudEvent)\('([A-Za-z]+)'/g))
+        registered.set(m[2]!, m[1] === 'http' ? 'http' : 'cloudevent');
     }
     const localsText = JSON.stringify(all('locals'));
-    const declared = new Map([...localsText.matchAll(/"([A-Za-z]+)":\{"sa":"[a-z]+","signature":"(http|cloudevent)"\}/g)].map((m) => [m[1]!, m[2]!]));
+    const declared = new Map(
+      [...localsText.matchAll(/"([A-Za-z]+)":\{"sa":"[a-z]+","signature":"(http|cloudevent)"\}/g)].map((m) => [
+        m[1]!,
+        m[2]!,
+      ]),
+    );
     assert.deepEqual([...declared.entries()].sort(), [...registered.entries()].sort());
-    const fn = files['main.tf']!.resource!.google_cloudfunctions2_function!.fn![0]! as { build_config: { runtime: string; entry_point: string }[] };
+    const fn = files['main.tf']!.resource!.google_cloudfunctions2_function!.fn![0]! as {
+      build_config: { runtime: string; entry_point: string }[];
+    };
     assert.equal(fn.build_config[0]!.runtime, 'nodejs24');
     assert.equal(fn.build_config[0]!.entry_point, '${each.key}');
   });
 
   it('sets every environment variable the code reads (or leaves it to a stated default), and none it does not read', () => {
-    const read = new Set([...readFileSync(join(root, 'functions', 'config.ts'), 'utf8').matchAll(/env(?:\.|\['|, ')([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
+    const read = new Set(
+      [
+        ...readFileSync(join(root, 'functions', 'config.ts'), 'utf8').matchAll(/env(?:\.|\['|, ')([A-Z][A-Z0-9_]+)/g),
+      ].map((m) => m[1]!),
+    );
     read.add('GOOGLE_CLOUD_PROJECT');
     // In HCL, an upper-case attribute name is an environment variable (common_env and each function's).
-    const source = readdirSync(infra).filter((f) => f.endsWith('.tf')).map((f) => readFileSync(join(infra, f), 'utf8')).join('\n');
+    const source = readdirSync(infra)
+      .filter((f) => f.endsWith('.tf'))
+      .map((f) => readFileSync(join(infra, f), 'utf8'))
+      .join('\n');
     const set = new Set([...source.matchAll(/^\s*([A-Z][A-Z0-9_]{2,})\s*=/gm)].map((m) => m[1]!));
     assert.ok(set.size >= 10, `found ${[...set]}`);
     const unused = [...set].filter((n) => !read.has(n));
     assert.deepEqual(unused, [], 'set by Terraform but read by no code');
     const unset = [...read].filter((n) => !set.has(n) && !(n in LEFT_TO_DEFAULT));
     assert.deepEqual(unset, [], 'read by the code but neither set by Terraform nor in LEFT_TO_DEFAULT');
-    for (const n of Object.keys(LEFT_TO_DEFAULT)) assert.ok(read.has(n), `LEFT_TO_DEFAULT names ${n}, which the code does not read`);
+    for (const n of Object.keys(LEFT_TO_DEFAULT))
+      assert.ok(read.has(n), `LEFT_TO_DEFAULT names ${n}, which the code does not read`);
   });
 
   it('takes the Firestore indexes and TTL policies from firestore.indexes.json, one source of truth', () => {
     assert.match(text, /jsondecode\(file\(\\"\$\{path\.module\}\/firestore\.indexes\.json\\"\)\)/);
-    assert.ok(!/aliveAt|recoverAt|expireAt|subjects/.test(JSON.stringify(files['main.tf']!.resource!.google_firestore_field)), 'no field is named in Terraform itself');
+    assert.ok(
+      !/aliveAt|recoverAt|expireAt|subjects/.test(JSON.stringify(files['main.tf']!.resource!.google_firestore_field)),
+      'no field is named in Terraform itself',
+    );
   });
 
   it('grants each service account exactly the roles of the table in docs/security.md', () => {
     const table = new Set(
-      [...readFileSync(join(root, 'docs', 'security.md'), 'utf8').matchAll(/^\| (report|assembler|reader|sweeper|pusher) \| (roles\/[\w.]+) \| ([^|]+?) \|$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
+      [
+        ...readFileSync(join(root, 'docs', 'security.md'), 'utf8').matchAll(
+          /^\| (report|assembler|reader|sweeper|pusher) \| (roles\/[\w.]+) \| ([^|]+?) \|$/gm,
+        ),
+      ].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
     );
     assert.ok(table.size >= 10, `read ${table.size} rows from the table`);
     const r = files['main.tf']!.resource! as Record<string, Record<string, Record<string, unknown>[]>>;
     const saOf = (member: unknown) => /google_service_account\.sa\["?(\w+)"?\]/.exec(String(member))?.[1];
-    const topics: Record<string, string> = { upload_complete: 'upload-complete', events: 'provenance-events', sweep: 'sweep', dead_letter: 'dead-letter' };
+    const topics: Record<string, string> = {
+      upload_complete: 'upload-complete',
+      events: 'provenance-events',
+      sweep: 'sweep',
+      dead_letter: 'dead-letter',
+    };
     const granted = new Set<string>();
     for (const blocks of Object.values(r.google_project_iam_member ?? {})) {
-      for (const b of blocks) for (const sa of [...String(b.for_each).matchAll(/\\?"(\w+)\\?"/g)].map((m) => m[1]!)) granted.add(`${sa} ${b.role} project`);
+      for (const b of blocks)
+        for (const sa of [...String(b.for_each).matchAll(/\\?"(\w+)\\?"/g)].map((m) => m[1]!))
+          granted.add(`${sa} ${b.role} project`);
     }
     for (const b of r.google_pubsub_topic_iam_member?.publishers ?? []) {
-      for (const e of Object.values(b.for_each as Record<string, { topic: string; sa: string }>)) granted.add(`${e.sa} ${b.role} topic ${topics[/google_pubsub_topic\.(\w+)/.exec(e.topic)![1]!]}`);
+      for (const e of Object.values(b.for_each as Record<string, { topic: string; sa: string }>))
+        granted.add(`${e.sa} ${b.role} topic ${topics[/google_pubsub_topic\.(\w+)/.exec(e.topic)![1]!]}`);
     }
-    for (const [, blocks] of Object.entries(r.google_kms_crypto_key_iam_member ?? {})) for (const b of blocks) granted.add(`${saOf(b.member)} ${b.role} key provenance-signing`);
+    for (const [, blocks] of Object.entries(r.google_kms_crypto_key_iam_member ?? {}))
+      for (const b of blocks) granted.add(`${saOf(b.member)} ${b.role} key provenance-signing`);
     const locals = JSON.stringify(all('locals'));
-    for (const m of locals.matchAll(/for fn in \[([^\]]+)\] : .*?member = google_service_account\.sa\[\\"(\w+)\\"\]\.member/g)) {
-      for (const fn of [...m[1]!.matchAll(/\\"(\w+)\\"/g)].map((x) => x[1]!)) granted.add(`${m[2]} roles/run.invoker function ${fn}`);
+    for (const m of locals.matchAll(
+      /for fn in \[([^\]]+)\] : .*?member = google_service_account\.sa\[\\"(\w+)\\"\]\.member/g,
+    )) {
+      for (const fn of [...m[1]!.matchAll(/\\"(\w+)\\"/g)].map((x) => x[1]!))
+        granted.add(`${m[2]} roles/run.invoker function ${fn}`);
     }
     assert.deepEqual([...granted].sort(), [...table].sort());
   });
 
   it('uses only resource types, arguments and blocks that the pinned google provider has', () => {
     // infra/schema/google-provider.json: extracted from @cdktf/provider-google by scripts/extract-provider-schema.js.
-    const schema = JSON.parse(readFileSync(join(infra, 'schema', 'google-provider.json'), 'utf8')) as { version: string; resource: Record<string, Schema>; data: Record<string, Schema> };
-    assert.match(readFileSync(join(infra, 'versions.tf'), 'utf8'), new RegExp(`version = "${schema.version.replace(/\./g, '\\.')}"`), 'the schema is of the pinned provider version');
+    const schema = JSON.parse(readFileSync(join(infra, 'schema', 'google-provider.json'), 'utf8')) as {
+      version: string;
+      resource: Record<string, Schema>;
+      data: Record<string, Schema>;
+    };
+    assert.match(
+      readFileSync(join(infra, 'versions.tf'), 'utf8'),
+      new RegExp(`version = "${schema.version.replace(/\./g, '\\.')}"`),
+      'the schema is of the pinned provider version',
+    );
     const META = new Set(['for_each', 'count', 'depends_on', 'provider', 'lifecycle']);
     const problems: string[] = [];
     const check = (where: string, block: Block, s: Schema) => {
@@ -166,7 +231,8 @@ describe('infra/*.tf, checked offline', () => {
           continue;
         }
         const inner = s[key];
-        if (typeof inner === 'object' && Array.isArray(value)) for (const v of value as Block[]) check(`${where}.${key}`, v, inner);
+        if (typeof inner === 'object' && Array.isArray(value))
+          for (const v of value as Block[]) check(`${where}.${key}`, v, inner);
       }
     };
     for (const kind of ['resource', 'data'] as const) {
@@ -174,7 +240,9 @@ describe('infra/*.tf, checked offline', () => {
         for (const [type, byName] of Object.entries(byType)) {
           const s = schema[kind][type];
           if (!s) {
-            problems.push(`${kind} ${type} is not in infra/schema/google-provider.json: re-run node scripts/extract-provider-schema.js`);
+            problems.push(
+              `${kind} ${type} is not in infra/schema/google-provider.json: re-run node scripts/extract-provider-schema.js`,
+            );
             continue;
           }
           for (const [name, blocks] of Object.entries(byName)) for (const b of blocks) check(`${type}.${name}`, b, s);
@@ -185,7 +253,9 @@ describe('infra/*.tf, checked offline', () => {
   });
 
   it('keeps the signing key from being destroyed', () => {
-    const key = files['main.tf']!.resource!.google_kms_crypto_key!.signing![0]! as { lifecycle: { prevent_destroy: boolean }[] };
+    const key = files['main.tf']!.resource!.google_kms_crypto_key!.signing![0]! as {
+      lifecycle: { prevent_destroy: boolean }[];
+    };
     assert.equal(key.lifecycle[0]!.prevent_destroy, true);
   });
 });

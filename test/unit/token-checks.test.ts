@@ -24,7 +24,8 @@ function verifier(opts: { skew?: number } = {}) {
   });
 }
 
-const mint = (o: Partial<Parameters<DevIssuer['mint']>[0]>) => issuer.mint({ audience: AUDIENCE, email: 'builder@example.com', issuer: 'https://accounts.google.com', ...o });
+const mint = (o: Partial<Parameters<DevIssuer['mint']>[0]>) =>
+  issuer.mint({ audience: AUDIENCE, email: 'builder@example.com', issuer: 'https://accounts.google.com', ...o });
 
 async function refusal(v: OidcVerifier, token: string): Promise<string> {
   try {
@@ -49,11 +50,17 @@ describe('token times', () => {
   });
 
   it('refuses a non-numeric nbf', async () => {
-    assert.match(await refusal(verifier(), mint({ issuedAt: NOW - 10, notBefore: 'soon' as never })), /nbf is not a number/);
+    assert.match(
+      await refusal(verifier(), mint({ issuedAt: NOW - 10, notBefore: 'soon' as never })),
+      /nbf is not a number/,
+    );
   });
 
   it('refuses a lifetime longer than an hour plus the leeway', async () => {
-    assert.match(await refusal(verifier(), mint({ issuedAt: NOW - 10, lifetimeSeconds: 7200 })), /lifetime 7200s is longer than 3600s/);
+    assert.match(
+      await refusal(verifier(), mint({ issuedAt: NOW - 10, lifetimeSeconds: 7200 })),
+      /lifetime 7200s is longer than 3600s/,
+    );
     assert.match(await refusal(verifier(), mint({ issuedAt: NOW - 10, lifetimeSeconds: 3600 + 31 })), /lifetime/);
     await verifier().verify(mint({ issuedAt: NOW - 10, lifetimeSeconds: 3600 + 30 }));
   });
@@ -62,7 +69,10 @@ describe('token times', () => {
     const expired60sAgo = mint({ issuedAt: NOW - 3660, lifetimeSeconds: 3600 });
     assert.match(await refusal(verifier(), expired60sAgo), /expired/);
     await verifier({ skew: 120 }).verify(expired60sAgo);
-    assert.match(await refusal(verifier({ skew: 0 }), mint({ issuedAt: NOW - 3601, lifetimeSeconds: 3600 })), /expired/);
+    assert.match(
+      await refusal(verifier({ skew: 0 }), mint({ issuedAt: NOW - 3601, lifetimeSeconds: 3600 })),
+      /expired/,
+    );
   });
 
   it('refuses a token issued in the future beyond the leeway', async () => {
@@ -71,7 +81,7 @@ describe('token times', () => {
 });
 
 describe('issuer normalisation', () => {
-  it('maps both spellings of Google\'s issuer to one', () => {
+  it("maps both spellings of Google's issuer to one", () => {
     assert.equal(normalizeIssuer('accounts.google.com'), 'https://accounts.google.com');
     assert.equal(normalizeIssuer('https://accounts.google.com'), 'https://accounts.google.com');
     assert.equal(normalizeIssuer('https://accounts.google.com/'), 'https://accounts.google.com');
@@ -85,13 +95,27 @@ describe('issuer normalisation', () => {
     assert.equal(taskKey(a, 'build-1'), taskKey(b, 'build-1'));
   });
 
-  it('puts one build\'s reports into one task when its tokens spell the issuer differently', async () => {
+  it("puts one build's reports into one task when its tokens spell the issuer differently", async () => {
     const store = new MemoryTaskStore();
     const h = selfReportHarness({ store, issuers: ['https://accounts.google.com', 'accounts.google.com'] });
-    const short = h.issuer.mint({ audience: AUDIENCE, email: 'builder@example.com', subject: '42', issuer: 'accounts.google.com' });
-    const long = h.issuer.mint({ audience: AUDIENCE, email: 'builder@example.com', subject: '42', issuer: 'https://accounts.google.com' });
+    const short = h.issuer.mint({
+      audience: AUDIENCE,
+      email: 'builder@example.com',
+      subject: '42',
+      issuer: 'accounts.google.com',
+    });
+    const long = h.issuer.mint({
+      audience: AUDIENCE,
+      email: 'builder@example.com',
+      subject: '42',
+      issuer: 'https://accounts.google.com',
+    });
     assert.equal((await h.call('ReportTaskStage', STARTED, { token: short })).status, 200);
-    assert.equal((await h.call('ReportGit', { gitReport: { repo: 'https://github.com/x/y', commit: COMMIT } }, { token: long })).status, 200);
+    assert.equal(
+      (await h.call('ReportGit', { gitReport: { repo: 'https://github.com/x/y', commit: COMMIT } }, { token: long }))
+        .status,
+      200,
+    );
     const tasks = await store.findTasks('build-1', 'builder@example.com');
     assert.equal(tasks.length, 1);
     assert.equal((await store.listReports(tasks[0]!.key)).length, 1);

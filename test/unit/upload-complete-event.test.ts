@@ -7,7 +7,10 @@ const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringi
 const KEY = 'f'.repeat(40);
 
 it('reads the task key from a messagePublished event', () => {
-  assert.equal(taskKeyFromPubSubEvent({ message: { data: b64({ taskKey: KEY }), messageId: '1' }, subscription: 's' }), KEY);
+  assert.equal(
+    taskKeyFromPubSubEvent({ message: { data: b64({ taskKey: KEY }), messageId: '1' }, subscription: 's' }),
+    KEY,
+  );
 });
 
 it('names what is wrong with a malformed message', () => {
@@ -19,5 +22,9 @@ it('names what is wrong with a malformed message', () => {
     [{ message: { data: b64({ taskKey: 'ABC' }) } }, /message.taskKey/],
     [{ message: { data: b64({ taskKey: '../'.repeat(14) }) } }, /message.taskKey/],
   ];
-  for (const [data, message] of cases) assert.throws(() => taskKeyFromPubSubEvent(data), (e: Error) => e instanceof MalformedMessageError && message.test(e.message));
+  for (const [data, message] of cases)
+    assert.throws(
+      () => taskKeyFromPubSubEvent(data),
+      (e: Error) => e instanceof MalformedMessageError && message.test(e.message),
+    );
 });

@@ -15,7 +15,11 @@ import { printable, strictBase64, verifyEnvelope } from '../../functions/provena
 
 const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
 const SHA = 'ab'.repeat(32);
-const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, PROVENANCE_URL: 'http://127.0.0.1:9' } });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PROVENANCE_URL: 'http://127.0.0.1:9' },
+  });
 
 function statement(over: Record<string, unknown> = {}) {
   return {
@@ -27,7 +31,13 @@ function statement(over: Record<string, unknown> = {}) {
         buildType: 'https://example/bt',
         externalParameters: {},
         internalParameters: { reporter: 'builder@example.com' },
-        resolvedDependencies: [{ uri: 'git+https://github.com/example/app', digest: { gitCommit: 'a'.repeat(40) }, annotations: { refs: ['refs/heads/main'] } }],
+        resolvedDependencies: [
+          {
+            uri: 'git+https://github.com/example/app',
+            digest: { gitCommit: 'a'.repeat(40) },
+            annotations: { refs: ['refs/heads/main'] },
+          },
+        ],
       },
       runDetails: { builder: { id: 'https://builder.example' }, metadata: { invocationId: 'build-1' } },
     },
@@ -38,7 +48,11 @@ function statement(over: Record<string, unknown> = {}) {
 async function signed(signer: LocalSigner, value: unknown): Promise<Envelope> {
   const payload = Buffer.from(JSON.stringify(value));
   const { keyId, signature } = await signer.sign(pae(IN_TOTO_PAYLOAD_TYPE, payload));
-  return { payloadType: IN_TOTO_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid: keyId, sig: Buffer.from(signature).toString('base64') }] };
+  return {
+    payloadType: IN_TOTO_PAYLOAD_TYPE,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: keyId, sig: Buffer.from(signature).toString('base64') }],
+  };
 }
 
 describe('verifyEnvelope on hostile input', () => {
@@ -67,13 +81,49 @@ describe('verifyEnvelope on hostile input', () => {
       ['subject digest null', await signed(signer, statement({ subject: [{ name: 'x', digest: null }] }))],
       ['predicate null', await signed(signer, statement({ predicate: null }))],
       ['predicate a string', await signed(signer, statement({ predicate: 'x' }))],
-      ['dependencies [null, 1]', await signed(signer, statement({ predicate: { ...statement().predicate, buildDefinition: { resolvedDependencies: [null, 1, { uri: 5 }] } } }))],
-      ['refs not a list', await signed(signer, statement({ predicate: { ...statement().predicate, buildDefinition: { resolvedDependencies: [{ uri: 'git+https://github.com/example/app', annotations: { refs: 'refs/heads/main' } }] } } }))],
-      ['builder null', await signed(signer, statement({ predicate: { ...statement().predicate, runDetails: { builder: null } } }))],
+      [
+        'dependencies [null, 1]',
+        await signed(
+          signer,
+          statement({
+            predicate: { ...statement().predicate, buildDefinition: { resolvedDependencies: [null, 1, { uri: 5 }] } },
+          }),
+        ),
+      ],
+      [
+        'refs not a list',
+        await signed(
+          signer,
+          statement({
+            predicate: {
+              ...statement().predicate,
+              buildDefinition: {
+                resolvedDependencies: [
+                  { uri: 'git+https://github.com/example/app', annotations: { refs: 'refs/heads/main' } },
+                ],
+              },
+            },
+          }),
+        ),
+      ],
+      [
+        'builder null',
+        await signed(signer, statement({ predicate: { ...statement().predicate, runDetails: { builder: null } } })),
+      ],
     ];
     for (const [what, envelope] of shapes) {
       let r;
-      assert.doesNotThrow(() => (r = verifyEnvelope(envelope, pem, { digest: SHA, builderId: 'https://builder.example', reporters: ['builder@example.com'], sourceUri: 'https://github.com/example/app', sourceRefs: ['refs/heads/main'] })), what);
+      assert.doesNotThrow(
+        () =>
+          (r = verifyEnvelope(envelope, pem, {
+            digest: SHA,
+            builderId: 'https://builder.example',
+            reporters: ['builder@example.com'],
+            sourceUri: 'https://github.com/example/app',
+            sourceRefs: ['refs/heads/main'],
+          })),
+        what,
+      );
       assert.equal(r!.ok, false, what);
       assert.ok(r!.failures.length > 0, what);
     }
@@ -83,7 +133,8 @@ describe('verifyEnvelope on hostile input', () => {
     const signer = LocalSigner.ephemeral();
     const { pem } = await signer.publicKey();
     let good = await signed(signer, statement());
-    for (let k = 1; !good.payload.endsWith('=') || !/[+/]/.test(good.payload); k++) good = await signed(signer, statement({ padding: '?~'.repeat(k) }));
+    for (let k = 1; !good.payload.endsWith('=') || !/[+/]/.test(good.payload); k++)
+      good = await signed(signer, statement({ padding: '?~'.repeat(k) }));
     assert.ok(verifyEnvelope(good, pem, { digest: SHA }).ok);
     const variants: [string, Partial<Envelope>][] = [
       ['payload with a newline', { payload: `${good.payload.slice(0, 8)}\n${good.payload.slice(8)}` }],
@@ -94,7 +145,10 @@ describe('verifyEnvelope on hostile input', () => {
     for (const [what, over] of variants) {
       const r = verifyEnvelope({ ...good, ...over }, pem, { digest: SHA });
       assert.equal(r.ok, false, what);
-      assert.ok(r.failures.some((f) => /canonical base64/.test(f)), `${what}: ${r.failures}`);
+      assert.ok(
+        r.failures.some((f) => /canonical base64/.test(f)),
+        `${what}: ${r.failures}`,
+      );
     }
     assert.equal(strictBase64('YQ==')?.toString(), 'a');
     assert.equal(strictBase64('YR=='), undefined, 'non-zero padding bits');
@@ -105,7 +159,13 @@ describe('verifyEnvelope on hostile input', () => {
     const a = LocalSigner.ephemeral();
     const b = LocalSigner.ephemeral();
     const env = await signed(b, statement());
-    env.signatures = [{ keyid: 'projects/p/locations/l/keyRings/r/cryptoKeys/trusted/cryptoKeyVersions/1', sig: Buffer.alloc(64).toString('base64') }, { keyid: 'evil', sig: env.signatures[0]!.sig }];
+    env.signatures = [
+      {
+        keyid: 'projects/p/locations/l/keyRings/r/cryptoKeys/trusted/cryptoKeyVersions/1',
+        sig: Buffer.alloc(64).toString('base64'),
+      },
+      { keyid: 'evil', sig: env.signatures[0]!.sig },
+    ];
     const keys = `# key-a (EC)\n${(await a.publicKey()).pem}# key-b (EC)\n${(await b.publicKey()).pem}`;
     const r = verifyEnvelope(env, keys, { digest: SHA });
     assert.equal(r.ok, true, r.failures.join('; '));
@@ -121,7 +181,11 @@ describe('verifyEnvelope on hostile input', () => {
 
 async function signedRaw(signer: LocalSigner, payload: Buffer): Promise<Envelope> {
   const { keyId, signature } = await signer.sign(pae(IN_TOTO_PAYLOAD_TYPE, payload));
-  return { payloadType: IN_TOTO_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid: keyId, sig: Buffer.from(signature).toString('base64') }] };
+  return {
+    payloadType: IN_TOTO_PAYLOAD_TYPE,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: keyId, sig: Buffer.from(signature).toString('base64') }],
+  };
 }
 
 describe('provenance verify (the bin) on hostile files', () => {
@@ -130,10 +194,32 @@ describe('provenance verify (the bin) on hostile files', () => {
     const signer = LocalSigner.ephemeral();
     writeFileSync(join(dir, 'key.pem'), (await signer.publicKey()).pem);
     const good = await signed(signer, statement());
-    writeFileSync(join(dir, 'mixed.jsonl'), ['{"payload": null, "payloadType": "x", "signatures": [null]}', 'not json at all', JSON.stringify(good), 'null', ''].join('\n'));
-    const r = cli('verify', '--key', join(dir, 'key.pem'), '--digest', `sha256:${SHA}`, '--provenance', join(dir, 'mixed.jsonl'), '--reporter', 'builder@example.com');
+    writeFileSync(
+      join(dir, 'mixed.jsonl'),
+      [
+        '{"payload": null, "payloadType": "x", "signatures": [null]}',
+        'not json at all',
+        JSON.stringify(good),
+        'null',
+        '',
+      ].join('\n'),
+    );
+    const r = cli(
+      'verify',
+      '--key',
+      join(dir, 'key.pem'),
+      '--digest',
+      `sha256:${SHA}`,
+      '--provenance',
+      join(dir, 'mixed.jsonl'),
+      '--reporter',
+      'builder@example.com',
+    );
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^verified sha256:(ab){32}: signed by sha256:[0-9a-f]{64}; builder https:\/\/builder.example; task build-1; reporter builder@example.com\n$/);
+    assert.match(
+      r.stdout,
+      /^verified sha256:(ab){32}: signed by sha256:[0-9a-f]{64}; builder https:\/\/builder.example; task build-1; reporter builder@example.com\n$/,
+    );
     assert.match(r.stderr, /note: not counted: line 2: is not JSON/);
     assert.ok(!/TypeError|    at /.test(r.stderr), r.stderr);
   });
@@ -142,16 +228,50 @@ describe('provenance verify (the bin) on hostile files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hostile-'));
     const signer = LocalSigner.ephemeral();
     writeFileSync(join(dir, 'key.pem'), (await signer.publicKey()).pem);
-    const evil = await signed(signer, statement({ predicate: { ...statement().predicate, runDetails: { builder: { id: 'https://x\u001b]0;pwned\u0007\u001b[2J' } } } }));
+    const evil = await signed(
+      signer,
+      statement({
+        predicate: {
+          ...statement().predicate,
+          runDetails: { builder: { id: 'https://x\u001b]0;pwned\u0007\u001b[2J' } },
+        },
+      }),
+    );
     writeFileSync(join(dir, 'evil.jsonl'), `${JSON.stringify(evil)}\n{"signatures":[null]}\n`);
-    const r = cli('verify', '--key', join(dir, 'key.pem'), '--digest', `sha256:${SHA}`, '--provenance', join(dir, 'evil.jsonl'), '--builder-id', 'https://builder.example', '--reporter', 'release@example.com');
+    const r = cli(
+      'verify',
+      '--key',
+      join(dir, 'key.pem'),
+      '--digest',
+      `sha256:${SHA}`,
+      '--provenance',
+      join(dir, 'evil.jsonl'),
+      '--builder-id',
+      'https://builder.example',
+      '--reporter',
+      'release@example.com',
+    );
     assert.equal(r.status, 1, r.stderr);
     assert.ok(!r.stderr.includes('\u001b'), 'no raw escape character reaches the terminal');
     const lines = r.stderr.trim().split('\n');
-    assert.ok(lines.every((l) => l.startsWith('FAIL: ')), r.stderr);
-    assert.ok(lines.some((l) => l.includes('line 1: builder id is "https://x\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"')), r.stderr);
-    assert.ok(lines.some((l) => l.includes('line 1: the task was reported by "builder@example.com", not by "release@example.com"')), r.stderr);
-    assert.ok(lines.some((l) => /line 2: /.test(l)), r.stderr);
+    assert.ok(
+      lines.every((l) => l.startsWith('FAIL: ')),
+      r.stderr,
+    );
+    assert.ok(
+      lines.some((l) => l.includes('line 1: builder id is "https://x\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"')),
+      r.stderr,
+    );
+    assert.ok(
+      lines.some((l) =>
+        l.includes('line 1: the task was reported by "builder@example.com", not by "release@example.com"'),
+      ),
+      r.stderr,
+    );
+    assert.ok(
+      lines.some((l) => /line 2: /.test(l)),
+      r.stderr,
+    );
   });
 
   it('passes --reporter when the reporting identity matches (any of several)', async () => {
@@ -159,7 +279,19 @@ describe('provenance verify (the bin) on hostile files', () => {
     const signer = LocalSigner.ephemeral();
     writeFileSync(join(dir, 'key.pem'), (await signer.publicKey()).pem);
     writeFileSync(join(dir, 'p.jsonl'), `${JSON.stringify(await signStatement(statement() as never, signer))}\n`);
-    const r = cli('verify', '--key', join(dir, 'key.pem'), '--digest', `sha256:${SHA}`, '--provenance', join(dir, 'p.jsonl'), '--reporter', 'other@example.com', '--reporter', 'Builder@example.com');
+    const r = cli(
+      'verify',
+      '--key',
+      join(dir, 'key.pem'),
+      '--digest',
+      `sha256:${SHA}`,
+      '--provenance',
+      join(dir, 'p.jsonl'),
+      '--reporter',
+      'other@example.com',
+      '--reporter',
+      'Builder@example.com',
+    );
     assert.equal(r.status, 0, r.stderr);
   });
 });

@@ -61,7 +61,8 @@ export function text(field: string, value: string, opts: { max: number; required
 }
 
 export function sha256(field: string, value: string): Sha256Hex {
-  if (value.length === 0) throw bad(field, 'is required (a sha256 digest: 64 hex characters, optionally prefixed "sha256:")');
+  if (value.length === 0)
+    throw bad(field, 'is required (a sha256 digest: 64 hex characters, optionally prefixed "sha256:")');
   const hex = value.toLowerCase().startsWith('sha256:') ? value.slice(7) : value;
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
     throw bad(field, 'must be a sha256 digest: 64 hex characters, optionally prefixed "sha256:"');
@@ -116,7 +117,17 @@ export function repoUrl(field: string, value: string): string {
   return value;
 }
 
-const CONFIG_SCHEMES = new Set(['https:', 'http:', 'ssh:', 'git:', 'git+https:', 'git+http:', 'git+ssh:', 'gs:', 'oci:']);
+const CONFIG_SCHEMES = new Set([
+  'https:',
+  'http:',
+  'ssh:',
+  'git:',
+  'git+https:',
+  'git+http:',
+  'git+ssh:',
+  'gs:',
+  'oci:',
+]);
 
 export function configUri(field: string, value: string): string {
   text(field, value, { max: LIMITS.uri, required: true });
@@ -144,13 +155,20 @@ export function gcsUri(field: string, value: string): string {
   if (!m) throw bad(field, 'must be a Cloud Storage URI "gs://bucket/object"');
   const [, bucket = '', object = ''] = m;
   const dotted = bucket.includes('.');
-  if (!BUCKET.test(bucket) || bucket.includes('..') || (!dotted && bucket.length > 63) || /^\d+\.\d+\.\d+\.\d+$/.test(bucket) || bucket.startsWith('goog')) {
+  if (
+    !BUCKET.test(bucket) ||
+    bucket.includes('..') ||
+    (!dotted && bucket.length > 63) ||
+    /^\d+\.\d+\.\d+\.\d+$/.test(bucket) ||
+    bucket.startsWith('goog')
+  ) {
     throw bad(field, `"${clip(bucket)}" is not a valid bucket name`);
   }
   if (dotted && bucket.split('.').some((p) => p.length === 0 || p.length > 63)) {
     throw bad(field, `"${clip(bucket)}" is not a valid bucket name`);
   }
-  if (Buffer.byteLength(object) > LIMITS.gcsObject) throw bad(field, `object name is longer than ${LIMITS.gcsObject} bytes`);
+  if (Buffer.byteLength(object) > LIMITS.gcsObject)
+    throw bad(field, `object name is longer than ${LIMITS.gcsObject} bytes`);
   if (object === '.' || object === '..' || object.startsWith('.well-known/acme-challenge/')) {
     throw bad(field, 'object name is not allowed');
   }
@@ -162,7 +180,10 @@ const CIPD_PACKAGE = /^[a-z0-9_\-.]+(\/[a-z0-9_\-.]+)*$/;
 export function cipdPackage(field: string, value: string): string {
   text(field, value, { max: LIMITS.cipdPackage, required: true });
   if (!CIPD_PACKAGE.test(value) || value.split('/').some((p) => p === '.' || p === '..')) {
-    throw bad(field, `"${clip(value)}" is not a valid CIPD package name (lowercase path like "infra/tools/foo/linux-amd64")`);
+    throw bad(
+      field,
+      `"${clip(value)}" is not a valid CIPD package name (lowercase path like "infra/tools/foo/linux-amd64")`,
+    );
   }
   return value;
 }
@@ -171,7 +192,10 @@ export function cipdPackage(field: string, value: string): string {
 export function cipdInstanceId(field: string, value: string): string {
   if (value.length === 0) throw bad(field, 'is required');
   if (!cipdDigest(value)) {
-    throw bad(field, 'must be a CIPD instance id (40 lowercase hex, or 44 base64url characters encoding a SHA-256 digest)');
+    throw bad(
+      field,
+      'must be a CIPD instance id (40 lowercase hex, or 44 base64url characters encoding a SHA-256 digest)',
+    );
   }
   return value;
 }
@@ -183,7 +207,8 @@ export function cipdTag(field: string, key: string, value: string): string {
   if (!CIPD_TAG_KEY.test(key)) throw bad(`${field}.key`, `"${clip(key)}" is not a valid CIPD tag key ([a-z0-9_-]+)`);
   if (!CIPD_TAG_VALUE.test(value)) throw bad(`${field}.value`, 'is not a valid CIPD tag value');
   const tag = `${key}:${value}`;
-  if (tag.length >= LIMITS.cipdTagTotal) throw bad(field, `"key:value" must be shorter than ${LIMITS.cipdTagTotal} characters`);
+  if (tag.length >= LIMITS.cipdTagTotal)
+    throw bad(field, `"key:value" must be shorter than ${LIMITS.cipdTagTotal} characters`);
   return tag;
 }
 
@@ -194,7 +219,10 @@ export function cipdRefName(field: string, value: string): string {
 
 export function hostname(field: string, value: string): string {
   if (value === '') return '';
-  if (value.length > 253 || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/.test(value)) {
+  if (
+    value.length > 253 ||
+    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/.test(value)
+  ) {
     throw bad(field, `"${clip(value)}" is not a valid host name`);
   }
   return value;
@@ -207,7 +235,10 @@ export function ociImage(field: string, value: string): string {
   text(field, value, { max: LIMITS.uri, required: true });
   const parts = value.split('/');
   const [registry, ...rest] = parts;
-  const registryOk = registry !== undefined && /^[a-z0-9.-]+(:\d{1,5})?$/.test(registry) && (registry.includes('.') || registry.includes(':') || registry === 'localhost');
+  const registryOk =
+    registry !== undefined &&
+    /^[a-z0-9.-]+(:\d{1,5})?$/.test(registry) &&
+    (registry.includes('.') || registry.includes(':') || registry === 'localhost');
   if (!registryOk || rest.length === 0 || !rest.every((p) => OCI_COMPONENT.test(p))) {
     throw bad(field, `"${clip(value)}" is not an image reference "registry/path/image" (no tag or digest)`);
   }
@@ -267,7 +298,8 @@ export function taskId(value: string | null, field = 'X-Task-Id'): string {
 
 /** An email address, as the read API's ?reporter= names a task's reporter. */
 export function email(field: string, value: string | null): string {
-  if (value === null || value === '') throw bad(field, 'is required (the email of the identity that reported the task)');
+  if (value === null || value === '')
+    throw bad(field, 'is required (the email of the identity that reported the task)');
   if (value.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(value)) throw bad(field, 'must be an email address');
   const forbidden = forbiddenCharacters(value);
   if (forbidden) throw bad(field, `contains ${forbidden}`);

@@ -59,8 +59,12 @@ export function cipdReport(req: ReportCipdRequest, ctx: ValidationContext): Cipd
   const r = req.cipdReport;
   if (!r) throw required('cipd_report');
   f.text('cipd_report.requestor_id', r.requestorId, { max: f.LIMITS.shortText });
-  const tags = f.list('cipd_report.tags', r.tags, f.LIMITS.cipdTags).map((t, i) => f.cipdTag(`cipd_report.tags[${i}]`, t.key, t.value));
-  const refs = f.list('cipd_report.refs', r.refs, f.LIMITS.cipdRefs).map((ref, i) => f.cipdRefName(`cipd_report.refs[${i}].name`, ref.name));
+  const tags = f
+    .list('cipd_report.tags', r.tags, f.LIMITS.cipdTags)
+    .map((t, i) => f.cipdTag(`cipd_report.tags[${i}]`, t.key, t.value));
+  const refs = f
+    .list('cipd_report.refs', r.refs, f.LIMITS.cipdRefs)
+    .map((ref, i) => f.cipdRefName(`cipd_report.refs[${i}].name`, ref.name));
   const eventTime = f.timestamp('cipd_report.event_ts', r.eventTs, ctx.now, ctx.maxClockSkewSeconds);
   return {
     kind: 'cipd',
@@ -109,7 +113,9 @@ export function artifactReport(req: ReportArtifactDigestRequest): ArtifactReport
     default:
       throw new InvalidFieldError('artifact', 'is required: set one of gcs, cipd or oci');
   }
-  const subjects = f.list('sbom_subjects', req.sbomSubjects, f.LIMITS.sbomSubjects).map((d, i) => f.sha256(`sbom_subjects[${i}]`, d));
+  const subjects = f
+    .list('sbom_subjects', req.sbomSubjects, f.LIMITS.sbomSubjects)
+    .map((d, i) => f.sha256(`sbom_subjects[${i}]`, d));
   if (subjects.includes(sha256)) throw new InvalidFieldError('sbom_subjects', 'an SBOM cannot describe itself');
   return { kind: 'artifact', sha256, location, sbomSubjects: f.unique(subjects) as ArtifactReport['sbomSubjects'] };
 }
@@ -139,7 +145,8 @@ export function heartbeat(req: ReportPIDRequest): Heartbeat {
 }
 
 function stageName(value: TaskStage): Stage {
-  if (value === TaskStage.STAGE_UNSPECIFIED) throw new InvalidFieldError('task_stage', 'is required (STAGE_UNSPECIFIED is not a stage)');
+  if (value === TaskStage.STAGE_UNSPECIFIED)
+    throw new InvalidFieldError('task_stage', 'is required (STAGE_UNSPECIFIED is not a stage)');
   const name = TaskStage[value] as Stage | undefined;
   if (!name || !STAGES.includes(name)) throw new InvalidFieldError('task_stage', `${value} is not a known stage`);
   return name;
@@ -147,12 +154,18 @@ function stageName(value: TaskStage): Stage {
 
 function configSourceOf(c: NonNullable<ReportTaskStageRequest['configSource']>): ConfigSource {
   const entries = Object.entries(c.digest);
-  if (entries.length > f.LIMITS.digestMapEntries) throw new InvalidFieldError('config_source.digest', `has more than ${f.LIMITS.digestMapEntries} entries`);
+  if (entries.length > f.LIMITS.digestMapEntries)
+    throw new InvalidFieldError('config_source.digest', `has more than ${f.LIMITS.digestMapEntries} entries`);
   const digest: Record<string, string> = {};
   for (const [alg, hex] of entries.sort(([a], [b]) => (a < b ? -1 : 1))) {
     const lengths = DIGEST_HEX_LENGTHS[alg];
-    if (!lengths) throw new InvalidFieldError('config_source.digest', `"${alg.slice(0, 40)}" is not an in-toto digest algorithm (one of ${Object.keys(DIGEST_HEX_LENGTHS).join(', ')})`);
-    if (!/^[0-9a-fA-F]+$/.test(hex) || !lengths.includes(hex.length)) throw new InvalidFieldError(`config_source.digest.${alg}`, `must be ${lengths.join(' or ')} hex characters`);
+    if (!lengths)
+      throw new InvalidFieldError(
+        'config_source.digest',
+        `"${alg.slice(0, 40)}" is not an in-toto digest algorithm (one of ${Object.keys(DIGEST_HEX_LENGTHS).join(', ')})`,
+      );
+    if (!/^[0-9a-fA-F]+$/.test(hex) || !lengths.includes(hex.length))
+      throw new InvalidFieldError(`config_source.digest.${alg}`, `must be ${lengths.join(' or ')} hex characters`);
     digest[alg] = hex.toLowerCase();
   }
   const entryPoint = f.text('config_source.entry_point', c.entryPoint, { max: f.LIMITS.recipe });

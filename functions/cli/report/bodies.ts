@@ -11,10 +11,16 @@ export interface StageFlags {
 }
 
 export function stageBody(stage: string, f: StageFlags): object {
-  const digest = Object.fromEntries((f.configSourceDigest ?? []).map((d) => splitPair(d, ':', '--config-source-digest', 'alg:hex')));
+  const digest = Object.fromEntries(
+    (f.configSourceDigest ?? []).map((d) => splitPair(d, ':', '--config-source-digest', 'alg:hex')),
+  );
   const configSource =
     f.configSourceUri !== undefined || f.configSourceEntryPoint !== undefined || Object.keys(digest).length
-      ? { uri: f.configSourceUri ?? '', ...(Object.keys(digest).length ? { digest } : {}), ...(f.configSourceEntryPoint ? { entryPoint: f.configSourceEntryPoint } : {}) }
+      ? {
+          uri: f.configSourceUri ?? '',
+          ...(Object.keys(digest).length ? { digest } : {}),
+          ...(f.configSourceEntryPoint ? { entryPoint: f.configSourceEntryPoint } : {}),
+        }
       : undefined;
   return {
     taskStage: stage.toUpperCase(),
@@ -24,14 +30,18 @@ export function stageBody(stage: string, f: StageFlags): object {
   };
 }
 
-export const gitBody = (repo: string, commit: string, refs: string[] = []) => ({ gitReport: { repo, commit, ...(refs.length ? { refs: refs.join(',') } : {}) } });
+export const gitBody = (repo: string, commit: string, refs: string[] = []) => ({
+  gitReport: { repo, commit, ...(refs.length ? { refs: refs.join(',') } : {}) },
+});
 
 export function cipdBody(packageName: string, iid: string, tags: string[] = [], refs: string[] = []): object {
   return {
     cipdReport: {
       packageName,
       iid,
-      ...(tags.length ? { tags: tags.map((t) => splitPair(t, ':', '--tag', 'key:value')).map(([key, value]) => ({ key, value })) } : {}),
+      ...(tags.length
+        ? { tags: tags.map((t) => splitPair(t, ':', '--tag', 'key:value')).map(([key, value]) => ({ key, value })) }
+        : {}),
       ...(refs.length ? { refs: refs.map((name) => ({ name })) } : {}),
     },
   };
@@ -44,7 +54,10 @@ export type ArtifactWhere = { gcs: string } | { cipd: string; instanceId: string
 export function artifactBody(digest: string, where: ArtifactWhere, sbomFor: string[] = []): object {
   let artifact: object;
   if ('gcs' in where) artifact = { gcs: where.gcs };
-  else if ('cipd' in where) artifact = { cipd: { packageName: where.cipd, instanceId: where.instanceId, ...(where.host ? { host: where.host } : {}) } };
+  else if ('cipd' in where)
+    artifact = {
+      cipd: { packageName: where.cipd, instanceId: where.instanceId, ...(where.host ? { host: where.host } : {}) },
+    };
   else artifact = { oci: splitImage(where.oci) };
   return { digest, artifact, ...(sbomFor.length ? { sbomSubjects: sbomFor } : {}) };
 }

@@ -41,36 +41,64 @@ export class ReportClient {
     let lastProblem = 'no attempt was made';
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || signal?.aborted) return { ok: false, kind: 'unreachable', message: lastProblem, attempts: attempt - 1 };
-      const result = await this.once(method, payload, Math.min(remaining, this.opts.attemptTimeoutMs ?? 10_000), signal);
+      if (remaining <= 0 || signal?.aborted)
+        return { ok: false, kind: 'unreachable', message: lastProblem, attempts: attempt - 1 };
+      const result = await this.once(
+        method,
+        payload,
+        Math.min(remaining, this.opts.attemptTimeoutMs ?? 10_000),
+        signal,
+      );
       if (result.ok) return { ok: true, attempts: attempt };
       if (result.kind === 'refused' && !RETRYABLE_CODES.has(result.code)) return { ...result, attempts: attempt };
       lastProblem = result.message;
-      const backoff = Math.random() * Math.min(this.opts.capMs ?? 5_000, (this.opts.baseMs ?? 200) * 2 ** (attempt - 1));
-      if (Date.now() + backoff >= deadline) return { ok: false, kind: 'unreachable', message: lastProblem, attempts: attempt };
+      const backoff =
+        Math.random() * Math.min(this.opts.capMs ?? 5_000, (this.opts.baseMs ?? 200) * 2 ** (attempt - 1));
+      if (Date.now() + backoff >= deadline)
+        return { ok: false, kind: 'unreachable', message: lastProblem, attempts: attempt };
       await sleep(backoff, signal);
     }
   }
 
-  private async once(method: Method, payload: string, timeoutMs: number, outer?: AbortSignal): Promise<{ ok: true } | { ok: false; kind: 'refused'; code: string; message: string } | { ok: false; kind: 'unreachable'; message: string }> {
+  private async once(
+    method: Method,
+    payload: string,
+    timeoutMs: number,
+    outer?: AbortSignal,
+  ): Promise<
+    | { ok: true }
+    | { ok: false; kind: 'refused'; code: string; message: string }
+    | { ok: false; kind: 'unreachable'; message: string }
+  > {
     let token: string;
     try {
       token = await this.opts.tokens.get();
     } catch (err) {
-      return { ok: false, kind: 'unreachable', message: `could not get an ID token from the ${this.opts.tokens.kind === 'metadata' ? 'metadata server' : this.opts.tokens.kind}: ${(err as Error).message}` };
+      return {
+        ok: false,
+        kind: 'unreachable',
+        message: `could not get an ID token from the ${this.opts.tokens.kind === 'metadata' ? 'metadata server' : this.opts.tokens.kind}: ${(err as Error).message}`,
+      };
     }
     const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     let res: Response;
     try {
       res = await fetch(this.endpoint + method, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-task-id': this.opts.taskId },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          'x-task-id': this.opts.taskId,
+        },
         body: payload,
         signal,
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      const why =
+        e.name === 'TimeoutError'
+          ? `no answer within ${timeoutMs} ms`
+          : (e.cause?.code ?? e.cause?.message ?? e.message);
       return { ok: false, kind: 'unreachable', message: `${this.opts.url} is unreachable (${why})` };
     }
     const text = await res.text().catch(() => '');

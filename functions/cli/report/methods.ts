@@ -13,7 +13,13 @@ import {
   ReportTaskStageRequestSchema,
 } from '../../gen/provenance/snooperpb/report_pb.js';
 
-export type Method = 'ReportTaskStage' | 'ReportGit' | 'ReportCipd' | 'ReportGcs' | 'ReportArtifactDigest' | 'ReportPID';
+export type Method =
+  | 'ReportTaskStage'
+  | 'ReportGit'
+  | 'ReportCipd'
+  | 'ReportGcs'
+  | 'ReportArtifactDigest'
+  | 'ReportPID';
 
 const ctx = () => ({ now: new Date(), maxClockSkewSeconds: 600 });
 

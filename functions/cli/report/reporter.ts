@@ -42,7 +42,12 @@ export class Reporter {
   private warned = false;
 
   constructor(private readonly opts: ReporterOptions) {
-    this.client = new ReportClient({ url: opts.url, taskId: opts.taskId, tokens: opts.tokens, timeoutMs: opts.timeoutMs });
+    this.client = new ReportClient({
+      url: opts.url,
+      taskId: opts.taskId,
+      tokens: opts.tokens,
+      timeoutMs: opts.timeoutMs,
+    });
   }
 
   /** One report: checked, sent, the policy applied. Throws CliError on refusal, or unreachable under --strict. */
@@ -54,12 +59,17 @@ export class Reporter {
 
   private settle(method: Method, outcome: SendOutcome): 'sent' | 'unreachable' {
     if (outcome.ok) return 'sent';
-    if (outcome.kind === 'refused') throw new CliError(`${method} refused by ${this.opts.url}: ${outcome.message}`, EXIT.refused);
+    if (outcome.kind === 'refused')
+      throw new CliError(`${method} refused by ${this.opts.url}: ${outcome.message}`, EXIT.refused);
     return this.unreachable(outcome.message);
   }
 
   private unreachable(message: string): 'unreachable' {
-    if (this.opts.strict) throw new CliError(`the provenance service stayed unreachable for ${this.opts.timeoutMs / 1000}s: ${message}`, EXIT.unreachable);
+    if (this.opts.strict)
+      throw new CliError(
+        `the provenance service stayed unreachable for ${this.opts.timeoutMs / 1000}s: ${message}`,
+        EXIT.unreachable,
+      );
     if (!this.warned) {
       this.warned = true;
       (this.opts.warn ?? ((l) => process.stderr.write(`${l}\n`)))(
@@ -75,7 +85,11 @@ export class Reporter {
    * after). Content reports go `concurrency` at a time; a stage report waits
    * for everything before it and is sent alone.
    */
-  async batch(items: BatchItem[], keepGoing: boolean, onRefused: (line: number, message: string) => void): Promise<BatchSummary> {
+  async batch(
+    items: BatchItem[],
+    keepGoing: boolean,
+    onRefused: (line: number, message: string) => void,
+  ): Promise<BatchSummary> {
     const summary: BatchSummary = { sent: 0, refused: 0, malformed: 0, skipped: 0, unreachable: false };
     for (const item of items) {
       if (!item.error && item.method && item.body) {

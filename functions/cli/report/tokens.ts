@@ -27,7 +27,12 @@ export function isLocalService(url: string): boolean {
   }
 }
 
-export function tokenSource(opts: { url: string; audience: string; env?: NodeJS.ProcessEnv; now?: () => number }): TokenSource {
+export function tokenSource(opts: {
+  url: string;
+  audience: string;
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+}): TokenSource {
   const env = opts.env ?? process.env;
   const now = opts.now ?? Date.now;
   if (env.PROVENANCE_TOKEN) {
@@ -36,7 +41,9 @@ export function tokenSource(opts: { url: string; audience: string; env?: NodeJS.
   }
   if (isLocalService(opts.url)) {
     const issuer = () => DevIssuer.fromDirectory(env.DEV_ISSUER_DIR || '.dev');
-    return cached('dev', now, async () => issuer().mint({ audience: opts.audience, email: env.PROVENANCE_DEV_EMAIL || DEV_DEFAULT_EMAIL }));
+    return cached('dev', now, async () =>
+      issuer().mint({ audience: opts.audience, email: env.PROVENANCE_DEV_EMAIL || DEV_DEFAULT_EMAIL }),
+    );
   }
   return cached('metadata', now, async () => {
     const { Compute } = await import('google-auth-library');
