@@ -4,7 +4,7 @@
 // PROVENANCE_AUDIENCE, PROVENANCE_STRICT=1), so a step inside `provenance run`
 // needs none.
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { artifactBody, cipdBody, gcsBody, gitBody, pidBody, stageBody, type ArtifactWhere } from './report/bodies.js';
 import { isMethod, METHOD_NAMES } from './report/methods.js';
 import { Reporter, type BatchItem } from './report/reporter.js';

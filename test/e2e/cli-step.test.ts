@@ -252,7 +252,7 @@ describe('the build step CLI against the local server', () => {
       assert.equal(bad.code, 1, `${name}: ${bad.stderr}`);
       assert.match(bad.stderr, message, name);
       assert.equal(bad.stderr.trim().split('\n').length, 1, `${name}: one FAIL line`);
-      assert.ok(!/    at /.test(bad.stderr), `${name}: no stack trace`);
+      assert.ok(!/ {4}at /.test(bad.stderr), `${name}: no stack trace`);
     }
   });
 

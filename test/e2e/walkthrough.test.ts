@@ -139,7 +139,7 @@ function assertWalkthrough(r: Awaited<ReturnType<typeof walkthrough>>, keyId: st
   assert.equal(r.fromService.code, 0, r.fromService.stderr);
   assert.equal(r.wrongRef.code, 1);
   assert.deepEqual(r.wrongRef.stderr.trim().split('\n').sort(), [
-    'FAIL: builder id is "' + (r.fromFile.stdout.match(/builder (\S+);/)?.[1] ?? '?') + '", not "https://someone.else"',
+    `FAIL: builder id is "${r.fromFile.stdout.match(/builder (\S+);/)?.[1] ?? '?'}", not "https://someone.else"`,
     'FAIL: source is on refs/heads/main, not on refs/heads/release',
   ]);
   assert.equal(r.otherArtifact.code, 1);

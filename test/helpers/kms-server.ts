@@ -106,7 +106,7 @@ export async function startLocalKms(): Promise<LocalKms> {
       calls.sign++;
       const key = keys.get(call.request.name);
       if (!key) return cb(notFound(call.request.name));
-      const [hash, digest] = Object.entries(call.request.digest ?? {}).find(([, v]) => v && v.length) ?? [];
+      const [hash, digest] = Object.entries(call.request.digest ?? {}).find(([, v]) => v?.length) ?? [];
       if (!hash || !digest) return cb({ code: grpc.status.INVALID_ARGUMENT, details: 'digest required' });
       const wantHash = key.algorithm === 'EC_SIGN_P384_SHA384' ? 'sha384' : 'sha256';
       if (hash !== wantHash) return cb({ code: grpc.status.INVALID_ARGUMENT, details: `digest must be ${wantHash}` });

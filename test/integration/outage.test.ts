@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { FIRESTORE_CHANNEL_OPTIONS, FirestoreTaskStore } from '../../functions/adapters/firestore-task-store.js';
-import { FirestoreProvenanceStore } from '../../functions/adapters/firestore-provenance-store.js';
 import { PubSubPublisher } from '../../functions/adapters/pubsub-publisher.js';
 import { KmsSigner } from '../../functions/adapters/kms-signer.js';
 import { startEmulator, type RunningEmulator } from '../../functions/local/emulators.js';
 import { taskKey } from '../../functions/domain/task.js';
 import { DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
 import { ServiceError } from '../../functions/domain/errors.js';
-import { selfReportHarness, STARTED, COMMIT, type Harness } from '../helpers/self-report-client.js';
+import { selfReportHarness, STARTED, type Harness } from '../helpers/self-report-client.js';
 import { startLocalKms } from '../helpers/kms-server.js';
 
 const DEADLINE_MS = 1500;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { program } from '../../functions/cli/main.js';
 
 const root = join(__dirname, '..', '..', '..');

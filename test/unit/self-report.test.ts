@@ -116,7 +116,7 @@ describe('tokens never reach a log or an answer', () => {
         h.issuer.mint({ audience: 'https://elsewhere.example', email: REPORTER }),
         DevIssuer.ephemeral().mint({ audience: AUDIENCE, email: REPORTER }),
         h.issuer.mint({ audience: AUDIENCE, email: REPORTER, lifetimeSeconds: 7200 }),
-        'not-a-jwt.' + 'x'.repeat(300),
+        `not-a-jwt.${'x'.repeat(300)}`,
       ];
       for (const token of tokens) {
         const r = await h.call('ReportGit', gitBody, { token });

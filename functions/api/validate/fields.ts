@@ -78,7 +78,7 @@ export function gitCommit(field: string, value: string): string {
   return value.toLowerCase();
 }
 
-const REF_PART = /^[A-Za-z0-9._+\-]+$/;
+const REF_PART = /^[A-Za-z0-9._+-]+$/;
 
 /** A fully qualified git ref, "refs/heads/main"; rules follow git check-ref-format. */
 export function gitRef(field: string, value: string): string {
@@ -290,7 +290,7 @@ const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 77)}...` : s);
 export function taskId(value: string | null, field = 'X-Task-Id'): string {
   if (value === null || value === '') throw bad(field, field === 'X-Task-Id' ? 'header is required' : 'is required');
   if (value.length > LIMITS.taskId) throw bad(field, `is longer than ${LIMITS.taskId} characters`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:@\-]*$/.test(value)) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/.test(value)) {
     throw bad(field, 'may contain only letters, digits and . _ : @ - (and must start with a letter or digit)');
   }
   return value;
