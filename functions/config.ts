@@ -1,6 +1,6 @@
 // Configuration from the environment: every variable the functions and the
-// local server read, parsed once, with errors naming the variable. The README's
-// configuration table lists the same variables and defaults.
+// local server read, parsed once, with errors naming the variable. The
+// configuration table in docs/configuration.md lists the same variables and defaults.
 import { DEV_DEFAULT_EMAIL } from './adapters/dev-issuer.js';
 
 export interface Config {

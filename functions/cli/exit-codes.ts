@@ -1,4 +1,4 @@
-// The `provenance` command's exit codes, one place (README: "Exit codes").
+// The `provenance` command's exit codes, one place (docs/cli.md: "Exit codes").
 //   0  done; or, without --strict, the service stayed unreachable (a warning was printed)
 //   1  refused: the service (or the CLI's own check) said the input or the caller is wrong,
 //      or verify found no valid provenance

@@ -1,7 +1,7 @@
 // The envelopes as Sigstore bundles v0.3, served by the read API and verified
 // offline by the Sigstore project's own verifier (@sigstore/verify) with the
 // service's public key as the only trust material; a tampered bundle and the
-// wrong key are refused. The README's sigstore-js and openssl recipes are run
+// wrong key are refused. The sigstore-js and openssl recipes of docs/api.md are run
 // as written.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,15 +126,15 @@ describe('Sigstore bundles', () => {
     assert.throws(() => bundleToEnvelope({ mediaType: BUNDLE_MEDIA_TYPE }));
   });
 
-  it('the README recipes (sigstore-js, openssl) verify as written', async () => {
+  it('the docs/api.md recipes (sigstore-js, openssl) verify as written', async () => {
     const s = await served();
     const { pem, keyId } = await s.signer.publicKey();
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const page = readFileSync(join(root, 'docs', 'api.md'), 'utf8');
     const recipe = (name: string, lang: string) => {
-      const at = readme.indexOf(`<!-- recipe: ${name} -->`);
-      assert.ok(at > 0, `README has no ${name} recipe`);
-      const start = readme.indexOf(`\`\`\`${lang}\n`, at) + lang.length + 4;
-      return readme.slice(start, readme.indexOf('\n```', start));
+      const at = page.indexOf(`<!-- recipe: ${name} -->`);
+      assert.ok(at > 0, `docs/api.md has no ${name} recipe`);
+      const start = page.indexOf(`\`\`\`${lang}\n`, at) + lang.length + 4;
+      return page.slice(start, page.indexOf('\n```', start));
     };
     const dir = mkdtempSync(join(tmpdir(), 'recipes-'));
     mkdirSync(join(dir, 'demo'));
