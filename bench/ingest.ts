@@ -97,9 +97,8 @@ async function main(): Promise<void> {
   const memR = median(memRuns);
   const ratios = memRuns.map((m, i) => m.rps / bareRuns[i]!.rps).sort((a, b) => a - b);
   if (process.env.BENCH_VERBOSE)
-    bareRuns.forEach((b, i) =>
-      console.log(`  round ${i + 1}: bare ${b.rps.toFixed(0)}, selfReport ${memRuns[i]!.rps.toFixed(0)}`),
-    );
+    for (const [i, b] of bareRuns.entries())
+      console.log(`  round ${i + 1}: bare ${b.rps.toFixed(0)}, selfReport ${memRuns[i]!.rps.toFixed(0)}`);
   console.log(`bare functions-framework handler      ${fmt(bareR)}`);
   console.log(`selfReport, in-memory store           ${fmt(memR)}`);
   console.log(

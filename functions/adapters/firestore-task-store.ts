@@ -74,8 +74,8 @@ export class FirestoreTaskStore implements TaskStore {
     return backendCall(`firestore updateTask`, this.deadlineMs, async () => {
       const ref = this.task(taskKey);
       return this.db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref);
-        const current = snap.exists ? (fromFirestore(snap.data()!) as TaskRecord) : undefined;
+        const data = (await tx.get(ref)).data();
+        const current = data ? (fromFirestore(data) as TaskRecord) : undefined;
         const updated = next(current);
         if (updated !== current) tx.set(ref, updated as unknown as DocumentData);
         return updated;
@@ -85,8 +85,8 @@ export class FirestoreTaskStore implements TaskStore {
 
   getTask(taskKey: string): Promise<TaskRecord | undefined> {
     return backendCall(`firestore getTask`, this.deadlineMs, async () => {
-      const snap = await this.task(taskKey).get();
-      return snap.exists ? (fromFirestore(snap.data()!) as TaskRecord) : undefined;
+      const data = (await this.task(taskKey).get()).data();
+      return data ? (fromFirestore(data) as TaskRecord) : undefined;
     });
   }
 
@@ -123,7 +123,8 @@ export class FirestoreTaskStore implements TaskStore {
   lastReportAt(taskKey: string): Promise<Date | undefined> {
     return backendCall(`firestore lastReportAt`, this.deadlineMs, async () => {
       const snap = await this.task(taskKey).collection(REPORTS).orderBy('lastReceivedMs', 'desc').limit(1).get();
-      return snap.empty ? undefined : new Date(snap.docs[0]!.get('lastReceivedMs') as number);
+      const latest = snap.docs[0];
+      return latest ? new Date(latest.get('lastReceivedMs') as number) : undefined;
     });
   }
 

@@ -58,12 +58,12 @@ export class KmsSigner implements Signer {
       this.client.listCryptoKeyVersions({ parent }, { timeout: this.deadlineMs, autoPaginate: true }),
     );
     const live = versions.filter(
-      (v) =>
-        !['DESTROYED', 'DESTROY_SCHEDULED', 'IMPORT_FAILED', 'GENERATION_FAILED'].includes(String(v.state)) && v.name,
+      (v): v is typeof v & { name: string } =>
+        !['DESTROYED', 'DESTROY_SCHEDULED', 'IMPORT_FAILED', 'GENERATION_FAILED'].includes(String(v.state)) && !!v.name,
     );
     const keys = await Promise.all(
       live.map(async (v) => {
-        const { keyId, algorithm, pem } = await this.fetchPublicKey(v.name!);
+        const { keyId, algorithm, pem } = await this.fetchPublicKey(v.name);
         const seconds = Number(String(v.createTime?.seconds ?? 0));
         return { keyId, algorithm, pem, state: String(v.state), createTime: new Date(seconds * 1000).toISOString() };
       }),

@@ -93,6 +93,6 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     return [...this.docs.values()]
       .filter((d) => d.state === 'signed' && d.subjects.includes(sha256))
       .sort(oldestSignedFirst)
-      .map((d) => structuredClone(d.envelope!));
+      .flatMap((d) => (d.envelope ? [structuredClone(d.envelope)] : []));
   }
 }

@@ -22,7 +22,10 @@ export class MemoryTaskStore implements TaskStore {
   addReport(taskKey: string, report: StoredReport): Promise<void> {
     this.ops.writes++;
     let byId = this.reports.get(taskKey);
-    if (!byId) this.reports.set(taskKey, (byId = new Map()));
+    if (!byId) {
+      byId = new Map();
+      this.reports.set(taskKey, byId);
+    }
     // The record is handed over (ingest builds a fresh one per request and never
     // touches it again); reads return copies, so nothing outside can change it.
     const seen = byId.get(report.id);
@@ -48,7 +51,7 @@ export class MemoryTaskStore implements TaskStore {
     const current = this.tasks.get(taskKey);
     const copy = current && structuredClone(current);
     const updated = next(copy); // may throw: nothing written
-    if (updated === copy) return current!;
+    if (updated === copy && current) return current;
     if (updated.key !== taskKey) throw failedPrecondition('task key mismatch');
     this.ops.writes++;
     this.tasks.set(taskKey, structuredClone(updated));
@@ -69,17 +72,16 @@ export class MemoryTaskStore implements TaskStore {
 
   async tasksDue(field: DueField, before: Date, limit: number, after?: DueCursor): Promise<TaskRecord[]> {
     const due = [...this.tasks.values()]
-      .filter((t) => t[field] !== undefined && t[field]!.getTime() < before.getTime())
-      .filter(
-        (t) =>
-          !after ||
-          t[field]!.getTime() > after.at.getTime() ||
-          (t[field]!.getTime() === after.at.getTime() && t.key > after.key),
-      )
-      .sort((a, b) => a[field]!.getTime() - b[field]!.getTime() || (a.key < b.key ? -1 : 1))
+      .flatMap((t) => {
+        const at = t[field]?.getTime();
+        return at === undefined ? [] : [{ t, at }];
+      })
+      .filter(({ at }) => at < before.getTime())
+      .filter(({ t, at }) => !after || at > after.at.getTime() || (at === after.at.getTime() && t.key > after.key))
+      .sort((a, b) => a.at - b.at || (a.t.key < b.t.key ? -1 : 1))
       .slice(0, limit);
     this.ops.reads += Math.max(1, due.length);
-    return due.map((t) => structuredClone(t));
+    return due.map(({ t }) => structuredClone(t));
   }
 
   async lastReportAt(taskKey: string): Promise<Date | undefined> {

@@ -20,7 +20,7 @@ export class OciAttacher implements ImageAttacher {
   attach(image: ImageRef, bundle: object): Promise<void> {
     return backendCall(`registry attach to ${image.name}`, this.deadlineMs, async () => {
       const { attachArtifactToImage } = await import('@sigstore/oci');
-      const host = image.name.split('/')[0]!;
+      const host = image.name.split('/', 1)[0] ?? '';
       const google = host.endsWith('-docker.pkg.dev') || host === 'gcr.io' || host.endsWith('.gcr.io');
       const credentials = google ? { username: 'oauth2accesstoken', password: await this.accessToken() } : undefined;
       await attachArtifactToImage({

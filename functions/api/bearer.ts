@@ -14,7 +14,7 @@ export function bearerIdentity(
   verifier: IdentityVerifier,
   why = '',
 ): Identity | Promise<Identity> {
-  const m = BEARER.exec(headers.get('authorization') ?? '');
-  if (!m) throw unauthenticated(`missing "Authorization: Bearer <OIDC ID token>" header${why}`);
-  return verifier.verify(m[1]!);
+  const token = BEARER.exec(headers.get('authorization') ?? '')?.[1];
+  if (!token) throw unauthenticated(`missing "Authorization: Bearer <OIDC ID token>" header${why}`);
+  return verifier.verify(token);
 }

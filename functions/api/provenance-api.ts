@@ -61,7 +61,8 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
     const found = (await deps.tasks.findTasks(taskId, reporter)).filter(
       (t) => subject === undefined || t.owner.subject === subject,
     );
-    if (found.length === 0)
+    const [first] = found;
+    if (!first)
       throw notFound(`no task "${taskId}" reported by ${reporter}${subject ? ` with subject ${subject}` : ''}`);
     const identities = [...new Set(found.map((t) => `${t.owner.issuer} ${t.owner.subject}`))];
     if (identities.length > 1) {
@@ -71,7 +72,7 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
         `task "${taskId}" was reported by ${identities.length} identities with the email ${reporter} (subjects ${subjects.join(', ')}): add &subject=<subject> to name one`,
       );
     }
-    return found[0]!;
+    return first;
   }
 
   async function redrive(req: HttpRequest, rawId: string, query: URLSearchParams): Promise<HttpResponse> {
@@ -91,34 +92,36 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
   }
 
   async function route(req: HttpRequest, url: URL, parts: string[]): Promise<HttpResponse> {
-    if (parts[0] !== 'v1') throw notFound(`no route for ${url.pathname}`);
-    if (isRedrive(parts)) return redrive(req, parts[2]!, url.searchParams);
+    // `id` is read only where parts.length says it is there.
+    const [version, resource, id = '', action] = parts;
+    if (version !== 'v1') throw notFound(`no route for ${url.pathname}`);
+    if (isRedrive(parts)) return redrive(req, id, url.searchParams);
 
-    if (parts.length === 2 && parts[1] === 'keys')
+    if (parts.length === 2 && resource === 'keys')
       return jsonResponse(200, await deps.keys(), { 'cache-control': 'public, max-age=300' });
 
     await authorize(req.headers);
-    if (parts.length === 4 && parts[1] === 'artifacts' && (parts[3] === 'provenance' || parts[3] === 'bundle')) {
-      const raw = decode(parts[2]!, 'digest');
+    if (parts.length === 4 && resource === 'artifacts' && (action === 'provenance' || action === 'bundle')) {
+      const raw = decode(id, 'digest');
       if (!raw.toLowerCase().startsWith('sha256:'))
         throw new ServiceError('invalid_argument', 'digest: expected sha256:<64 hex characters>', 'digest');
       const digest = fields.sha256('digest', raw);
       const envelopes = await deps.provenance.envelopesForSubject(digest);
       if (envelopes.length === 0) throw notFound(`no provenance names sha256:${digest}`);
-      return envelopesResponse(envelopes, parts[3]);
+      return envelopesResponse(envelopes, action);
     }
-    if (parts[1] === 'tasks' && parts.length === 3) {
-      const t = await task(parts[2]!, url.searchParams);
+    if (resource === 'tasks' && parts.length === 3) {
+      const t = await task(id, url.searchParams);
       return jsonResponse(200, taskStatus(t, await deps.provenance.get(t.key)));
     }
-    if (parts[1] === 'tasks' && parts.length === 4 && (parts[3] === 'provenance' || parts[3] === 'bundle')) {
-      const t = await task(parts[2]!, url.searchParams);
+    if (resource === 'tasks' && parts.length === 4 && (action === 'provenance' || action === 'bundle')) {
+      const t = await task(id, url.searchParams);
       const envelopes = await deps.provenance.envelopesForTask(t.key);
       if (envelopes.length === 0) {
         const why = taskStatus(t, await deps.provenance.get(t.key)).provenance.reason;
         throw notFound(`task "${t.taskId}" has no provenance: ${why}`);
       }
-      return envelopesResponse(envelopes, parts[3]);
+      return envelopesResponse(envelopes, action);
     }
     throw notFound(`no route for ${url.pathname}`);
   }

@@ -60,18 +60,17 @@ export function strictJson(schema: DescMessage, json: unknown, path = ''): void 
 function checkField(field: DescField, value: unknown, name: string): void {
   switch (field.fieldKind) {
     case 'scalar':
-      return checkScalar(field.scalar, value, name);
+      checkScalar(field.scalar, value, name);
+      return;
     case 'message':
-      return strictJson(field.message, value, name);
+      strictJson(field.message, value, name);
+      return;
     case 'list':
       if (!Array.isArray(value)) return;
-      value.forEach((item, i) =>
-        field.listKind === 'scalar'
-          ? checkScalar(field.scalar, item, `${name}[${i}]`)
-          : field.listKind === 'message'
-            ? strictJson(field.message, item, `${name}[${i}]`)
-            : undefined,
-      );
+      for (const [i, item] of value.entries()) {
+        if (field.listKind === 'scalar') checkScalar(field.scalar, item, `${name}[${i}]`);
+        else if (field.listKind === 'message') strictJson(field.message, item, `${name}[${i}]`);
+      }
       return;
     case 'map':
       if (value === null || typeof value !== 'object') return;

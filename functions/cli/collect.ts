@@ -61,14 +61,17 @@ function outputLine(o: Record<string, unknown>): object | string {
   const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
   let where: ArtifactWhere;
   if (kinds[0] === 'image') {
-    if (!str('image')) return '"image" must be a string';
-    where = { oci: str('image')! };
+    const image = str('image');
+    if (!image) return '"image" must be a string';
+    where = { oci: image };
   } else if (kinds[0] === 'gcs') {
-    if (!str('gcs')) return '"gcs" must be a string';
-    where = { gcs: str('gcs')! };
+    const gcs = str('gcs');
+    if (!gcs) return '"gcs" must be a string';
+    where = { gcs };
   } else {
-    if (!str('cipd') || !str('instance_id')) return '"cipd" needs a string "instance_id"';
-    where = { cipd: str('cipd')!, instanceId: str('instance_id')!, ...(str('host') ? { host: str('host')! } : {}) };
+    const [cipd, instanceId, host] = [str('cipd'), str('instance_id'), str('host')];
+    if (!cipd || !instanceId) return '"cipd" needs a string "instance_id"';
+    where = { cipd, instanceId, ...(host ? { host } : {}) };
   }
   const sbomFor = o.sbom_for === undefined ? [] : o.sbom_for;
   if (!Array.isArray(sbomFor) || sbomFor.some((d) => typeof d !== 'string'))

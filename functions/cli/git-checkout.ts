@@ -57,8 +57,10 @@ export async function readCheckout(dir: string, remote = 'origin'): Promise<Chec
 /** A remote URL fit to be reported: no password or token, scp-style made a URL. */
 export function cleanRemoteUrl(raw: string): string {
   const scp = /^([A-Za-z0-9._-]+@)?([A-Za-z0-9.-]+):(?!\/\/)(.+)$/.exec(raw);
-  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(raw))
-    return `ssh://${scp[1] ?? ''}${scp[2]}/${scp[3]!.replace(/^\/+/, '')}`;
+  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    const [, user = '', host, path = ''] = scp; // host and path: the regex requires both
+    return `ssh://${user}${host}/${path.replace(/^\/+/, '')}`;
+  }
   try {
     const url = new URL(raw);
     url.password = '';

@@ -5,18 +5,18 @@ export type JsonLine = { line: number; object: Record<string, unknown> } | { lin
 
 export function jsonObjectLines(text: string): JsonLine[] {
   const out: JsonLine[] = [];
-  text.split('\n').forEach((raw, i) => {
-    if (raw.trim() === '') return;
+  for (const [i, raw] of text.split('\n').entries()) {
+    if (raw.trim() === '') continue;
     const line = i + 1;
     let v: unknown;
     try {
       v = JSON.parse(raw);
     } catch {
-      return void out.push({ line, error: 'not JSON' });
+      out.push({ line, error: 'not JSON' });
+      continue;
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v))
-      return void out.push({ line, error: 'not a JSON object' });
-    out.push({ line, object: v as Record<string, unknown> });
-  });
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) out.push({ line, error: 'not a JSON object' });
+    else out.push({ line, object: v as Record<string, unknown> });
+  }
   return out;
 }

@@ -38,6 +38,8 @@ export async function runWrapped(opts: RunOptions): Promise<number> {
     child.once('error', (err) => resolve(err));
   });
   if (spawned) throw new CliError(`run: cannot start "${cmd}": ${spawned.message}`, 127);
+  const pid = child.pid; // set once 'spawn' has fired
+  if (pid === undefined) throw new CliError(`run: cannot start "${cmd}": no process id`, 127);
 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
@@ -62,7 +64,6 @@ export async function runWrapped(opts: RunOptions): Promise<number> {
   };
 
   const stopHeartbeats = new AbortController();
-  const pid = child.pid!;
   await safely(() =>
     opts.reporter.report(
       'ReportTaskStage',
@@ -84,7 +85,8 @@ export async function runWrapped(opts: RunOptions): Promise<number> {
   const exitCode = signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1);
 
   if (exitCode === 0) {
-    if (opts.collectDir !== undefined && opts.collect) await safely(() => opts.collect!(opts.collectDir!));
+    const { collect, collectDir } = opts;
+    if (collectDir !== undefined && collect) await safely(() => collect(collectDir));
     await safely(() => opts.reporter.report('ReportTaskStage', stageBody('UPLOAD_COMPLETE', {})));
   }
   await safely(() => opts.reporter.report('ReportTaskStage', stageBody('COMPLETE', {})));

@@ -218,14 +218,14 @@ export function registerStepCommands(program: Command): void {
       ) => {
         if ((o.digest === undefined) === (o.file === undefined))
           throw new UsageError('give exactly one of --digest or --file');
-        const places = [o.gcs, o.cipd, o.oci].filter((x) => x !== undefined).length;
-        if (places !== 1) throw new UsageError('give exactly one of --gcs, --cipd (with --instance-id) or --oci');
-        const where: ArtifactWhere =
-          o.gcs !== undefined
-            ? { gcs: o.gcs }
-            : o.oci !== undefined
-              ? { oci: o.oci }
-              : { cipd: o.cipd!, instanceId: o.instanceId ?? '' };
+        const places: ArtifactWhere[] = [
+          ...(o.gcs !== undefined ? [{ gcs: o.gcs }] : []),
+          ...(o.cipd !== undefined ? [{ cipd: o.cipd, instanceId: o.instanceId ?? '' }] : []),
+          ...(o.oci !== undefined ? [{ oci: o.oci }] : []),
+        ];
+        const [where] = places;
+        if (!where || places.length !== 1)
+          throw new UsageError('give exactly one of --gcs, --cipd (with --instance-id) or --oci');
         let digest = o.digest;
         if (o.file !== undefined) {
           try {
@@ -234,7 +234,8 @@ export function registerStepCommands(program: Command): void {
             throw new UsageError(`--file: ${(err as Error).message}`);
           }
         }
-        await context(o).reporter.report('ReportArtifactDigest', artifactBody(digest!, where, o.sbomFor));
+        if (digest === undefined) throw new UsageError('give exactly one of --digest or --file');
+        await context(o).reporter.report('ReportArtifactDigest', artifactBody(digest, where, o.sbomFor));
       },
     );
 

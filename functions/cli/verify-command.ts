@@ -46,8 +46,8 @@ export interface VerifyReport {
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
-  if ((opts.artifact === undefined) === (opts.digest === undefined))
-    throw new UsageError('give exactly one of --artifact <file> or --digest sha256:<hex>');
+  const oneInput = 'give exactly one of --artifact <file> or --digest sha256:<hex>';
+  if ((opts.artifact === undefined) === (opts.digest === undefined)) throw new UsageError(oneInput);
   if ([opts.provenance, opts.bundle, opts.url].filter((x) => x !== undefined).length > 1)
     throw new UsageError('give at most one of --provenance <file>, --bundle <file> or --url <service>');
   for (const r of opts.reporter ?? [])
@@ -57,8 +57,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const d = parseDigest(opts.digest);
     if (!d) throw new UsageError(`--digest: "${printable(opts.digest)}" is not sha256:<64 hex characters>`);
     digest = d;
+  } else if (opts.artifact !== undefined) {
+    digest = await sha256File(opts.artifact);
   } else {
-    digest = await sha256File(opts.artifact!);
+    throw new UsageError(oneInput);
   }
   if (opts.key !== undefined && opts.keys !== undefined)
     throw new UsageError('give at most one of --key <pem> or --keys <key set>');
@@ -76,7 +78,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     ...(opts.sourceUri !== undefined ? { sourceUri: opts.sourceUri } : {}),
     ...(opts.sourceRef?.length ? { sourceRefs: opts.sourceRef } : {}),
   };
-  const results = entries.map((e) => {
+  const check = (e: (typeof entries)[number]) => {
     if (e.error !== undefined) return { ok: false, failures: [e.error] };
     if (!keySet) return verifyEnvelope(e.value, keys, policy);
     const pick = keysFor(e.value, keys);
@@ -88,10 +90,13 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         ],
       };
     return verifyEnvelope(e.value, pick.keys, policy);
-  });
-  const prefix = (i: number) => (entries.length > 1 ? `${entries[i]!.where}: ` : '');
-  const failures = results.flatMap((r, i) => (r.ok ? [] : r.failures.map((f) => `${prefix(i)}${f}`)));
-  const passed = results.find((r) => r.ok);
+  };
+  const results = entries.map((e) => ({ where: e.where, result: check(e) }));
+  const prefix = (where: string) => (entries.length > 1 ? `${where}: ` : '');
+  const failures = results.flatMap(({ where, result: r }) =>
+    r.ok ? [] : r.failures.map((f) => `${prefix(where)}${f}`),
+  );
+  const passed = results.map((r) => r.result).find((r) => r.ok);
   if (passed && 'statement' in passed && passed.statement && passed.verifiedBy) {
     const s = passed.statement as unknown as {
       predicate: {

@@ -1,7 +1,7 @@
 // A task: one run of a build step, owned by one identity. The record kept in
 // the task store and the pure rules that move it from stage to stage.
 import { hash } from 'node:crypto';
-import { alreadyExists, failedPrecondition } from './errors.js';
+import { alreadyExists, failedPrecondition, InvalidFieldError } from './errors.js';
 import { isClosed, stageIndex, type Stage, type TaskState } from './stage.js';
 import type { ConfigSource, StageReport } from './report.js';
 
@@ -100,13 +100,16 @@ export function applyStage(current: TaskRecord | undefined, input: StageInput): 
     if (report.stage !== 'STARTED') {
       throw failedPrecondition(`task "${input.taskId}" has not been started: report STARTED first`);
     }
+    const { recipe, pid } = report; // validation requires both with STARTED
+    if (recipe === undefined) throw new InvalidFieldError('recipe', 'is required with STARTED');
+    if (pid === undefined) throw new InvalidFieldError('pid', 'is required with STARTED');
     return {
       key: input.key,
       taskId: input.taskId,
       owner: input.owner,
       state: 'STARTED',
-      recipe: report.recipe!,
-      pid: report.pid!,
+      recipe,
+      pid,
       ...(report.configSource ? { configSource: report.configSource } : {}),
       stageTimes: { STARTED: now },
       timeline: [entry(report, now)],

@@ -20,7 +20,10 @@ http('selfReport', (req, res) => {
   if (ready) respond(ready, req, res);
   else
     void handler().then(
-      (h) => respond((ready = h), req, res),
+      (h) => {
+        ready = h;
+        respond(h, req, res);
+      },
       (err: unknown) => send(res, internalError(err)),
     );
 });

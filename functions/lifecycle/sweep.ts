@@ -114,8 +114,9 @@ export class TaskSweeper {
         }
       });
       if (page.length < pageSize) break;
-      const last = page[page.length - 1]!;
-      cursor = { at: last[field]!, key: last.key };
+      const last = page[page.length - 1];
+      if (!last) break;
+      cursor = { at: dueAt(last, field), key: last.key };
     }
   }
 
@@ -158,8 +159,9 @@ export class TaskSweeper {
 
   private async recover(task: TaskRecord, now: Date, result: SweepResult): Promise<void> {
     const record = await this.deps.provenance.get(task.key);
-    if (record?.state === 'signed' && this.deps.attacher && record.attachments?.some((a) => a.state === 'failed')) {
-      await this.reattach(task, record.attachments, now, result);
+    const { attacher } = this.deps;
+    if (record?.state === 'signed' && attacher && record.attachments?.some((a) => a.state === 'failed')) {
+      await this.reattach(attacher, task, record.attachments, now, result);
       return;
     }
     if (record?.state === 'signed' || record?.state === 'failed') {
@@ -167,7 +169,7 @@ export class TaskSweeper {
       result.cleared++;
       return;
     }
-    const seenAt = task.recoverAt!.getTime();
+    const seenAt = dueAt(task, 'recoverAt').getTime();
     const sameCheck = (cur: TaskRecord) => cur.recoverAt?.getTime() === seenAt && cur.state !== 'FAILED';
     const failures = record?.failures ?? 0;
     const interrupted = record?.interrupted ?? 0;
@@ -181,15 +183,16 @@ export class TaskSweeper {
     if (failures + interrupted >= this.deps.maxRecoveryAttempts) {
       const reason = `provenance could not be assembled: ${failures + interrupted} assembly attempt(s) ran without producing it (${failures} failed with an error, ${interrupted} stopped while holding the claim); last error: ${record?.lastError ?? 'none recorded'}`;
       let failed: TaskRecord | undefined;
-      if (
-        await this.change(task.key, (cur) =>
-          sameCheck(cur) ? (failed = failTask(cur, now, reason)) : ((failed = undefined), cur),
-        )
-      ) {
+      const changed = await this.change(task.key, (cur) => {
+        failed = sameCheck(cur) ? failTask(cur, now, reason) : undefined;
+        return failed ?? cur;
+      });
+      // changed: the committed callback returned `failed`
+      if (changed && failed) {
         result.failed++;
         // The log line the deployment's "failed-tasks" alert counts (infra/main.tf).
         log('ERROR', 'task failed', { taskId: task.taskId, reporter: task.owner.email, taskKey: task.key, reason });
-        await this.notify(taskFailedEvent(failed!, now));
+        await this.notify(taskFailedEvent(failed, now));
       }
       return;
     }
@@ -209,11 +212,17 @@ export class TaskSweeper {
   }
 
   /** Signed, but an attachment failed: try the failed images again; give up (recorded) after maxRecoveryAttempts. */
-  private async reattach(task: TaskRecord, attachments: Attachment[], now: Date, result: SweepResult): Promise<void> {
+  private async reattach(
+    attacher: ImageAttacher,
+    task: TaskRecord,
+    attachments: Attachment[],
+    now: Date,
+    result: SweepResult,
+  ): Promise<void> {
     const [envelope] = await this.deps.provenance.envelopesForTask(task.key);
     if (!envelope) return;
     const failed = attachments.filter((a) => a.state === 'failed');
-    const retried = await attachAll(this.deps.attacher!, failed.map(imageOf), envelopeToBundle(envelope), () =>
+    const retried = await attachAll(attacher, failed.map(imageOf), envelopeToBundle(envelope), () =>
       this.deps.clock.now(),
     );
     result.reattached += retried.length;
@@ -231,7 +240,7 @@ export class TaskSweeper {
         });
       return;
     }
-    const seenAt = task.recoverAt!.getTime();
+    const seenAt = dueAt(task, 'recoverAt').getTime();
     await this.change(task.key, (cur) =>
       cur.recoverAt?.getTime() === seenAt ? scheduleRecovery(cur, now, this.deps.recoveryGraceMs) : cur,
     );
@@ -247,13 +256,19 @@ export class TaskSweeper {
   }
 }
 
+/** The task's time in `field`: tasksDue returns only tasks that have one. */
+function dueAt(task: TaskRecord, field: DueField): Date {
+  const at = task[field];
+  if (!at) throw new Error(`task ${task.key} has no ${field}`);
+  return at;
+}
+
 /** Runs `work` over the items, at most `limit` at once; rejects with the first error once all have settled. */
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
+  const queue = items.values(); // one iterator shared by the workers: each item is taken once
   const errors: unknown[] = [];
   const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
+    for (const item of queue) {
       await work(item).catch((err: unknown) => void errors.push(err));
     }
   };

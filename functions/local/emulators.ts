@@ -49,8 +49,8 @@ export async function startEmulator(
   const keep = (b: Buffer) => {
     output = (output + b.toString()).slice(-4000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
   const stop = () => stopGroup(child, exited);
@@ -60,12 +60,14 @@ export async function startEmulator(
     await stop();
     throw new Error(`${kind} emulator did not start on ${host}: ${(err as Error).message}\n${output}`);
   }
+  const { pid } = child;
+  if (pid === undefined) throw new Error(`${kind} emulator: gcloud has no process id`);
   return {
     kind,
     host,
     stop,
-    pause: () => signalGroup(child.pid!, 'SIGSTOP'),
-    resume: () => signalGroup(child.pid!, 'SIGCONT'),
+    pause: () => signalGroup(pid, 'SIGSTOP'),
+    resume: () => signalGroup(pid, 'SIGCONT'),
   };
 }
 
@@ -92,12 +94,13 @@ async function stopGroup(child: ChildProcess, exited: Promise<number | null>): P
     if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
     return;
   }
-  signalGroup(child.pid, 'SIGCONT'); // a paused group cannot act on SIGTERM
-  signalGroup(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), 5000);
+  const { pid } = child;
+  signalGroup(pid, 'SIGCONT'); // a paused group cannot act on SIGTERM
+  signalGroup(pid, 'SIGTERM');
+  const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
-  signalGroup(child.pid, 'SIGKILL'); // anything of the group still alive
+  signalGroup(pid, 'SIGKILL'); // anything of the group still alive
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

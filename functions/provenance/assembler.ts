@@ -15,7 +15,7 @@ import { attachFailedEvent, provenanceFailedEvent, signedEvent } from './events.
 import { attachAll } from './attach.js';
 import { envelopeToBundle } from './bundle.js';
 import type { ImageAttacher } from '../ports/attacher.js';
-import { assembleProvenance, NoSubjectsError, ociImages } from './statement.js';
+import { assembleProvenance, NoSubjectsError, ociImages, type Statement } from './statement.js';
 
 export interface AssemblerDeps {
   tasks: TaskStore;
@@ -71,7 +71,7 @@ export class ProvenanceAssembler {
 
     try {
       const reports = await tasks.listReports(taskKey);
-      let statement;
+      let statement: Statement;
       try {
         statement = assembleProvenance(task, reports, { builderId: this.deps.builderId });
       } catch (err) {
@@ -90,7 +90,7 @@ export class ProvenanceAssembler {
       const envelope = await signStatement(statement, signer);
       const subjects = [...new Set(statement.subject.map((s) => s.digest.sha256))].sort();
       const at = clock.now();
-      const keyId = envelope.signatures[0]!.keyid;
+      const keyId = envelope.signatures[0].keyid;
       const recorded = await provenance.finish(taskKey, claim.token, {
         state: 'signed',
         envelope,

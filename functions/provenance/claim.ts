@@ -64,7 +64,12 @@ export function oldestSignedFirst(
   a: Pick<ProvenanceRecord, 'signedAt' | 'taskKey'>,
   b: Pick<ProvenanceRecord, 'signedAt' | 'taskKey'>,
 ): number {
-  return a.signedAt!.getTime() - b.signedAt!.getTime() || (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0);
+  return signedMs(a) - signedMs(b) || (a.taskKey < b.taskKey ? -1 : a.taskKey > b.taskKey ? 1 : 0);
+}
+
+function signedMs(r: Pick<ProvenanceRecord, 'signedAt' | 'taskKey'>): number {
+  if (!r.signedAt) throw new Error(`provenance of ${r.taskKey} is sorted as signed but has no signedAt`);
+  return r.signedAt.getTime();
 }
 
 /** Whether `token` still holds the claim on this record. */

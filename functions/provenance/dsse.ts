@@ -24,7 +24,10 @@ export function statementBytes(statement: Statement): Buffer {
   return Buffer.from(canonicalJson(statement), 'utf8');
 }
 
-export async function signStatement(statement: Statement, signer: Signer): Promise<Envelope> {
+/** An envelope as signStatement makes it: exactly one signature. */
+export type SignedEnvelope = Envelope & { signatures: [Envelope['signatures'][number]] };
+
+export async function signStatement(statement: Statement, signer: Signer): Promise<SignedEnvelope> {
   const payload = statementBytes(statement);
   const { keyId, signature } = await signer.sign(pae(IN_TOTO_PAYLOAD_TYPE, payload));
   return {

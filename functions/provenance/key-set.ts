@@ -31,5 +31,5 @@ export function keysFor(envelope: unknown, set: TrustedKey[]): { keys: TrustedKe
     : [];
   const keys = set.filter((k) => ids.includes(k.name));
   if (keys.length) return { keys };
-  return { missing: ids.length ? ids[0]! : '(no keyid)' };
+  return { missing: ids[0] ?? '(no keyid)' };
 }

@@ -193,11 +193,13 @@ function dependencies(reports: ContentReport[]): ResourceDescriptor[] {
         ...(r.refs.length ? { annotations: { refs: r.refs } } : {}),
       };
     if (r.kind === 'cipd') {
+      const digest = cipdDigest(r.instanceId);
+      // Validated at the boundary, so it decodes.
+      if (!digest) throw new Error(`CIPD instance id "${r.instanceId}" does not decode to a digest`);
       d = {
         uri: `cipd://chrome-infra-packages.appspot.com/${r.packageName}@${r.instanceId}`,
         name: r.packageName,
-        // Validated at the boundary, so it decodes.
-        digest: cipdDigest(r.instanceId)!,
+        digest,
         ...(r.tags.length || r.refs.length
           ? { annotations: { ...(r.tags.length ? { tags: r.tags } : {}), ...(r.refs.length ? { refs: r.refs } : {}) } }
           : {}),

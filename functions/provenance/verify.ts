@@ -44,9 +44,11 @@ const PEM_BLOCK = /(?:^[ \t]*#[ \t]*(\S+)[^\n]*\n)?(-----BEGIN PUBLIC KEY-----[\
  * writes) names the key; otherwise it is named by its SPKI sha256.
  */
 export function parsePublicKeys(pemText: string): TrustedKey[] {
-  return [...pemText.matchAll(PEM_BLOCK)].map((m) => {
-    const key = createPublicKey(m[2]!);
-    return { name: m[1] ?? fingerprint(key), key };
+  // The block (group 2) is not optional in PEM_BLOCK: every match has one.
+  return [...pemText.matchAll(PEM_BLOCK)].flatMap(([, name, pem]) => {
+    if (pem === undefined) return [];
+    const key = createPublicKey(pem);
+    return [{ name: name ?? fingerprint(key), key }];
   });
 }
 
@@ -85,16 +87,22 @@ export function verifyEnvelope(envelope: unknown, keys: string | TrustedKey[], p
 
   const message = pae(payloadType, body);
   let verifiedBy: TrustedKey | undefined;
-  signatures.forEach((s: unknown, i) => {
-    if (!isObject(s) || typeof s.sig !== 'string')
-      return failures.push(`signatures[${i}] is not an object with a string sig`);
-    if (s.keyid !== undefined && typeof s.keyid !== 'string')
-      return failures.push(`signatures[${i}].keyid is not a string`);
+  for (const [i, s] of (signatures as unknown[]).entries()) {
+    if (!isObject(s) || typeof s.sig !== 'string') {
+      failures.push(`signatures[${i}] is not an object with a string sig`);
+      continue;
+    }
+    if (s.keyid !== undefined && typeof s.keyid !== 'string') {
+      failures.push(`signatures[${i}].keyid is not a string`);
+      continue;
+    }
     const sig = strictBase64(s.sig);
-    if (!sig) return failures.push(`signatures[${i}].sig is not canonical base64`);
+    if (!sig) {
+      failures.push(`signatures[${i}].sig is not canonical base64`);
+      continue;
+    }
     verifiedBy ??= trusted.find((k) => signatureValid(k.key, message, sig));
-    return undefined;
-  });
+  }
   if (!verifiedBy) failures.push('no signature verifies with the given public key(s)');
 
   let parsed: unknown;
@@ -182,14 +190,16 @@ export function printable(value: unknown, max = 200): string {
   const s = typeof value === 'string' ? value : String(value);
   const cut = s.length > max ? `${s.slice(0, max)}…` : s;
   return cut.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters to escape is this pattern's job
     /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]/gu,
-    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+    // Every character of the class is in the BMP (lone surrogates included): one UTF-16 unit.
+    (c) => `\\u{${c.charCodeAt(0).toString(16)}}`,
   );
 }
 
 const quote = (value: unknown) => (value === undefined ? 'missing' : `"${printable(value)}"`);
 
-function isObject(v: unknown): v is Record<string, any> {
+function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -30,7 +30,10 @@ function wrap(proto: object, name: string, count: (result: unknown, args: unknow
     // was still one request: count it too.
     if (result instanceof Promise) {
       return result.then(
-        (r) => (add(count(r, args)), r),
+        (r) => {
+          add(count(r, args));
+          return r;
+        },
         (err) => {
           add(count(undefined, args));
           throw err;

@@ -9,6 +9,12 @@ import { fetchHeaders, type HttpHandler, type HttpResponse } from '../../functio
 import type { TaskStore } from '../../functions/ports/task-store.js';
 import { ManualClock, type Clock } from '../../functions/ports/clock.js';
 
+/**
+ * A response body as parsed (the text itself when it is not JSON). Tests read
+ * only a Connect error's code and message from it.
+ */
+export type ResponseJson = { code?: string; message: string; [field: string]: unknown };
+
 export const AUDIENCE = 'https://provenance.test';
 export const REPORTER = 'builder@example.com';
 
@@ -28,7 +34,7 @@ export interface Harness {
       raw?: Uint8Array;
       httpMethod?: string;
     },
-  ): Promise<{ status: number; json: any; res: HttpResponse }>;
+  ): Promise<{ status: number; json: ResponseJson; res: HttpResponse }>;
 }
 
 export function selfReportHarness(
@@ -79,13 +85,13 @@ export function selfReportHarness(
         body: o.raw ?? Buffer.from(JSON.stringify(body)),
       });
       const text = Buffer.from(res.body as Uint8Array).toString();
-      let json: any;
+      let json: unknown;
       try {
         json = text ? JSON.parse(text) : undefined;
       } catch {
         json = text;
       }
-      return { status: res.status, json, res };
+      return { status: res.status, json: json as ResponseJson, res };
     },
   };
 }

@@ -19,7 +19,7 @@ import { TaskSweeper } from '../../functions/lifecycle/sweep.js';
 import { emulatorFirestore } from '../helpers/emulator-env.js';
 import { firestoreOps, installFirestoreOpCounter } from '../helpers/firestore-ops.js';
 import { captureLogs } from '../helpers/capture-logs.js';
-import { TaskRedriver } from '../../functions/lifecycle/redrive.js';
+import { TaskRedriver, type RedriveOutcome } from '../../functions/lifecycle/redrive.js';
 
 installFirestoreOpCounter();
 const owner: Identity = { issuer: 'https://accounts.google.com', subject: 's', email: 'builder@example.com' };
@@ -311,7 +311,7 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
       recoveryGraceMs: GRACE,
     });
     const logs = captureLogs();
-    let outcome;
+    let outcome: RedriveOutcome;
     try {
       outcome = await redriver.redrive((await w.tasks.getTask(key))!, 'oncall@example.com');
     } finally {
@@ -346,7 +346,7 @@ describe('the sweep (Firestore emulator, manual clock)', () => {
     const key = await w.failed('redrive-later');
     assert.equal((await w.status(key)).stage, 'FAILED');
     const logs = captureLogs();
-    let outcome;
+    let outcome: RedriveOutcome;
     try {
       outcome = await new TaskRedriver({
         tasks: w.tasks,

@@ -42,7 +42,12 @@ describe('UPLOAD_COMPLETE publish (Pub/Sub emulator)', () => {
   it('publishes the task key on UPLOAD_COMPLETE, and again on a repeat', async () => {
     const publisher = new PubSubPublisher({ topic: 'upload-complete', client: pubsub });
     const keys: string[] = [];
-    const h = selfReportHarness({ onUploadComplete: async (k) => (keys.push(k), publisher.publishUploadComplete(k)) });
+    const h = selfReportHarness({
+      onUploadComplete: async (k) => {
+        keys.push(k);
+        return publisher.publishUploadComplete(k);
+      },
+    });
     assert.equal((await h.call('ReportTaskStage', STARTED)).status, 200);
     assert.equal((await h.call('ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' })).status, 200);
     assert.equal((await h.call('ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' })).status, 200);

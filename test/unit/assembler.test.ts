@@ -81,7 +81,10 @@ describe('ProvenanceAssembler', () => {
     const counting: Signer = {
       publicKey: () => inner.publicKey(),
       verificationKeys: () => inner.verificationKeys(),
-      sign: (d) => (signs++, inner.sign(d)),
+      sign: (d) => {
+        signs++;
+        return inner.sign(d);
+      },
     };
     const s = setup(counting);
     const key = await s.build('b2');

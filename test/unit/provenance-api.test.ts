@@ -203,7 +203,7 @@ describe('provenanceApi', () => {
     }
     assert.deepEqual(s.published, []);
     const logs = captureLogs();
-    let ok;
+    let ok: Awaited<ReturnType<typeof s.get>>;
     try {
       ok = await s.get(url, { method: 'POST', token: s.token('oncall@example.com') });
     } finally {

@@ -7,7 +7,7 @@ import { generateKeyPairSync, sign as cryptoSign, constants } from 'node:crypto'
 import { applyStage, type TaskRecord } from '../../functions/domain/task.js';
 import { reportId, type ContentReport, type StoredReport, type Sha256Hex } from '../../functions/domain/report.js';
 import type { Stage } from '../../functions/domain/stage.js';
-import { assembleProvenance, NoSubjectsError } from '../../functions/provenance/statement.js';
+import { assembleProvenance, NoSubjectsError, type Statement } from '../../functions/provenance/statement.js';
 import { assertStatementToSpec } from '../helpers/statement-spec.js';
 import { pae, signStatement, IN_TOTO_PAYLOAD_TYPE, type Envelope } from '../../functions/provenance/dsse.js';
 import { verifyEnvelope } from '../../functions/provenance/verify.js';
@@ -114,22 +114,22 @@ describe('assembleProvenance', () => {
   it('the spec schema refuses what the specs forbid (so passing it means something)', () => {
     const { task, reports } = fixture();
     const good = assembleProvenance(task, reports, { builderId: 'https://provenance.example/builders/cloudbuild' });
-    const bad: [string, (s: any) => void][] = [
+    const bad: [string, (s: Statement) => void][] = [
       ['a descriptor with only a name', (s) => s.predicate.runDetails.byproducts.push({ name: 'x', annotations: {} })],
-      ['uppercase hex', (s) => (s.subject[0].digest.sha256 = 'AB'.repeat(32))],
-      ['a sha256 of the wrong length', (s) => (s.subject[0].digest.sha256 = 'abc')],
+      ['uppercase hex', (s) => (s.subject[0]!.digest.sha256 = 'AB'.repeat(32))],
+      ['a sha256 of the wrong length', (s) => (s.subject[0]!.digest.sha256 = 'abc')],
       [
         'an unknown algorithm name',
-        (s) => (s.predicate.buildDefinition.resolvedDependencies[0].digest = { cipdInstanceId: 'c'.repeat(40) }),
+        (s) => (s.predicate.buildDefinition.resolvedDependencies[0]!.digest = { cipdInstanceId: 'c'.repeat(40) }),
       ],
       [
         'a field the spec does not define',
-        (s) => (s.predicate.buildDefinition.resolvedDependencies[0].representation = {}),
+        (s) => Object.assign(s.predicate.buildDefinition.resolvedDependencies[0]!, { representation: {} }),
       ],
-      ['a subject without a digest', (s) => delete s.subject[0].digest],
+      ['a subject without a digest', (s) => Reflect.deleteProperty(s.subject[0]!, 'digest')],
       ['a timestamp that is not RFC 3339', (s) => (s.predicate.runDetails.metadata.startedOn = 'yesterday')],
       ['a builder id that is not a URI', (s) => (s.predicate.runDetails.builder.id = 'not a uri')],
-      ['content that is not base64', (s) => (s.predicate.runDetails.byproducts[0].content = '!!')],
+      ['content that is not base64', (s) => (s.predicate.runDetails.byproducts[0]!.content = '!!')],
     ];
     for (const [what, spoil] of bad) {
       const s = structuredClone(good);

@@ -99,6 +99,7 @@ describe('infra/*.tf, checked offline', () => {
         `variable ${name} has no description`,
       );
       assert.ok(v!.type, `variable ${name} has no type`);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an HCL interpolation, as the HCL parser reports the type
       if (v!.type !== '${bool}')
         assert.ok(
           Array.isArray(v!.validation) && (v!.validation as unknown[]).length > 0,
@@ -129,6 +130,7 @@ describe('infra/*.tf, checked offline', () => {
       build_config: { runtime: string; entry_point: string }[];
     };
     assert.equal(fn.build_config[0]!.runtime, 'nodejs24');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an HCL interpolation in the parsed main.tf
     assert.equal(fn.build_config[0]!.entry_point, '${each.key}');
   });
 

@@ -112,7 +112,7 @@ describe('verifyEnvelope on hostile input', () => {
       ],
     ];
     for (const [what, envelope] of shapes) {
-      let r;
+      let r: ReturnType<typeof verifyEnvelope> | undefined;
       assert.doesNotThrow(
         () =>
           (r = verifyEnvelope(envelope, pem, {

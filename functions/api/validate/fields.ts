@@ -32,6 +32,7 @@ const bad = (field: string, problem: string) => new InvalidFieldError(field, pro
  * not valid UTF-8.
  */
 const FORBIDDEN: [RegExp, string][] = [
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is this pattern's job
   [/[\u0000-\u001f\u007f]/u, 'control characters'],
   [/[\u0080-\u009f]/u, 'C1 control characters'],
   [/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u, 'bidirectional control characters'],
@@ -45,7 +46,7 @@ const ANY_FORBIDDEN = new RegExp(FORBIDDEN.map(([re]) => re.source).join('|'), '
 /** The reason `value` may not stand in a free-text field, or undefined when it may. */
 export function forbiddenCharacters(value: string): string | undefined {
   if (!ANY_FORBIDDEN.test(value)) return undefined;
-  return FORBIDDEN.find(([re]) => re.test(value))![1];
+  return FORBIDDEN.find(([re]) => re.test(value))?.[1];
 }
 
 export function text(field: string, value: string, opts: { max: number; required?: boolean }): string {
@@ -253,6 +254,8 @@ export function ociTag(field: string, value: string): string | undefined {
 
 const PID_MAX = 2n ** 31n - 1n;
 
+export function pid(field: string, value: bigint, required: true): number;
+export function pid(field: string, value: bigint, required: boolean): number | undefined;
 export function pid(field: string, value: bigint, required: boolean): number | undefined {
   if (value === 0n) {
     if (required) throw bad(field, 'is required');

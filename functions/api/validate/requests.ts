@@ -139,7 +139,7 @@ export function stageReport(req: ReportTaskStageRequest, ctx: ValidationContext)
 
 export function heartbeat(req: ReportPIDRequest): Heartbeat {
   return {
-    pid: f.pid('pid', req.pid, true)!,
+    pid: f.pid('pid', req.pid, true),
     reporter: f.text('reporter', req.reporter, { max: f.LIMITS.uri, required: true }),
   };
 }

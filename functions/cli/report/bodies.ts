@@ -66,7 +66,7 @@ export const pidBody = (pid: string | number, reporter: string) => ({ pid: Strin
 
 /** "registry/path/image[:tag][@sha256:…]" → the API's image (no tag, no digest) and tag. */
 export function splitImage(ref: string): { image: string; tag?: string } {
-  const noDigest = ref.split('@')[0]!;
+  const noDigest = ref.split('@', 1)[0] ?? '';
   const slash = noDigest.lastIndexOf('/');
   const colon = noDigest.lastIndexOf(':');
   if (colon > slash && slash !== -1) return { image: noDigest.slice(0, colon), tag: noDigest.slice(colon + 1) };
