@@ -5,7 +5,7 @@
 import { loadConfig } from '../functions/config.js';
 import { buildAssembler, createStores } from '../functions/app/compose.js';
 import { InProcessPublisher } from '../functions/adapters/in-process-publisher.js';
-import { ReportIngest } from '../functions/domain/ingest.js';
+import { ReportIngest } from '../functions/lifecycle/ingest.js';
 import { systemClock } from '../functions/ports/clock.js';
 import { OWNER } from './assemble-shared.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { FirestoreTaskStore } from '../functions/adapters/firestore-task-store.js';
 import { LocalSigner } from '../functions/adapters/local-signer.js';
-import { ReportIngest } from '../functions/domain/ingest.js';
+import { ReportIngest } from '../functions/lifecycle/ingest.js';
 import { systemClock } from '../functions/ports/clock.js';
 import type { Sha256Hex } from '../functions/domain/report.js';
 import { startEmulator } from '../functions/local/emulators.js';

@@ -11,7 +11,7 @@ import { FirestoreTaskStore, TASKS } from '../functions/adapters/firestore-task-
 import { FirestoreProvenanceStore } from '../functions/adapters/firestore-provenance-store.js';
 import { applyStage, taskKey, type Identity } from '../functions/domain/task.js';
 import { startEmulator } from '../functions/local/emulators.js';
-import { ManualClock } from '../functions/ports/clock.js';
+import { ManualClock } from '../test/helpers/manual-clock.js';
 import { TaskSweeper } from '../functions/lifecycle/sweep.js';
 import { firestoreOps, installFirestoreOpCounter } from '../test/helpers/firestore-ops.js';
 

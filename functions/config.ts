@@ -1,7 +1,7 @@
 // Configuration from the environment: every variable the functions and the
 // local server read, parsed once, with errors naming the variable. The
 // configuration table in docs/configuration.md lists the same variables and defaults.
-import { DEV_DEFAULT_EMAIL } from './adapters/dev-issuer.js';
+import { DEV_DEFAULT_EMAIL } from './domain/dev-identity.js';
 
 export interface Config {
   port: number;

@@ -5,9 +5,9 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Certificates } from './oidc-verifier.js';
+import { DEV_DEFAULT_EMAIL, DEV_ISSUER } from '../domain/dev-identity.js';
 
-export const DEV_ISSUER = 'https://dev-issuer.provenance.local';
-export const DEV_DEFAULT_EMAIL = 'builder@dev.provenance.local';
+export { DEV_DEFAULT_EMAIL, DEV_ISSUER } from '../domain/dev-identity.js';
 
 export interface MintOptions {
   email?: string;

@@ -5,7 +5,7 @@
 // (Firestore's document limit is 1 MiB) and are joined again on read.
 import { randomUUID } from 'node:crypto';
 import { FieldValue, type DocumentData, type Firestore } from '@google-cloud/firestore';
-import type { Envelope } from '../provenance/dsse.js';
+import type { Envelope } from '../ports/envelope.js';
 import {
   decideClaim,
   holdsClaim,
@@ -13,7 +13,7 @@ import {
   releasedFields,
   resetVerdict,
   type ClaimFields,
-} from '../provenance/claim.js';
+} from '../ports/provenance-claim.js';
 import type { Attachment } from '../ports/attacher.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 import { fromFirestore } from './firestore-task-store.js';

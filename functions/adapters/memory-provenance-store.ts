@@ -1,7 +1,7 @@
 // In-memory ProvenanceStore: for npm start without gcloud and fast tests.
-// Same claim rule as Firestore (provenance/claim.ts); envelopes are kept whole.
+// Same claim rule as Firestore (ports/provenance-claim.ts); envelopes are kept whole.
 import { randomUUID } from 'node:crypto';
-import type { Envelope } from '../provenance/dsse.js';
+import type { Envelope } from '../ports/envelope.js';
 import {
   decideClaim,
   holdsClaim,
@@ -9,7 +9,7 @@ import {
   releasedFields,
   resetVerdict,
   type ClaimFields,
-} from '../provenance/claim.js';
+} from '../ports/provenance-claim.js';
 import type { Attachment } from '../ports/attacher.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 

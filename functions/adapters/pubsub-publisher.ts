@@ -1,7 +1,7 @@
 // EventPublisher and Notifier on Pub/Sub. @google-cloud/pubsub is imported on
 // the first publish only, so reports other than UPLOAD_COMPLETE never load it.
 import type { PubSub, Topic } from '@google-cloud/pubsub';
-import type { EventPublisher } from '../ports/events.js';
+import { UPLOAD_COMPLETE_ATTRIBUTES, type EventPublisher, type UploadCompleteMessage } from '../ports/events.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import { lazy } from '../lazy.js';
 import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
@@ -30,7 +30,7 @@ class LazyTopic {
     });
   }
 
-  publish(json: object, attributes: Record<string, string>): Promise<void> {
+  publish(json: object, attributes: Readonly<Record<string, string>>): Promise<void> {
     return backendCall(`pubsub publish to ${this.name}`, this.deadlineMs, async () => {
       await (await this.topic()).publishMessage({ json, attributes });
     });
@@ -44,7 +44,8 @@ export class PubSubPublisher implements EventPublisher {
   }
 
   publishUploadComplete(taskKey: string): Promise<void> {
-    return this.topic.publish({ taskKey }, { event: 'upload-complete' });
+    const message: UploadCompleteMessage = { taskKey };
+    return this.topic.publish(message, UPLOAD_COMPLETE_ATTRIBUTES);
   }
 }
 

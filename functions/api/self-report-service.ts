@@ -2,7 +2,7 @@
 // request into domain values, hand them to ReportIngest. One place per RPC,
 // the same order every time: identity (401/403), task id, fields (400), store.
 import { unavailable } from '../domain/errors.js';
-import type { ReportIngest } from '../domain/ingest.js';
+import type { ReportIngest } from '../lifecycle/ingest.js';
 import type { Identity } from '../domain/task.js';
 import { SelfReport } from '../gen/provenance/snooperpb/report_pb.js';
 import type { IdentityVerifier } from '../ports/identity.js';

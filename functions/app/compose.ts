@@ -3,12 +3,13 @@
 // here lazily, only when a config asks for them, so a cold selfReport loads
 // Firestore's client and nothing else; KMS loads only where something signs.
 import { ConfigError, type Config } from '../config.js';
-import { ReportIngest } from '../domain/ingest.js';
+import { ReportIngest } from '../lifecycle/ingest.js';
 import type { TaskStore } from '../ports/task-store.js';
 import type { IdentityVerifier } from '../ports/identity.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { GOOGLE_ISSUERS, OidcVerifier, googleCertificates } from '../adapters/oidc-verifier.js';
-import { DEV_ISSUER, DevIssuer } from '../adapters/dev-issuer.js';
+import { DevIssuer } from '../adapters/dev-issuer.js';
+import { DEV_ISSUER } from '../domain/dev-identity.js';
 import { MemoryTaskStore } from '../adapters/memory-task-store.js';
 import { MemoryProvenanceStore } from '../adapters/memory-provenance-store.js';
 import { LocalSigner } from '../adapters/local-signer.js';

@@ -33,5 +33,3 @@ export interface Notifier {
   /** Rejects when the event could not be sent. */
   notify(event: ProvenanceEvent): Promise<void>;
 }
-
-export const PROVENANCE_EVENTS_TOPIC = 'provenance-events';

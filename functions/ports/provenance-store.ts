@@ -2,7 +2,7 @@
 // by each subject's sha256, plus the claim that makes assembly happen once per
 // task however often Pub/Sub delivers. Adapters: Firestore (production, the
 // emulator in tests) and in-memory; both pass test/contract/provenance-store.contract.ts.
-import type { Envelope } from '../provenance/dsse.js';
+import type { Envelope } from './envelope.js';
 import type { Attachment } from './attacher.js';
 
 export type ProvenanceState = 'assembling' | 'signed' | 'failed';

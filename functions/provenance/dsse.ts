@@ -4,14 +4,11 @@
 import { canonicalJson } from '../domain/report.js';
 import type { Statement } from './statement.js';
 import type { Signer } from '../ports/signer.js';
+import type { Envelope } from '../ports/envelope.js';
+
+export type { Envelope } from '../ports/envelope.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-
-export interface Envelope {
-  payloadType: string;
-  payload: string; // base64
-  signatures: { keyid: string; sig: string }[];
-}
 
 /** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body */
 export function pae(payloadType: string, payload: Uint8Array): Buffer {

@@ -7,7 +7,8 @@ import { selfReportHandler } from '../../functions/app/compose.js';
 import { loadConfig } from '../../functions/config.js';
 import { fetchHeaders, type HttpHandler, type HttpResponse } from '../../functions/api/http.js';
 import type { TaskStore } from '../../functions/ports/task-store.js';
-import { ManualClock, type Clock } from '../../functions/ports/clock.js';
+import type { Clock } from '../../functions/ports/clock.js';
+import { ManualClock } from './manual-clock.js';
 
 /**
  * A response body as parsed (the text itself when it is not JSON). Tests read

@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { Firestore } from '@google-cloud/firestore';
 import { FirestoreTaskStore } from '../../functions/adapters/firestore-task-store.js';
 import { CHUNKS, PROVENANCE } from '../../functions/adapters/firestore-provenance-store.js';
-import { ReportIngest } from '../../functions/domain/ingest.js';
+import { ReportIngest } from '../../functions/lifecycle/ingest.js';
 import { taskKey, type Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
 import { systemClock } from '../../functions/ports/clock.js';

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { Firestore } from '@google-cloud/firestore';
 import { FirestoreTaskStore } from '../../functions/adapters/firestore-task-store.js';
-import { ReportIngest } from '../../functions/domain/ingest.js';
+import { ReportIngest } from '../../functions/lifecycle/ingest.js';
 import { taskKey } from '../../functions/domain/task.js';
-import { ManualClock } from '../../functions/ports/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
 import { deliverCloudEvent, pubSubMessage } from '../helpers/cloud-events.js';
 

@@ -142,7 +142,7 @@ describe('attaching provenance to OCI images (docker-registry on loopback)', () 
     // The sweep's recovery pass, once the check is due.
     const { TaskSweeper } = await import('../../functions/lifecycle/sweep.js');
     const { OciAttacher } = await import('../../functions/adapters/oci-attacher.js');
-    const { ManualClock } = await import('../../functions/ports/clock.js');
+    const { ManualClock } = await import('../helpers/manual-clock.js');
     const sweeper = new TaskSweeper({
       tasks: routes.stores.tasks,
       provenance: routes.stores.provenance,

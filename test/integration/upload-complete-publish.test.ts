@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { PubSubPublisher } from '../../functions/adapters/pubsub-publisher.js';
+import { taskKeyFromPubSubEvent } from '../../functions/api/upload-complete-event.js';
+import { UPLOAD_COMPLETE_ATTRIBUTES } from '../../functions/ports/events.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
 import { selfReportHarness, STARTED } from '../helpers/self-report-client.js';
 
@@ -28,7 +30,9 @@ describe('UPLOAD_COMPLETE publish (Pub/Sub emulator)', () => {
       const timer = setTimeout(() => reject(new Error(`only ${got.length} of ${n} messages arrived`)), 10_000);
       sub.on('message', (m) => {
         m.ack();
-        got.push(JSON.parse(m.data.toString()).taskKey);
+        // Read back by the assembler's own reader, as a push subscription delivers it.
+        assert.deepEqual(m.attributes, UPLOAD_COMPLETE_ATTRIBUTES);
+        got.push(taskKeyFromPubSubEvent({ message: { data: m.data.toString('base64') } }));
         if (got.length === n) {
           clearTimeout(timer);
           resolve();

@@ -7,10 +7,10 @@ import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenanc
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
 import { DevIssuer, DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
 import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
-import { ReportIngest } from '../../functions/domain/ingest.js';
+import { ReportIngest } from '../../functions/lifecycle/ingest.js';
 import { taskKey, type Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
-import { ManualClock } from '../../functions/ports/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { NDJSON, provenanceApi } from '../../functions/api/provenance-api.js';

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { fetchHeaders } from '../../functions/api/http.js';
 import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
 import { taskKey } from '../../functions/domain/task.js';
-import { ManualClock } from '../../functions/ports/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { inWindow } from '../../functions/provenance/statement.js';
 import { captureLogs } from '../helpers/capture-logs.js';
 import { DEV_ISSUER, DevIssuer } from '../../functions/adapters/dev-issuer.js';

@@ -1,8 +1,9 @@
-// The rules both provenance stores apply: the claim, taken inside their
+// The rules every ProvenanceStore implementation applies, part of the port's
+// contract (pure, so both adapters share one copy): the claim, taken inside their
 // transaction (one delivery at a time assembles a task, a finished task is
 // never redone, a claim whose holder died (lease passed) can be taken over),
 // and the order envelopes for one subject come back in.
-import type { Claim, ProvenanceRecord, ProvenanceState } from '../ports/provenance-store.js';
+import type { Claim, ProvenanceRecord, ProvenanceState } from './provenance-store.js';
 
 export interface ClaimFields {
   state: ProvenanceState;

@@ -1,9 +1,9 @@
 // Report ingestion: binds an authenticated caller's report to its task and
 // stores it, holding to the cost rules (content reports and heartbeats: one
 // write, no read; stage reports: one transaction on the task).
-import { failedPrecondition, permissionDenied } from './errors.js';
-import { reportId, type ContentReport, type Heartbeat, type StageReport } from './report.js';
-import { applyStage, taskKey, type Identity, type TaskRecord } from './task.js';
+import { failedPrecondition, permissionDenied } from '../domain/errors.js';
+import { reportId, type ContentReport, type Heartbeat, type StageReport } from '../domain/report.js';
+import { applyStage, taskKey, type Identity, type TaskRecord } from '../domain/task.js';
 import type { TaskStore } from '../ports/task-store.js';
 import type { Clock } from '../ports/clock.js';
 
