@@ -23,6 +23,7 @@ locals {
   builder_id = var.builder_id != "" ? var.builder_id : local.urls["selfReport"]
   common_env = {
     GOOGLE_CLOUD_PROJECT      = var.project_id
+    LOG_EXECUTION_ID          = "true"
     FIRESTORE_DATABASE        = google_firestore_database.db.name
     EVENTS                    = "pubsub"
     UPLOAD_COMPLETE_TOPIC     = google_pubsub_topic.upload_complete.name

@@ -30,7 +30,7 @@ export class InProcessPublisher implements EventPublisher {
           log('ERROR', 'upload-complete delivery failed; giving up', {
             taskKey,
             attempts: attempt,
-            error: String(err),
+            error: err,
           });
           return;
         }

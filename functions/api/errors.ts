@@ -2,6 +2,7 @@
 // generic message (the details go to the log, not to the caller).
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ServiceError, type ErrorCode } from '../domain/errors.js';
+import { logError } from '../log.js';
 
 const CODES: Record<ErrorCode, Code> = {
   invalid_argument: Code.InvalidArgument,
@@ -18,8 +19,6 @@ const CODES: Record<ErrorCode, Code> = {
 export function toConnectError(err: unknown): ConnectError {
   if (err instanceof ConnectError) return err;
   if (err instanceof ServiceError) return new ConnectError(err.message, CODES[err.code]);
-  console.error(
-    JSON.stringify({ severity: 'ERROR', message: 'unhandled error', error: String((err as Error)?.stack ?? err) }),
-  );
+  logError('unhandled error', err);
   return new ConnectError('internal error', Code.Internal);
 }

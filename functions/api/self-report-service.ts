@@ -2,6 +2,7 @@
 // request into domain values, hand them to ReportIngest. One place per RPC,
 // the same order every time: identity (401/403), task id, fields (400), store.
 import { unavailable } from '../domain/errors.js';
+import { log, logError, withLogContext } from '../log.js';
 import type { ReportIngest } from '../lifecycle/ingest.js';
 import type { Identity } from '../domain/task.js';
 import { SelfReport } from '../gen/provenance/snooperpb/report_pb.js';
@@ -63,7 +64,9 @@ export function selfReportMethods(deps: SelfReportDeps): Record<string, UnaryImp
     (req: Req, headers: HeaderReader): Promise<void> => {
       try {
         const who = caller(headers);
-        return who instanceof Promise ? who.then((w) => body(req, w)) : body(req, who);
+        // From here on, every line logged for this request names its task.
+        const run = (w: Caller) => withLogContext({ taskId: w.taskId }, () => body(req, w));
+        return who instanceof Promise ? who.then(run) : run(who);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -86,21 +89,16 @@ export function selfReportMethods(deps: SelfReportDeps): Record<string, UnaryImp
       ingest.heartbeat(identity, taskId, validate.heartbeat(req)),
     ),
     reportTaskStage: rpc(async (req: ReportTaskStageRequest, { identity, taskId }) => {
-      const outcome = await ingest.reportStage(identity, taskId, validate.stageReport(req, vctx()));
+      const report = validate.stageReport(req, vctx());
+      const outcome = await ingest.reportStage(identity, taskId, report);
+      log('INFO', `task stage ${report.stage} reported`, { taskKey: outcome.task.key, state: outcome.task.state });
       if (outcome.uploadComplete && deps.onUploadComplete) {
         // UPLOAD_COMPLETE is recorded; if the event cannot be sent the step must
         // retry (a repeated UPLOAD_COMPLETE publishes again), so say unavailable.
         try {
           await deps.onUploadComplete(outcome.task.key);
         } catch (err) {
-          console.error(
-            JSON.stringify({
-              severity: 'ERROR',
-              message: 'upload-complete publish failed',
-              taskKey: outcome.task.key,
-              error: String(err),
-            }),
-          );
+          logError('upload-complete publish failed', err, { taskKey: outcome.task.key });
           throw unavailable('UPLOAD_COMPLETE was recorded but could not be announced; retry the report');
         }
       }

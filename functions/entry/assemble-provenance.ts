@@ -6,13 +6,20 @@
 import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { loadConfig } from '../config.js';
 import { buildAssembler } from '../app/compose.js';
-import { log } from '../log.js';
+import { addLogContext, functionName, log, withLogContext } from '../log.js';
+import { traceFromCloudEvent } from '../api/trace-context.js';
 import { MalformedMessageError, taskKeyFromPubSubEvent } from '../api/upload-complete-event.js';
 import { lazy } from '../lazy.js';
 
 const assembler = lazy(() => buildAssembler(loadConfig()));
 
-cloudEvent('assembleProvenance', async (event: CloudEvent<unknown>) => {
+cloudEvent('assembleProvenance', (event: CloudEvent<unknown>) =>
+  withLogContext({ function: functionName('assembleProvenance'), trace: traceFromCloudEvent(event) }, () =>
+    assembleFrom(event),
+  ),
+);
+
+async function assembleFrom(event: CloudEvent<unknown>): Promise<void> {
   let taskKey: string;
   try {
     taskKey = taskKeyFromPubSubEvent(event.data);
@@ -24,10 +31,11 @@ cloudEvent('assembleProvenance', async (event: CloudEvent<unknown>) => {
     });
     return;
   }
+  addLogContext({ taskKey });
   const outcome = await (await assembler()).assemble(taskKey);
   log(
     outcome.status === 'failed' || outcome.status === 'ignored' ? 'WARNING' : 'INFO',
     `provenance ${outcome.status}`,
-    { taskKey, eventId: event.id, ...outcome },
+    { eventId: event.id, ...outcome },
   );
-});
+}

@@ -5,12 +5,15 @@
 import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { loadConfig } from '../config.js';
 import { buildSweeper } from '../app/compose.js';
-import { log } from '../log.js';
+import { functionName, log, withLogContext } from '../log.js';
+import { traceFromCloudEvent } from '../api/trace-context.js';
 import { lazy } from '../lazy.js';
 
 const sweeper = lazy(() => buildSweeper(loadConfig()));
 
-cloudEvent('expireTasks', async (event: CloudEvent<unknown>) => {
-  const result = await (await sweeper()).sweep();
-  log('INFO', 'sweep done', { eventId: event.id, ...result });
-});
+cloudEvent('expireTasks', (event: CloudEvent<unknown>) =>
+  withLogContext({ function: functionName('expireTasks'), trace: traceFromCloudEvent(event) }, async () => {
+    const result = await (await sweeper()).sweep();
+    log('INFO', 'sweep done', { eventId: event.id, ...result });
+  }),
+);

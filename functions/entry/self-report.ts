@@ -4,9 +4,11 @@
 import { http } from '@google-cloud/functions-framework';
 import { loadConfig } from '../config.js';
 import { buildSelfReport } from '../app/compose.js';
-import { fromExpress, send, type HttpHandler } from '../api/http.js';
+import { fromExpress, send, type HttpHandler, type HttpRequest } from '../api/http.js';
 import { errorResponse } from '../api/connect-endpoint.js';
 import { toConnectError } from '../api/errors.js';
+import { traceFromHeaders } from '../api/trace-context.js';
+import { functionName, withLogContext } from '../log.js';
 import { lazy } from '../lazy.js';
 
 const handler = lazy(() => buildSelfReport(loadConfig()));
@@ -16,20 +18,25 @@ let ready: HttpHandler | undefined; // once built: no extra await per request
 // only the promises its own work needs (functions-framework runs each request
 // in a node `domain`, which taxes every promise, and chains a catch onto a
 // returned one). Handlers never reject: errors are already responses.
+// Every line logged while a request is handled carries its trace (and, once
+// bound, its task).
 http('selfReport', (req, res) => {
-  if (ready) respond(ready, req, res);
-  else
-    void handler().then(
-      (h) => {
-        ready = h;
-        respond(h, req, res);
-      },
-      (err: unknown) => send(res, internalError(err)),
-    );
+  const request = fromExpress(req);
+  withLogContext({ function: functionName('selfReport'), trace: traceFromHeaders(request.headers) }, () => {
+    if (ready) respond(ready, request, res);
+    else
+      void handler().then(
+        (h) => {
+          ready = h;
+          respond(h, request, res);
+        },
+        (err: unknown) => send(res, internalError(err)),
+      );
+  });
 });
 
-function respond(h: HttpHandler, req: Parameters<typeof fromExpress>[0], res: Parameters<typeof send>[0]): void {
-  const out = h(fromExpress(req));
+function respond(h: HttpHandler, request: HttpRequest, res: Parameters<typeof send>[0]): void {
+  const out = h(request);
   if (out instanceof Promise)
     void out.then(
       (o) => send(res, o),

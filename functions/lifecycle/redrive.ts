@@ -71,7 +71,7 @@ export class TaskRedriver {
       } catch (err) {
         log('WARNING', 'could not publish UPLOAD_COMPLETE for a re-driven task; the sweep will', {
           taskKey: task.key,
-          error: String(err),
+          error: err,
         });
       }
     }

@@ -24,7 +24,7 @@ import { attachFailedEvent, taskExpiredEvent, taskFailedEvent } from '../provena
 import { attachAll, imageOf } from '../provenance/attach.js';
 import { envelopeToBundle } from '../provenance/bundle.js';
 import type { Attachment, ImageAttacher } from '../ports/attacher.js';
-import { log } from '../log.js';
+import { log, withLogContext } from '../log.js';
 
 export interface SweepDeps {
   tasks: TaskStore;
@@ -108,7 +108,7 @@ export class TaskSweeper {
       // keeps up with bursts: one after another, 1,000 stale tasks took a minute.
       await inParallel(page, this.deps.concurrency ?? 8, async (task) => {
         try {
-          await visit(task);
+          await withLogContext({ taskId: task.taskId, taskKey: task.key }, () => visit(task));
         } catch (err) {
           if (!(err instanceof Gone)) throw err;
         }
@@ -206,7 +206,7 @@ export class TaskSweeper {
         result.republished++;
       } catch (err) {
         // The attempt is counted; the next sweep after the grace period tries again.
-        log('ERROR', 'could not republish UPLOAD_COMPLETE', { taskKey: task.key, error: String(err) });
+        log('ERROR', 'could not republish UPLOAD_COMPLETE', { taskKey: task.key, error: err });
       }
     }
   }
@@ -250,9 +250,7 @@ export class TaskSweeper {
   private async notify(event: ProvenanceEvent): Promise<void> {
     await this.deps.notifier
       .notify(event)
-      .catch((err) =>
-        log('ERROR', 'task event not sent', { type: event.type, taskId: event.taskId, error: String(err) }),
-      );
+      .catch((err) => log('ERROR', 'task event not sent', { type: event.type, taskId: event.taskId, error: err }));
   }
 }
 

@@ -4,11 +4,12 @@
 // closed; slow requests, slow headers and idle connections time out; oversized
 // headers are refused with a Connect error body; a client that goes away is
 // one log line, never a stack trace.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { fromNode, jsonResponse, send, type HttpHandler } from '../api/http.js';
+import { fromNode, jsonResponse, NodeHeaders, send, type HttpHandler } from '../api/http.js';
 import { bodyTooLarge, MAX_BODY_BYTES } from '../api/connect-endpoint.js';
-import { log } from '../log.js';
+import { traceFromHeaders } from '../api/trace-context.js';
+import { functionName, log, withLogContext } from '../log.js';
 
 export interface Route {
   prefix: string;
@@ -44,48 +45,54 @@ export function localServer(routes: Route[], limits: ServerLimits = DEFAULT_LIMI
       // Node checks the two timeouts on this interval (30 s by default): check often enough to honour them.
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 2))),
     },
-    async (req, res) => {
-      try {
-        const read = await fromNode(req, MAX_BODY_BYTES);
-        if (read.tooLarge) {
-          // Not reading the rest: answer and close, so nothing of it is ever stored.
-          res.shouldKeepAlive = false;
-          send(res, bodyTooLarge('', { connection: 'close' }));
-          return;
-        }
-        const request = read.request;
-        const route = routes.find((r) => request.url.startsWith(r.prefix));
-        if (!route) {
-          send(
-            res,
-            jsonResponse(404, {
-              code: 'not_found',
-              message: `no route for ${request.method} ${request.url.split('?')[0]}`,
-            }),
-          );
-          return;
-        }
-        const out = route.handler(request);
-        send(res, out instanceof Promise ? await out : out);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (req.destroyed || (code && ABORTED.has(code))) {
-          log('INFO', 'client closed the request before it was answered', {
-            method: req.method,
-            path: req.url?.split('?')[0],
-            code: code ?? 'aborted',
-          });
-          return;
-        }
-        log('ERROR', 'unhandled error', {
+    // Every line logged while a request is handled carries its trace.
+    (req, res) =>
+      withLogContext(
+        { function: functionName('provenance-local'), trace: traceFromHeaders(new NodeHeaders(req.headers)) },
+        () => handle(req, res),
+      ),
+  );
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const read = await fromNode(req, MAX_BODY_BYTES);
+      if (read.tooLarge) {
+        // Not reading the rest: answer and close, so nothing of it is ever stored.
+        res.shouldKeepAlive = false;
+        send(res, bodyTooLarge('', { connection: 'close' }));
+        return;
+      }
+      const request = read.request;
+      const route = routes.find((r) => request.url.startsWith(r.prefix));
+      if (!route) {
+        send(
+          res,
+          jsonResponse(404, {
+            code: 'not_found',
+            message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+          }),
+        );
+        return;
+      }
+      const out = route.handler(request);
+      send(res, out instanceof Promise ? await out : out);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (req.destroyed || (code && ABORTED.has(code))) {
+        log('INFO', 'client closed the request before it was answered', {
           method: req.method,
           path: req.url?.split('?')[0],
-          error: String((err as Error)?.stack ?? err),
+          code: code ?? 'aborted',
         });
-        if (!res.headersSent) send(res, jsonResponse(500, { code: 'internal', message: 'internal error' }));
+        return;
       }
-    },
-  );
+      log('ERROR', 'unhandled error', {
+        method: req.method,
+        path: req.url?.split('?')[0],
+        error: err,
+      });
+      if (!res.headersSent) send(res, jsonResponse(500, { code: 'internal', message: 'internal error' }));
+    }
+  }
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // Errors before a request exists (oversized or malformed headers, timeouts):
   // node would answer with a bare status line; answer with Connect's error body.

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       setInterval(() => {
         sweeper.sweep().then(
           (r) => (r.expired || r.republished || r.failed ? log('INFO', 'sweep', { ...r }) : undefined),
-          (err) => log('ERROR', 'sweep failed', { error: String(err) }),
+          (err) => log('ERROR', 'sweep failed', { error: err }),
         );
       }, config.sweepIntervalSeconds * 1000).unref();
     }

@@ -9,7 +9,7 @@ import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { Signer } from '../ports/signer.js';
 import type { TaskStore } from '../ports/task-store.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
-import { log } from '../log.js';
+import { addLogContext, log, withLogContext } from '../log.js';
 import { signStatement } from './dsse.js';
 import { attachFailedEvent, provenanceFailedEvent, signedEvent } from './events.js';
 import { attachAll } from './attach.js';
@@ -48,10 +48,16 @@ export class AssemblyBusyError extends Error {
 export class ProvenanceAssembler {
   constructor(private readonly deps: AssemblerDeps) {}
 
-  async assemble(taskKey: string): Promise<AssemblyOutcome> {
+  /** Every line logged while assembling names the task (its key, then its id once read). */
+  assemble(taskKey: string): Promise<AssemblyOutcome> {
+    return withLogContext({ taskKey }, () => this.assembleTask(taskKey));
+  }
+
+  private async assembleTask(taskKey: string): Promise<AssemblyOutcome> {
     const { tasks, provenance, signer, clock } = this.deps;
     const task = await tasks.getTask(taskKey);
     if (!task) return { status: 'ignored', reason: `no task with key ${taskKey}` };
+    addLogContext({ taskId: task.taskId });
     if (!task.stageTimes.UPLOAD_COMPLETE) {
       return {
         status: 'ignored',
@@ -107,7 +113,7 @@ export class ProvenanceAssembler {
       if (attachments.length)
         await provenance
           .recordAttachments(taskKey, attachments)
-          .catch((err) => log('ERROR', 'could not record attachments', { taskKey, error: String(err) }));
+          .catch((err) => log('ERROR', 'could not record attachments', { taskKey, error: err }));
       const failed = attachments.filter((a) => a.state === 'failed');
       await this.settled(
         taskKey,
@@ -152,9 +158,7 @@ export class ProvenanceAssembler {
     if (!keepRecovery)
       await this.deps.tasks
         .clearRecovery(taskKey)
-        .catch((err) =>
-          log('WARNING', 'could not clear the recovery check; the sweep will', { taskKey, error: String(err) }),
-        );
+        .catch((err) => log('WARNING', 'could not clear the recovery check; the sweep will', { taskKey, error: err }));
     await this.notify(event, taskKey);
   }
 
@@ -162,7 +166,7 @@ export class ProvenanceAssembler {
     if (this.deps.notifier) {
       await this.deps.notifier
         .notify(event)
-        .catch((err) => log('ERROR', 'provenance event not sent', { taskKey, type: event.type, error: String(err) }));
+        .catch((err) => log('ERROR', 'provenance event not sent', { taskKey, type: event.type, error: err }));
     }
   }
 }

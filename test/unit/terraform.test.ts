@@ -50,6 +50,11 @@ const LEFT_TO_DEFAULT: Record<string, string> = {
   HTTP_MAX_HEADER_BYTES: 'npm start only',
 };
 
+/** Variables Terraform sets for the platform, not for our code, and why. */
+const READ_BY_THE_PLATFORM: Record<string, string> = {
+  LOG_EXECUTION_ID: "functions-framework adds each execution's id to every log line",
+};
+
 describe('infra/*.tf, checked offline', () => {
   const files: Record<string, Parsed> = {};
   let text = '';
@@ -141,6 +146,7 @@ describe('infra/*.tf, checked offline', () => {
       ].map((m) => m[1]!),
     );
     read.add('GOOGLE_CLOUD_PROJECT');
+    for (const n of Object.keys(READ_BY_THE_PLATFORM)) read.add(n);
     // In HCL, an upper-case attribute name is an environment variable (common_env and each function's).
     const source = readdirSync(infra)
       .filter((f) => f.endsWith('.tf'))
@@ -150,6 +156,7 @@ describe('infra/*.tf, checked offline', () => {
     assert.ok(set.size >= 10, `found ${[...set]}`);
     const unused = [...set].filter((n) => !read.has(n));
     assert.deepEqual(unused, [], 'set by Terraform but read by no code');
+    for (const n of Object.keys(READ_BY_THE_PLATFORM)) assert.ok(set.has(n), `Terraform does not set ${n}`);
     const unset = [...read].filter((n) => !set.has(n) && !(n in LEFT_TO_DEFAULT));
     assert.deepEqual(unset, [], 'read by the code but neither set by Terraform nor in LEFT_TO_DEFAULT');
     for (const n of Object.keys(LEFT_TO_DEFAULT))
