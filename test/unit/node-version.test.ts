@@ -20,3 +20,19 @@ it('runs on a Node that package.json engines allows', () => {
     `running on Node ${process.versions.node}, but engines.node is "${pkg.engines.node}": source .ci/node-env first`,
   );
 });
+
+it('.nvmrc names the Node major the functions run on, and so do the CI Node, the builder image and the pipeline', () => {
+  const read = (file: string) => readFileSync(join(root, file), 'utf8');
+  const nvmrc = read('.nvmrc').trim();
+  assert.match(nvmrc, /^\d+$/, '.nvmrc holds a major version');
+  const majors: [string, string | undefined][] = [
+    ['infra/main.tf runtime', /runtime\s*=\s*"nodejs(\d+)"/.exec(read('infra/main.tf'))?.[1]],
+    ['.ci/node-env', /PROVENANCE_NODE_VERSION:-(\d+)\./.exec(read('.ci/node-env'))?.[1]],
+    ['Dockerfile', /^FROM node:(\d+)/m.exec(read('Dockerfile'))?.[1]],
+    ...[...read('cloudbuild.yaml').matchAll(/name: node:(\d+)/g)].map((m): [string, string | undefined] => [
+      'cloudbuild.yaml',
+      m[1],
+    ]),
+  ];
+  for (const [where, major] of majors) assert.equal(major, nvmrc, `${where} runs Node ${major}, .nvmrc says ${nvmrc}`);
+});
