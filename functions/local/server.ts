@@ -45,54 +45,48 @@ export function localServer(routes: Route[], limits: ServerLimits = DEFAULT_LIMI
       // Node checks the two timeouts on this interval (30 s by default): check often enough to honour them.
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 2))),
     },
-    // Every line logged while a request is handled carries its trace.
-    (req, res) =>
-      withLogContext(
-        { function: functionName('provenance-local'), trace: traceFromHeaders(new NodeHeaders(req.headers)) },
-        () => handle(req, res),
-      ),
-  );
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      const read = await fromNode(req, MAX_BODY_BYTES);
-      if (read.tooLarge) {
-        // Not reading the rest: answer and close, so nothing of it is ever stored.
-        res.shouldKeepAlive = false;
-        send(res, bodyTooLarge('', { connection: 'close' }));
-        return;
-      }
-      const request = read.request;
-      const route = routes.find((r) => request.url.startsWith(r.prefix));
-      if (!route) {
-        send(
-          res,
-          jsonResponse(404, {
-            code: 'not_found',
-            message: `no route for ${request.method} ${request.url.split('?')[0]}`,
-          }),
-        );
-        return;
-      }
-      const out = route.handler(request);
-      send(res, out instanceof Promise ? await out : out);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (req.destroyed || (code && ABORTED.has(code))) {
-        log('INFO', 'client closed the request before it was answered', {
+    traced(async (req, res) => {
+      try {
+        const read = await fromNode(req, MAX_BODY_BYTES);
+        if (read.tooLarge) {
+          // Not reading the rest: answer and close, so nothing of it is ever stored.
+          res.shouldKeepAlive = false;
+          send(res, bodyTooLarge('', { connection: 'close' }));
+          return;
+        }
+        const request = read.request;
+        const route = routes.find((r) => request.url.startsWith(r.prefix));
+        if (!route) {
+          send(
+            res,
+            jsonResponse(404, {
+              code: 'not_found',
+              message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+            }),
+          );
+          return;
+        }
+        const out = route.handler(request);
+        send(res, out instanceof Promise ? await out : out);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (req.destroyed || (code && ABORTED.has(code))) {
+          log('INFO', 'client closed the request before it was answered', {
+            method: req.method,
+            path: req.url?.split('?')[0],
+            code: code ?? 'aborted',
+          });
+          return;
+        }
+        log('ERROR', 'unhandled error', {
           method: req.method,
           path: req.url?.split('?')[0],
-          code: code ?? 'aborted',
+          error: err,
         });
-        return;
+        if (!res.headersSent) send(res, jsonResponse(500, { code: 'internal', message: 'internal error' }));
       }
-      log('ERROR', 'unhandled error', {
-        method: req.method,
-        path: req.url?.split('?')[0],
-        error: err,
-      });
-      if (!res.headersSent) send(res, jsonResponse(500, { code: 'internal', message: 'internal error' }));
-    }
-  }
+    }),
+  );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // Errors before a request exists (oversized or malformed headers, timeouts):
   // node would answer with a bare status line; answer with Connect's error body.
@@ -117,6 +111,17 @@ export function localServer(routes: Route[], limits: ServerLimits = DEFAULT_LIMI
     );
   });
   return server;
+}
+
+/** Every line logged while a request is handled carries its trace. */
+function traced(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return (req, res) =>
+    withLogContext(
+      { function: functionName('provenance-local'), trace: traceFromHeaders(new NodeHeaders(req.headers)) },
+      () => handle(req, res),
+    );
 }
 
 export function listen(server: Server, port: number, host = '127.0.0.1'): Promise<string> {

@@ -8,7 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DevIssuer } from '../../functions/adapters/dev-issuer.js';
-import { SAMPLED_FIELD, SPAN_FIELD, TRACE_FIELD } from '../../functions/log.js';
+import { log, SAMPLED_FIELD, SPAN_FIELD, TRACE_FIELD } from '../../functions/log.js';
+import { jsonResponse } from '../../functions/api/http.js';
+import { listen, localServer } from '../../functions/local/server.js';
 import { captureLogs } from '../helpers/capture-logs.js';
 import { serveEntry } from '../helpers/entry-server.js';
 
@@ -185,5 +187,36 @@ describe('log lines of the deployed entry points (functions-framework, in-memory
     assert.equal(line[TRACE_FIELD], `projects/${PROJECT}/traces/${TRACE}`);
     assert.equal(line[SPAN_FIELD], SPAN);
     assert.equal('@type' in line, false);
+  });
+
+  it("npm start's local server: the request's trace on what its handlers log", async () => {
+    const server = localServer([
+      {
+        prefix: '/',
+        handler: () => {
+          log('INFO', 'handled');
+          return jsonResponse(200, {});
+        },
+      },
+    ]);
+    const url = await listen(server, 0);
+    const logs = captureLogs();
+    try {
+      const res = await fetch(`${url}/v1/x`, { headers: { 'x-cloud-trace-context': `${CLOUD_TRACE}/16;o=1` } });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    } finally {
+      logs.restore();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+    const line = logs
+      .lines()
+      .map((l) => JSON.parse(l) as Line)
+      .find((l) => l.message === 'handled');
+    assert.ok(line);
+    assert.equal(line.function, 'provenance-local');
+    assert.equal(line[TRACE_FIELD], `projects/${PROJECT}/traces/${CLOUD_TRACE}`);
+    assert.equal(line[SPAN_FIELD], '0000000000000010');
   });
 });
