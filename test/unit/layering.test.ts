@@ -58,7 +58,8 @@ const LAYERS: Record<Layer, Rule> = {
     why: 'ports name domain types (and the pure rules every implementation shares)',
   },
   provenance: {
-    imports: ['provenance', 'ports', 'domain', 'shared'],
+    // verify/: provenance/verify.ts keeps its exports by re-exporting the verification engine.
+    imports: ['provenance', 'verify', 'ports', 'domain', 'shared'],
     packages: noIo,
     why: 'the statement format, DSSE and the assembler work through ports, no I/O of their own',
   },
@@ -79,11 +80,16 @@ const LAYERS: Record<Layer, Rule> = {
     why: 'the HTTP/Connect edge turns requests into domain values and calls use cases, never an adapter',
   },
   adapters: {
-    imports: ['adapters', 'ports', 'domain', 'shared'],
+    // gen/: messages generated from a remote API's protos, for the adapter that calls it.
+    imports: ['adapters', 'ports', 'domain', 'gen', 'shared'],
     packages: anything,
     why: 'adapters implement ports; they never reach up into use cases, the edge or the wiring',
   },
-  config: { imports: ['domain'], packages: noPackages, why: 'configuration parses the environment, nothing more' },
+  config: {
+    imports: ['domain', 'ports', 'shared'],
+    packages: noPackages,
+    why: 'configuration parses the environment into domain and port values (and may warn in the log), nothing more',
+  },
   app: {
     imports: [
       'app',
@@ -121,6 +127,15 @@ const LAYERS: Record<Layer, Rule> = {
   gen: { imports: ['gen'], packages: (s) => s.startsWith('@bufbuild/protobuf'), why: 'generated from proto/' },
   shared: { imports: [], packages: onlyBuiltins, why: 'logging and lazy loading are used everywhere' },
 };
+
+/**
+ * Single imports allowed against their layers' rules, each with its reason
+ * ("<file> → <file or package>", paths relative to functions/). Keep it short:
+ * an entry no file needs any more fails the test.
+ */
+const EXCEPTIONS: readonly { from: string; to: string; why: string }[] = [];
+
+const excepted = (from: string, to: string) => EXCEPTIONS.some((e) => e.from === from && e.to === to);
 
 /** The layer of a path relative to functions/ (posix separators), or undefined if it has none. */
 function layerOf(path: string): Layer | undefined {
@@ -160,7 +175,8 @@ function violations(files: ReadonlyMap<string, string>): string[] {
     const rule = LAYERS[layer];
     for (const spec of importsOf(source)) {
       if (!spec.startsWith('.')) {
-        if (!rule.packages(spec)) out.push(`${file}: ${layer} may not load the package ${spec} — ${rule.why}`);
+        if (!rule.packages(spec) && !excepted(file, spec))
+          out.push(`${file}: ${layer} may not load the package ${spec} — ${rule.why}`);
         continue;
       }
       const target = posix.normalize(posix.join(posix.dirname(file), spec)).replace(/\.js$/, '.ts');
@@ -169,6 +185,7 @@ function violations(files: ReadonlyMap<string, string>): string[] {
         continue;
       }
       const to = layerOf(target);
+      if (excepted(file, target)) continue;
       if (!to) out.push(`${file}: imports ${target}, which is in no layer`);
       else if (!rule.imports.includes(to)) out.push(`${file}: ${layer} may not import ${to} (${target}) — ${rule.why}`);
     }
@@ -191,6 +208,12 @@ describe('layering', () => {
     const files = sources(FUNCTIONS);
     assert.ok(files.size > 50, `read ${files.size} files`);
     assert.deepEqual(violations(files), []);
+    for (const e of EXCEPTIONS) {
+      const used = importsOf(files.get(e.from) ?? '').some(
+        (spec) => spec === e.to || posix.join(posix.dirname(e.from), spec).replace(/\.js$/, '.ts') === e.to,
+      );
+      assert.ok(used, `EXCEPTIONS: ${e.from} no longer imports ${e.to}; remove the entry`);
+    }
   });
 
   it('finds every kind of import', () => {
