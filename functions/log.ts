@@ -67,6 +67,21 @@ export function functionName(fallback: string): string {
  * stays out of Error Reporting.
  */
 export function log(severity: Severity, message: string, fields: Record<string, unknown> = {}): void {
+  write(severity, message, fields, log);
+}
+
+/** An ERROR line for something thrown: log('ERROR', message, { ...fields, error }). */
+export function logError(message: string, error: unknown, fields: Record<string, unknown> = {}): void {
+  write('ERROR', message, { ...fields, error }, logError);
+}
+
+// `caller` is the exported function called: a stack made here starts at its caller.
+function write(
+  severity: Severity,
+  message: string,
+  fields: Record<string, unknown>,
+  caller: (...args: never) => unknown,
+): void {
   const context = storage.getStore();
   const { error, ...rest } = fields;
   const entry: Record<string, unknown> = { severity, message };
@@ -82,7 +97,7 @@ export function log(severity: Severity, message: string, fields: Record<string, 
     if (trace.sampled !== undefined) entry[SAMPLED_FIELD] = trace.sampled;
   }
   if (error !== undefined) {
-    const text = error instanceof Error ? error.message : String(error);
+    const text = error instanceof Error ? error.message : describe(error);
     entry.error = bounded(text, MAX_ERROR_CHARS);
   }
   if (error !== undefined && (severity === 'ERROR' || severity === 'CRITICAL')) {
@@ -91,21 +106,44 @@ export function log(severity: Severity, message: string, fields: Record<string, 
     if (!stack) {
       // Error Reporting groups only lines with a stack: where this was logged is the best there is.
       const here = { stack: '' };
-      Error.captureStackTrace(here, log);
+      Error.captureStackTrace(here, caller);
       stack = `Error: ${text}${here.stack.slice(here.stack.indexOf('\n'))}`;
     }
     entry.stack_trace = bounded(stack, MAX_STACK_CHARS);
     entry['@type'] = REPORTED_ERROR_EVENT;
     entry.serviceContext = { service: context?.function ?? functionName('provenance') };
   }
-  const line = redactTokens(JSON.stringify(entry));
+  const line = redactTokens(serialised(entry));
   if (severity === 'DEBUG' || severity === 'INFO' || severity === 'NOTICE') console.log(line);
   else console.error(line);
 }
 
-/** An ERROR line for something thrown: log('ERROR', message, { ...fields, error }). */
-export function logError(message: string, error: unknown, fields: Record<string, unknown> = {}): void {
-  log('ERROR', message, { ...fields, error });
+/** A thrown value that is not an Error, as text: a string as is, an object as JSON when it can be. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The entry as JSON; a field JSON cannot hold (a cycle, a BigInt) never stops the line. */
+function serialised(entry: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(entry);
+  } catch (err) {
+    const kept: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(entry)) {
+      try {
+        JSON.stringify(v);
+        kept[k] = v;
+      } catch {
+        kept[k] = `[not serialisable: ${(err as Error).message}]`;
+      }
+    }
+    return JSON.stringify(kept);
+  }
 }
 
 const bounded = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}… (${s.length} chars)` : s);

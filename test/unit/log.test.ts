@@ -212,6 +212,23 @@ describe('errors, context and secrets', () => {
     assert.equal(line['@type'], REPORTED_ERROR_EVENT);
   });
 
+  it('a non-Error passed to logError gets a stack that starts where logError was called', async () => {
+    const [line] = await linesOf(() => logError('publish failed', { code: 14 }));
+    assert.ok(line);
+    assert.match(line.stack_trace as string, /^Error: \{"code":14\}\n\s+at .*log\.test/);
+  });
+
+  it('a field JSON cannot hold does not stop the line', async () => {
+    const cyclic: Record<string, unknown> = { name: 'c' };
+    cyclic.self = cyclic;
+    const [line] = await linesOf(() => log('INFO', 'still written', { cyclic, big: 10n, ok: 1 }));
+    assert.ok(line);
+    assert.equal(line.message, 'still written');
+    assert.equal(line.ok, 1);
+    assert.match(line.cyclic as string, /^\[not serialisable/);
+    assert.match(line.big as string, /^\[not serialisable/);
+  });
+
   it('a WARNING with an error keeps its message but stays out of Error Reporting', async () => {
     const [line] = await linesOf(() => log('WARNING', 'the sweep will', { error: new Error('busy') }));
     assert.ok(line);
