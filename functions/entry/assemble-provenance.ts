@@ -8,6 +8,7 @@ import { loadConfig } from '../config.js';
 import { buildAssembler } from '../app/compose.js';
 import { addLogContext, functionName, log, withLogContext } from '../log.js';
 import { traceFromCloudEvent } from '../api/trace-context.js';
+import { redeliverOnFailure } from '../api/event-failure.js';
 import { MalformedMessageError, taskKeyFromPubSubEvent } from '../api/upload-complete-event.js';
 import { lazy } from '../lazy.js';
 
@@ -15,7 +16,7 @@ const assembler = lazy(() => buildAssembler(loadConfig()));
 
 cloudEvent('assembleProvenance', (event: CloudEvent<unknown>) =>
   withLogContext({ function: functionName('assembleProvenance'), trace: traceFromCloudEvent(event) }, () =>
-    assembleFrom(event),
+    redeliverOnFailure(() => assembleFrom(event)),
   ),
 );
 

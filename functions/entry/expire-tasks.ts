@@ -7,13 +7,16 @@ import { loadConfig } from '../config.js';
 import { buildSweeper } from '../app/compose.js';
 import { functionName, log, withLogContext } from '../log.js';
 import { traceFromCloudEvent } from '../api/trace-context.js';
+import { redeliverOnFailure } from '../api/event-failure.js';
 import { lazy } from '../lazy.js';
 
 const sweeper = lazy(() => buildSweeper(loadConfig()));
 
 cloudEvent('expireTasks', (event: CloudEvent<unknown>) =>
-  withLogContext({ function: functionName('expireTasks'), trace: traceFromCloudEvent(event) }, async () => {
-    const result = await (await sweeper()).sweep();
-    log('INFO', 'sweep done', { eventId: event.id, ...result });
-  }),
+  withLogContext({ function: functionName('expireTasks'), trace: traceFromCloudEvent(event) }, () =>
+    redeliverOnFailure(async () => {
+      const result = await (await sweeper()).sweep();
+      log('INFO', 'sweep done', { eventId: event.id, ...result });
+    }),
+  ),
 );

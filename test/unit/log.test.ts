@@ -22,6 +22,9 @@ import {
   withLogContext,
 } from '../../functions/log.js';
 import { DevIssuer } from '../../functions/adapters/dev-issuer.js';
+import { RedeliveryRequested, redeliverOnFailure } from '../../functions/api/event-failure.js';
+import { unavailable } from '../../functions/domain/errors.js';
+import { AssemblyBusyError } from '../../functions/provenance/assembler.js';
 import { captureLogs } from '../helpers/capture-logs.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -302,5 +305,42 @@ describe('errors, context and secrets', () => {
     assert.equal(text.includes('x'.repeat(40)), false, text);
     assert.match(text, /\[redacted token\]/);
     assert.equal(lines.length, 2);
+  });
+});
+
+describe('a CloudEvent that fails', () => {
+  it('is logged through the logger first (WARNING when a redelivery cures it, ERROR with the stack otherwise), then thrown on as one short line', async () => {
+    const cases: [unknown, string][] = [
+      [new AssemblyBusyError('task k is being assembled by another delivery'), 'WARNING'],
+      [unavailable('firestore getTask did not answer within 10s; retry'), 'WARNING'],
+      [new TypeError('x is undefined'), 'ERROR'],
+    ];
+    for (const [thrown, severity] of cases) {
+      let rethrown: unknown;
+      const lines = await linesOf(() =>
+        withLogContext({ function: 'assembleProvenance', trace: { traceId: TRACE, spanId: SPAN } }, () =>
+          redeliverOnFailure(() => Promise.reject(thrown)).catch((e: unknown) => {
+            rethrown = e;
+          }),
+        ),
+      );
+      assert.equal(lines.length, 1);
+      const line = lines[0] as Line;
+      assert.equal(line.severity, severity);
+      assert.equal(line.error, (thrown as Error).message);
+      assert.equal(line.function, 'assembleProvenance');
+      assert.equal('stack_trace' in line, severity === 'ERROR');
+      assert.ok(rethrown instanceof RedeliveryRequested);
+      assert.equal(rethrown.cause, thrown);
+      assert.equal(rethrown.stack?.includes('\n'), false, 'what functions-framework prints is one line');
+    }
+  });
+
+  it('passes a success through untouched, logging nothing', async () => {
+    let value: number | undefined;
+    const lines = await linesOf(async () => {
+      value = await redeliverOnFailure(async () => 7);
+    });
+    assert.deepEqual([lines, value], [[], 7]);
   });
 });
