@@ -264,7 +264,7 @@ export function registerStepCommands(program: Command): void {
       async (source: string | undefined, o: Common & { file?: string; keepGoing?: boolean; concurrency: string }) => {
         if (source !== undefined && source !== '-')
           throw new UsageError(`batch: unexpected "${source}": use --file <file>, or - for standard input`);
-        const text = o.file === undefined || o.file === '-' ? readFileSync(0, 'utf8') : readFlagFile(o.file, '--file');
+        const text = o.file === undefined || o.file === '-' ? readFileSync(0) : readFlagFile(o.file, '--file', 'bytes');
         const concurrency = Number(o.concurrency);
         if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
           throw new UsageError('--concurrency: expected 1 to 64');
@@ -351,20 +351,31 @@ async function collectCommand(reporter: Reporter, dir: string): Promise<number> 
     process.stderr.write(`collect: no outputs folder at ${dir}: nothing to report\n`);
     return EXIT.ok;
   }
+  // An entry that cannot be read fails the command, and hides nothing: the files beside it are reported.
+  for (const u of found.unreadable) process.stderr.write(`${u}\n`);
+  const unreadable = found.unreadable.length
+    ? `; ${found.unreadable.length} entr${found.unreadable.length === 1 ? 'y' : 'ies'} of ${dir} could not be read`
+    : '';
   if (found.problems.length) {
     for (const p of found.problems) process.stderr.write(`${p}\n`);
-    process.stderr.write(`collect: ${found.problems.length} malformed line(s) in ${dir}: nothing was reported\n`);
+    process.stderr.write(
+      `collect: ${found.problems.length} malformed line(s) in ${dir}${unreadable}: nothing was reported\n`,
+    );
     return EXIT.refused;
   }
   if (found.items.length === 0) {
-    process.stderr.write(`collect: ${dir} lists no artifacts (${found.files} file(s)): nothing to report\n`);
-    return EXIT.ok;
+    process.stderr.write(
+      `collect: ${dir} lists no artifacts (${found.files} file(s) read${unreadable}): nothing to report\n`,
+    );
+    return unreadable ? EXIT.refused : EXIT.ok;
   }
-  return sendBatch(reporter, found.items, false, 'collect');
+  if (unreadable) process.stderr.write(`collect: ${unreadable.slice(2)}; reporting the ${found.files} file(s) read\n`);
+  const sent = await sendBatch(reporter, found.items, false, 'collect');
+  return unreadable ? EXIT.refused : sent;
 }
 
 /** JSON lines → batch items; a line that is not a report is an item with its error. */
-export function batchItems(text: string): BatchItem[] {
+export function batchItems(text: Uint8Array | string): BatchItem[] {
   return jsonObjectLines(text).map((l): BatchItem => {
     if ('error' in l) return l;
     const { method, ...body } = l.object;
