@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batchItems } from '../../functions/cli/step-commands.js';
+import { batchItems } from '../../functions/cli/commands/report/batch.js';
 import { collectOutputs } from '../../functions/cli/collect.js';
 
 it('reads JSON lines into batch items, naming the line and the problem of each bad one', () => {
