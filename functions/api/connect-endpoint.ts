@@ -3,7 +3,8 @@
 // method, content type, size (64 KiB, before and after gunzip), strict decode,
 // the method's logic, encode. Decoding is done here with @bufbuild/protobuf
 // and Connect's error helpers rather than Connect's general router: it is
-// stricter (invalid UTF-8 and non-decimal int64 strings are refused, see
+// stricter (invalid UTF-8, a BOM, duplicate keys and inexact numbers are
+// refused, see domain/strict-json-text.ts; non-decimal int64 strings, see
 // strict-json.ts) and cheaper (functions-framework runs each request in a node
 // `domain`, which taxes every promise; the router makes ~45 per call).
 import { Code, ConnectError } from '@connectrpc/connect';
@@ -12,7 +13,7 @@ import type { Compression } from '@connectrpc/connect/protocol';
 import {
   create,
   fromBinary,
-  fromJsonString,
+  fromJson,
   toBinary,
   toJsonString,
   type DescMessage,
@@ -22,7 +23,8 @@ import {
 } from '@bufbuild/protobuf';
 import { lazy } from '../lazy.js';
 import { toConnectError } from './errors.js';
-import { ServiceError } from '../domain/errors.js';
+import { InvalidFieldError, ServiceError } from '../domain/errors.js';
+import { JsonTextError, parseStrictJson } from '../domain/strict-json-text.js';
 import { hasIntegerFields, strictJson } from './strict-json.js';
 import type { HeaderReader, HttpHandler, HttpRequest, HttpResponse } from './http.js';
 
@@ -121,8 +123,6 @@ function codecOf(contentType: string): Codec | undefined {
   return base === 'application/json' ? 'json' : base === 'application/proto' ? 'proto' : undefined;
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
 function unary(
   route: Route,
   codec: Codec,
@@ -152,16 +152,20 @@ function unary(
 }
 
 function decodeJson(schema: DescMessage, body: Uint8Array): MessageShape<DescMessage> {
-  let text: string;
+  // One strict reader for the service and the CLI (domain/strict-json-text.ts):
+  // invalid UTF-8, a BOM, duplicate keys, inexact numbers, lone surrogates and
+  // deep nesting are refused here, naming the path; integer spellings are
+  // checked only for the messages that have integer fields.
+  let json: unknown;
   try {
-    text = UTF8.decode(body);
-  } catch {
-    throw new ConnectError('request body is not valid UTF-8', Code.InvalidArgument);
+    json = body.byteLength === 0 ? {} : parseStrictJson(body);
+  } catch (err) {
+    if (!(err instanceof JsonTextError)) throw err;
+    if (err.path) throw new InvalidFieldError(err.path, err.detail);
+    throw new ConnectError(`request body: ${err.detail}`, Code.InvalidArgument);
   }
-  // fromJsonString also refuses duplicate keys; integer spellings are checked
-  // on a second parse, only for the messages that have integer fields.
-  const message = fromJsonString(schema, text || '{}', { ignoreUnknownFields: false });
-  if (hasIntegerFields(schema)) strictJson(schema, JSON.parse(text || '{}'));
+  const message = fromJson(schema, json as never, { ignoreUnknownFields: false });
+  if (hasIntegerFields(schema)) strictJson(schema, json);
   return message;
 }
 

@@ -6,9 +6,13 @@
 //   {"cipd": "pkg/name", "instance_id": "…", "digest": "sha256:…"}
 // optionally with "sbom_for": ["sha256:…"]. Each becomes an artifact report.
 // Every line is checked first; any malformed line is reported as
-// file:line: reason and nothing is sent.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// file:line: reason and nothing is sent. An entry of the folder that cannot be
+// read as a file (a dangling link, a link out of the folder, a directory, a
+// FIFO, no permission) is reported as path: reason; it fails the command but
+// does not hide the files beside it, which are read and reported. Nothing is
+// ever opened that is not a regular file inside the folder (a FIFO would block).
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
 import { artifactBody, type ArtifactWhere } from './report/bodies.js';
 import { checkBody } from './report/methods.js';
 import type { BatchItem } from './report/reporter.js';
@@ -18,25 +22,40 @@ export const DEFAULT_OUTPUTS_DIR = '/builder/outputs';
 
 export interface Collected {
   dir: string;
+  /** Files read. */
   files: number;
   items: BatchItem[];
+  /** Malformed lines, as file:line: reason. Any of them: nothing is sent. */
   problems: string[];
+  /** Entries that could not be read, as path: reason. The files beside them still count. */
+  unreadable: string[];
 }
 
 export function collectOutputs(dir: string): Collected | { dir: string; missing: true } {
   let names: string[];
+  let root: string;
   try {
-    names = readdirSync(dir)
-      .filter((n) => statSync(join(dir, n)).isFile())
-      .sort();
-  } catch {
-    return { dir, missing: true };
+    root = realpathSync(dir);
+    names = readdirSync(root).sort();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { dir, missing: true };
+    return { dir, files: 0, items: [], problems: [], unreadable: [`${dir}: ${reasonOf(err)}`] };
   }
   const items: BatchItem[] = [];
   const problems: string[] = [];
+  const unreadable: string[] = [];
+  let files = 0;
   for (const name of names) {
-    for (const l of jsonObjectLines(readFileSync(join(dir, name), 'utf8'))) {
-      const where = `${join(dir, name)}:${l.line}`;
+    const path = join(dir, name);
+    const read = readEntry(root, join(root, name));
+    if (typeof read === 'string') {
+      unreadable.push(`${path}: ${read}`);
+      continue;
+    }
+    files++;
+    for (const l of jsonObjectLines(read)) {
+      const where = `${path}:${l.line}`;
       const body = 'error' in l ? l.error : outputLine(l.object);
       if (typeof body === 'string') {
         problems.push(`${where}: ${body}`);
@@ -47,7 +66,36 @@ export function collectOutputs(dir: string): Collected | { dir: string; missing:
       else items.push({ line: items.length + 1, method: 'ReportArtifactDigest', body });
     }
   }
-  return { dir, files: names.length, items, problems };
+  return { dir, files, items, problems, unreadable };
+}
+
+/** A folder entry's bytes, or why it cannot be read as an outputs file. */
+function readEntry(root: string, path: string): Buffer | string {
+  let target = path;
+  try {
+    if (lstatSync(path).isSymbolicLink()) {
+      try {
+        target = realpathSync(path);
+      } catch {
+        return 'a dangling symbolic link';
+      }
+      const rel = relative(root, target);
+      if (rel.startsWith('..') || isAbsolute(rel)) return `a symbolic link out of the folder (to ${target})`;
+    }
+    const st = statSync(target);
+    if (st.isDirectory()) return 'a directory, not a file';
+    if (!st.isFile()) return `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'})`;
+    return readFileSync(target);
+  } catch (err) {
+    return reasonOf(err);
+  }
+}
+
+function reasonOf(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EACCES' || e.code === 'EPERM') return 'cannot be read: permission denied';
+  if (e.code === 'ENOTDIR') return 'not a folder';
+  return `cannot be read (${e.code ?? e.message})`;
 }
 
 /** One outputs line's object → an artifact report body, or why it is not one. */

@@ -7,7 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -475,6 +475,15 @@ describe('the build step CLI against the local server', () => {
     assert.deepEqual([missing.code, /no outputs folder/.test(missing.stderr)], [0, true]);
     const emptyDir = mkdtempSync(join(tmpdir(), 'collect-empty-'));
     assert.equal((await cli(['collect'], { ...e, BUILDER_OUTPUT: emptyDir })).code, 0);
+    // A dangling link beside a good file: a path: reason line and exit 1, and the good file is still reported.
+    const linked = mkdtempSync(join(tmpdir(), 'collect-link-'));
+    writeFileSync(join(linked, 'ok.jsonl'), `{"gcs": "gs://bkt/linked.tar", "digest": "sha256:${'78'.repeat(32)}"}\n`);
+    symlinkSync(join(linked, 'missing.jsonl'), join(linked, 'broken.jsonl'));
+    const dangling = await cli(['collect', '--dir', linked], e);
+    assert.equal(dangling.code, 1, dangling.stderr);
+    assert.match(dangling.stderr, new RegExp(`${linked}/broken.jsonl: a dangling symbolic link`));
+    assert.match(dangling.stderr, /collect: 1 sent/);
+    assert.equal((await tasks.listReports(task!.key)).length, 4, 'the good file beside the link was reported');
   });
 
   it('report git --from-checkout reads a real checkout: credentials stripped, HEAD, the refs containing it', async () => {

@@ -1,0 +1,246 @@
+// JSON text as the service and the `provenance` CLI both read it: one reader,
+// so the CLI refuses exactly what the server refuses. Stricter than
+// JSON.parse, which silently keeps the last of two equal keys, rounds
+// 9007199254740993 to ...992, turns 1e400 into Infinity and keeps lone UTF-16
+// surrogates (which become U+FFFD when stored). Refused, with the path of the
+// value at fault:
+//   - bytes that are not UTF-8 (fatal decoding, no U+FFFD);
+//   - a leading byte order mark;
+//   - a key twice in one object, at any depth ("a" and "\u0061" are one key);
+//   - a number beyond ±(2^53 − 1), where JSON.parse holds integers inexactly
+//     (9007199254740993 → ...992) or not at all (1e400 → Infinity); proto3
+//     JSON sends 64-bit integers as decimal strings;
+//   - a \u escape that is a lone surrogate;
+//   - nesting deeper than MAX_JSON_DEPTH;
+//   - anything that is not JSON (trailing text, control characters in strings).
+// The text is checked by a small scanner and then parsed by JSON.parse, so the
+// values are exactly JSON.parse's.
+
+export const MAX_JSON_DEPTH = 64;
+
+export type JsonTextProblem =
+  | 'not_utf8'
+  | 'bom'
+  | 'syntax'
+  | 'duplicate_key'
+  | 'number_out_of_range'
+  | 'lone_surrogate'
+  | 'too_deep';
+
+export class JsonTextError extends Error {
+  constructor(
+    readonly problem: JsonTextProblem,
+    /** Where, as a JSON path (`gcsReport.digest`, `sbomSubjects[2]`); '' for the whole text. */
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(path ? `${path}: ${detail}` : detail);
+    this.name = 'JsonTextError';
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** UTF-8 bytes → text; invalid bytes are an error, never U+FFFD. A BOM is kept (and refused by the parser). */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new JsonTextError('not_utf8', '', 'not valid UTF-8');
+  }
+}
+
+/** Parses JSON text (or UTF-8 bytes) strictly; throws JsonTextError. */
+export function parseStrictJson(input: string | Uint8Array): unknown {
+  const text = typeof input === 'string' ? input : decodeUtf8(input);
+  if (text.charCodeAt(0) === 0xfeff)
+    throw new JsonTextError('bom', '', 'starts with a byte order mark (U+FEFF): send UTF-8 without one');
+  new Scanner(text).document();
+  return JSON.parse(text);
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+
+class Scanner {
+  private i = 0;
+  private readonly path: (string | number)[] = [];
+
+  constructor(private readonly s: string) {}
+
+  document(): void {
+    this.ws();
+    this.value(0);
+    this.ws();
+    if (this.i < this.s.length) this.syntax('unexpected text after the JSON value');
+  }
+
+  private value(depth: number): void {
+    const c = this.s.charCodeAt(this.i);
+    if (c === 0x7b /* { */) this.object(depth + 1);
+    else if (c === 0x5b /* [ */) this.array(depth + 1);
+    else if (c === 0x22 /* " */) this.string();
+    else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) this.number();
+    else this.literal();
+  }
+
+  private literal(): void {
+    for (const word of ['true', 'false', 'null']) {
+      if (this.s.startsWith(word, this.i)) {
+        this.i += word.length;
+        return;
+      }
+    }
+    this.syntax(this.i >= this.s.length ? 'unexpected end of the text' : 'expected a JSON value');
+  }
+
+  private object(depth: number): void {
+    if (depth > MAX_JSON_DEPTH) this.fail('too_deep', `nested deeper than ${MAX_JSON_DEPTH} levels`);
+    this.i++;
+    this.ws();
+    if (this.s.charCodeAt(this.i) === 0x7d /* } */) {
+      this.i++;
+      return;
+    }
+    const keys = new Set<string>();
+    for (;;) {
+      if (this.s.charCodeAt(this.i) !== 0x22) this.syntax('expected a key (a string)');
+      const key = this.string();
+      this.path.push(key);
+      if (keys.has(key)) this.fail('duplicate_key', 'the key appears twice in one object');
+      keys.add(key);
+      this.ws();
+      if (this.s.charCodeAt(this.i) !== 0x3a /* : */) this.syntax('expected ":"');
+      this.i++;
+      this.ws();
+      this.value(depth);
+      this.path.pop();
+      this.ws();
+      const c = this.s.charCodeAt(this.i++);
+      if (c === 0x7d) return;
+      if (c !== 0x2c /* , */) this.syntax('expected "," or "}"', -1);
+      this.ws();
+    }
+  }
+
+  private array(depth: number): void {
+    if (depth > MAX_JSON_DEPTH) this.fail('too_deep', `nested deeper than ${MAX_JSON_DEPTH} levels`);
+    this.i++;
+    this.ws();
+    if (this.s.charCodeAt(this.i) === 0x5d /* ] */) {
+      this.i++;
+      return;
+    }
+    for (let n = 0; ; n++) {
+      this.path.push(n);
+      this.value(depth);
+      this.path.pop();
+      this.ws();
+      const c = this.s.charCodeAt(this.i++);
+      if (c === 0x5d) return;
+      if (c !== 0x2c) this.syntax('expected "," or "]"', -1);
+      this.ws();
+    }
+  }
+
+  /** A string at this.i (its opening quote); returns its value (needed for keys). */
+  private string(): string {
+    const start = this.i++;
+    let escaped = false;
+    for (;;) {
+      const c = this.s.charCodeAt(this.i);
+      if (Number.isNaN(c)) this.syntax('unterminated string');
+      if (c === 0x22) break;
+      if (c < 0x20) this.syntax('control character in a string (escape it)');
+      if (c === 0x5c /* \ */) {
+        escaped = true;
+        this.escape();
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdfff) {
+        // Only reachable from a JS string input: UTF-8 bytes cannot hold a surrogate.
+        const next = this.s.charCodeAt(this.i + 1);
+        if (c > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff))
+          this.fail('lone_surrogate', 'a lone UTF-16 surrogate is not text');
+        this.i += 2;
+        continue;
+      }
+      this.i++;
+    }
+    this.i++;
+    const raw = this.s.slice(start + 1, this.i - 1);
+    return escaped ? (JSON.parse(this.s.slice(start, this.i)) as string) : raw;
+  }
+
+  private escape(): void {
+    const e = this.s.charCodeAt(this.i + 1);
+    if (e !== 0x75 /* u */) {
+      // " \ / b f n r t
+      if ([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74].includes(e)) {
+        this.i += 2;
+        return;
+      }
+      this.syntax('invalid escape in a string');
+    }
+    const unit = this.hex4(this.i + 2);
+    this.i += 6;
+    if (unit >= 0xdc00 && unit <= 0xdfff) this.fail('lone_surrogate', 'a \\u escape is a lone UTF-16 surrogate');
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const low = this.s.startsWith('\\u', this.i) ? this.hex4(this.i + 2) : -1;
+      if (!(low >= 0xdc00 && low <= 0xdfff)) this.fail('lone_surrogate', 'a \\u escape is a lone UTF-16 surrogate');
+      this.i += 6;
+    }
+  }
+
+  private hex4(at: number): number {
+    const h = this.s.slice(at, at + 4);
+    if (!/^[0-9a-fA-F]{4}$/.test(h)) this.syntax('invalid \\u escape');
+    return Number.parseInt(h, 16);
+  }
+
+  private number(): void {
+    const start = this.i;
+    NUMBER.lastIndex = start;
+    const found = NUMBER.exec(this.s);
+    if (!found) this.syntax('invalid number');
+    const literal = found[0];
+    this.i = start + literal.length;
+    const value = Number(literal);
+    // Beyond 2^53 every double is an integer and most integers have no double: refuse them all.
+    if (!(Math.abs(value) <= MAX_SAFE))
+      this.fail(
+        'number_out_of_range',
+        `${clip(literal)} is beyond ±(2^53 − 1) and cannot be read exactly: send it as a decimal string`,
+      );
+  }
+
+  private ws(): void {
+    for (;;) {
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.i++;
+      else return;
+    }
+  }
+
+  private syntax(why: string, offset = 0): never {
+    return this.fail('syntax', `not JSON: ${why} at character ${this.i + offset + 1}`, false);
+  }
+
+  private fail(problem: JsonTextProblem, detail: string, withPath = true): never {
+    throw new JsonTextError(problem, withPath ? pathText(this.path) : '', detail);
+  }
+}
+
+/** ["a", 0, "b c"] → a[0]["b c"]; keys are clipped and escaped, they are the sender's text. */
+function pathText(path: (string | number)[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(p)) out += out ? `.${p}` : p;
+    else
+      out += `[${JSON.stringify(clip(p)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}]`;
+  }
+  return out.length > 100 ? `${out.slice(0, 97)}...` : out;
+}
+
+const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 37)}...` : s);

@@ -1,0 +1,97 @@
+// The one strict JSON reader shared by the service and the CLI: what it
+// refuses (with the problem and the path of the value at fault) and that what
+// it accepts is exactly JSON.parse's value.
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { JsonTextError, MAX_JSON_DEPTH, parseStrictJson } from '../../functions/domain/strict-json-text.js';
+
+const bytes = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+
+const REFUSED: [name: string, input: string | Buffer, problem: string, path: string][] = [
+  ['duplicate key at the top', '{"a": 1, "b": 2, "a": 3}', 'duplicate_key', 'a'],
+  ['duplicate key nested', '{"gcsReport": {"gcsUri": "x", "gcsUri": "y"}}', 'duplicate_key', 'gcsReport.gcsUri'],
+  ['duplicate key spelled with an escape', '{"gcsUri": "x", "gcs\\u0055ri": "y"}', 'duplicate_key', 'gcsUri'],
+  ['duplicate key in an array element', '{"l": [{}, {"k": 1, "k": 1}]}', 'duplicate_key', 'l[1].k'],
+  ['duplicate odd key, quoted in the path', '{"a b": 1, "a b": 2}', 'duplicate_key', '["a b"]'],
+  ['a leading BOM', '\ufeff{}', 'bom', ''],
+  ['a leading BOM as bytes', bytes([0xef, 0xbb, 0xbf], '{}'), 'bom', ''],
+  ['a lone continuation byte', bytes('{"a": "', [0x80], '"}'), 'not_utf8', ''],
+  ['an overlong "/"', bytes('{"a": "', [0xc0, 0xaf], '"}'), 'not_utf8', ''],
+  ['a surrogate encoded in UTF-8', bytes('{"a": "', [0xed, 0xa0, 0x80], '"}'), 'not_utf8', ''],
+  ['a truncated sequence at the end', bytes('{"a": "x"}', [0xe2, 0x82]), 'not_utf8', ''],
+  ['2^53 + 1', '{"pid": 9007199254740993}', 'number_out_of_range', 'pid'],
+  ['-(2^53 + 1)', '{"pid": -9007199254740993}', 'number_out_of_range', 'pid'],
+  ['1e20 (an integer beyond 2^53)', '{"n": [1e20]}', 'number_out_of_range', 'n[0]'],
+  ['1.5e300 (a double beyond 2^53)', '[1.5e300]', 'number_out_of_range', '[0]'],
+  ['1e400 (overflows)', '{"n": 1e400}', 'number_out_of_range', 'n'],
+  ['-1e400', '{"n": -1e400}', 'number_out_of_range', 'n'],
+  ['a lone high surrogate escape', '{"s": "a\\ud800"}', 'lone_surrogate', 's'],
+  ['a lone low surrogate escape', '{"s": "\\udc00b"}', 'lone_surrogate', 's'],
+  ['a high surrogate escape before a plain escape', '{"s": "\\ud800\\u0041"}', 'lone_surrogate', 's'],
+  ['a lone surrogate as a key', '{"\\ud800": 1}', 'lone_surrogate', ''],
+  ['a raw lone surrogate (JS string input)', '{"s": "\ud800"}', 'lone_surrogate', 's'],
+  ['nesting one level too deep', `${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`, 'too_deep', ''],
+  ['very deep nesting', `{"a": ${'['.repeat(100_000)}`, 'too_deep', ''],
+  ['trailing garbage', '{"a": 1} x', 'syntax', ''],
+  ['two values', '{} {}', 'syntax', ''],
+  ['NaN', '{"n": NaN}', 'syntax', ''],
+  ['Infinity', '{"n": Infinity}', 'syntax', ''],
+  ['a leading +', '{"n": +1}', 'syntax', ''],
+  ['a leading zero', '{"n": 01}', 'syntax', ''],
+  ['a hex number', '{"n": 0x10}', 'syntax', ''],
+  ['a trailing comma', '{"a": 1,}', 'syntax', ''],
+  ['single quotes', "{'a': 1}", 'syntax', ''],
+  ['a raw control character in a string', '{"a": "x\u0001"}', 'syntax', ''],
+  ['a raw newline in a string', '{"a": "x\ny"}', 'syntax', ''],
+  ['an invalid escape', '{"a": "\\x41"}', 'syntax', ''],
+  ['a short \\u escape', '{"a": "\\u41"}', 'syntax', ''],
+  ['unterminated', '{"a": "x', 'syntax', ''],
+  ['empty', '', 'syntax', ''],
+  ['a comment', '{"a": 1 /* no */}', 'syntax', ''],
+  ['a non-breaking space as whitespace', '{\u00a0"a": 1}', 'syntax', ''],
+];
+
+for (const [name, input, problem, path] of REFUSED) {
+  it(`refuses ${name}`, () => {
+    assert.throws(
+      () => parseStrictJson(input),
+      (err: unknown) => {
+        assert.ok(err instanceof JsonTextError, String(err));
+        assert.equal(err.problem, problem, err.message);
+        if (path) assert.equal(err.path, path, err.message);
+        return true;
+      },
+    );
+  });
+}
+
+const ACCEPTED: [string, string][] = [
+  ['2^53 − 1', '{"pid": 9007199254740991}'],
+  ['-(2^53 − 1)', '[-9007199254740991]'],
+  ['-0', '{"n": -0}'],
+  ['fractions and exponents', '[0.5, 1e-7, 1.5E+3, 1e-400, -2.5e-300, 4242.0]'],
+  ['a big integer as a string', '{"pid": "9007199254740993"}'],
+  ['a surrogate pair escape', '{"s": "\\ud83d\\ude00"}'],
+  ['a raw astral character', '{"s": "😀"}'],
+  ['every escape', '{"s": "\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9"}'],
+  ['equal values under different keys', '{"a": 1, "A": 1, "a ": 1}'],
+  ['the same key in sibling objects', '[{"a": 1}, {"a": 2}, {"b": {"a": 3}}]'],
+  ['__proto__ as a key (an own property, as JSON.parse makes it)', '{"__proto__": {"polluted": true}}'],
+  ['whitespace around', ' \t\r\n{"a": [ ]}\r\n '],
+  ['nesting at the limit', `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`],
+  ['scalars at the top', '"x"'],
+];
+
+for (const [name, text] of ACCEPTED) {
+  it(`accepts ${name}, with JSON.parse's value`, () => {
+    assert.deepEqual(parseStrictJson(text), JSON.parse(text));
+    assert.deepEqual(parseStrictJson(Buffer.from(text)), JSON.parse(text));
+  });
+}
+
+it('does not pollute prototypes', () => {
+  const v = parseStrictJson('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(Object.getPrototypeOf(v), Object.prototype);
+});
