@@ -32,6 +32,8 @@ locals {
     ASSEMBLY_LEASE_SECONDS    = tostring(var.function_timeout_seconds * 2)
     RECOVERY_GRACE_SECONDS    = tostring(var.function_timeout_seconds * 2 + 120)
     OCI_ATTACH                = tostring(var.oci_attach)
+    MAX_STATEMENT_BYTES       = tostring(var.max_statement_bytes)
+    READ_PAGE_ENVELOPES       = tostring(var.read_page_envelopes)
   }
 }
 

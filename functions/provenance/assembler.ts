@@ -8,6 +8,7 @@ import type { Clock } from '../ports/clock.js';
 import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { Signer } from '../ports/signer.js';
 import type { TaskStore } from '../ports/task-store.js';
+import type { TaskRecord } from '../domain/task.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import { log } from '../log.js';
 import { signStatement } from './dsse.js';
@@ -15,7 +16,16 @@ import { attachFailedEvent, provenanceFailedEvent, signedEvent } from './events.
 import { attachAll } from './attach.js';
 import { envelopeToBundle } from './bundle.js';
 import type { ImageAttacher } from '../ports/attacher.js';
-import { assembleProvenance, NoSubjectsError, ociImages, type Statement } from './statement.js';
+import { failTask } from '../domain/lifecycle.js';
+import { statementBytes } from './dsse.js';
+import {
+  assembleProvenance,
+  DEFAULT_MAX_STATEMENT_BYTES,
+  NoSubjectsError,
+  ociImages,
+  StatementTooLargeError,
+  type Statement,
+} from './statement.js';
 
 export interface AssemblerDeps {
   tasks: TaskStore;
@@ -31,6 +41,8 @@ export interface AssemblerDeps {
   provenanceRetentionMs?: number;
   /** OCI_ATTACH: attaches the bundle to the task's OCI images after signing. */
   attacher?: ImageAttacher;
+  /** MAX_STATEMENT_BYTES: a larger statement is not signed; the task fails (default 16 MiB). */
+  maxStatementBytes?: number;
 }
 
 export type AssemblyOutcome =
@@ -74,8 +86,9 @@ export class ProvenanceAssembler {
       let statement: Statement;
       try {
         statement = assembleProvenance(task, reports, { builderId: this.deps.builderId });
+        checkSize(statement, this.deps.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES);
       } catch (err) {
-        if (!(err instanceof NoSubjectsError)) throw err;
+        if (!(err instanceof NoSubjectsError || err instanceof StatementTooLargeError)) throw err;
         const at = clock.now();
         const recorded = await provenance.finish(taskKey, claim.token, {
           state: 'failed',
@@ -84,6 +97,8 @@ export class ProvenanceAssembler {
           ...this.retention(at),
         });
         if (!recorded) return { status: 'superseded' };
+        // Over the limit is the task's failure (no retry changes it): it ends FAILED, out of the sweep.
+        if (err instanceof StatementTooLargeError) await this.failTask(task, at, err.message);
         await this.settled(taskKey, provenanceFailedEvent(task, err.message, at));
         return { status: 'failed', reason: err.message };
       }
@@ -136,6 +151,20 @@ export class ProvenanceAssembler {
     }
   }
 
+  /** The task ends FAILED with the reason; best effort (the failed provenance record already stops retries). */
+  private async failTask(task: TaskRecord, at: Date, reason: string): Promise<void> {
+    try {
+      await this.deps.tasks.updateTask(task.key, (cur) => {
+        if (!cur) throw new Error('the task is gone');
+        return cur.state === 'FAILED' ? cur : failTask(cur, at, reason);
+      });
+      // The log line the deployment's "failed-tasks" alert counts (infra/main.tf), as the sweep's.
+      log('ERROR', 'task failed', { taskId: task.taskId, reporter: task.owner.email, taskKey: task.key, reason });
+    } catch (err) {
+      log('ERROR', 'could not mark the task FAILED', { taskKey: task.key, error: String(err) });
+    }
+  }
+
   private retention(at: Date): { expireAt?: Date } {
     return this.deps.provenanceRetentionMs
       ? { expireAt: new Date(at.getTime() + this.deps.provenanceRetentionMs) }
@@ -165,4 +194,10 @@ export class ProvenanceAssembler {
         .catch((err) => log('ERROR', 'provenance event not sent', { taskKey, type: event.type, error: String(err) }));
     }
   }
+}
+
+/** Measured before signing: a statement over the limit is never signed nor stored. */
+function checkSize(statement: Statement, limit: number): void {
+  const bytes = statementBytes(statement).length;
+  if (bytes > limit) throw new StatementTooLargeError(bytes, limit);
 }
