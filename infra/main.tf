@@ -80,6 +80,24 @@ resource "google_firestore_field" "fields" {
   }
 }
 
+# Composite indexes, from the same file's "indexes": the read API's page of
+# envelopes naming a subject, oldest first (subjects contains, signedAt, id).
+resource "google_firestore_index" "composite" {
+  for_each    = { for i in local.indexes.indexes : "${i.collectionGroup}.${join(".", [for f in i.fields : f.fieldPath])}" => i }
+  database    = google_firestore_database.db.name
+  collection  = each.value.collectionGroup
+  query_scope = lookup(each.value, "queryScope", "COLLECTION")
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path   = fields.value.fieldPath
+      order        = lookup(fields.value, "order", null)
+      array_config = lookup(fields.value, "arrayConfig", null)
+    }
+  }
+}
+
 # --- Pub/Sub -----------------------------------------------------------------
 
 resource "google_pubsub_topic" "upload_complete" {

@@ -216,6 +216,7 @@ export async function buildProvenanceApi(
     verifier: createVerifier(config),
     access: { mode: config.readAccess, readers: config.readerAllowlist },
     redrive: { operators: config.operatorAllowlist, redriver },
+    pageSize: config.readPageEnvelopes,
   });
 }
 
