@@ -7,7 +7,8 @@
 import type { Clock } from '../ports/clock.js';
 import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { Signer } from '../ports/signer.js';
-import type { TaskStore } from '../ports/task-store.js';
+import { ReportsOverBudgetError, type TaskStore } from '../ports/task-store.js';
+import type { StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import { log } from '../log.js';
@@ -23,6 +24,8 @@ import {
   DEFAULT_MAX_STATEMENT_BYTES,
   NoSubjectsError,
   ociImages,
+  REPORT_BYTES_PER_STATEMENT_BYTE,
+  ReportsTooLargeError,
   StatementTooLargeError,
   type Statement,
 } from './statement.js';
@@ -82,11 +85,16 @@ export class ProvenanceAssembler {
       );
 
     try {
-      const reports = await tasks.listReports(taskKey);
+      const limit = this.deps.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
+      let reports: StoredReport[];
       let statement: Statement;
       try {
+        // Bounded twice: the reports held, then the statement made of them.
+        reports = await tasks.listReports(taskKey, REPORT_BYTES_PER_STATEMENT_BYTE * limit).catch((e: unknown) => {
+          throw e instanceof ReportsOverBudgetError ? new ReportsTooLargeError(e.bytes, limit) : e;
+        });
         statement = assembleProvenance(task, reports, { builderId: this.deps.builderId });
-        checkSize(statement, this.deps.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES);
+        checkSize(statement, limit);
       } catch (err) {
         if (!(err instanceof NoSubjectsError || err instanceof StatementTooLargeError)) throw err;
         const at = clock.now();

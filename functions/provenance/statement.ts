@@ -66,9 +66,29 @@ export class StatementTooLargeError extends Error {
   constructor(
     readonly bytes: number,
     readonly limit: number,
+    message = `the signed statement would be ${bytes} bytes, over the limit of ${limit} bytes (MAX_STATEMENT_BYTES): the task reported too much to sign`,
   ) {
+    super(message);
+  }
+}
+
+/**
+ * Bytes of report JSON the assembler reads per byte of MAX_STATEMENT_BYTES:
+ * the statement is linear in the reports, so a task that reported more is
+ * refused before its reports fill the assembler's memory (duplicates, which
+ * the statement merges, are the only reason to report more than it holds).
+ */
+export const REPORT_BYTES_PER_STATEMENT_BYTE = 2;
+
+/** The task's reports alone are over REPORT_BYTES_PER_STATEMENT_BYTE × MAX_STATEMENT_BYTES. */
+export class ReportsTooLargeError extends StatementTooLargeError {
+  override name = 'ReportsTooLargeError';
+  constructor(bytesRead: number, limit: number) {
+    const budget = REPORT_BYTES_PER_STATEMENT_BYTE * limit;
     super(
-      `the signed statement would be ${bytes} bytes, over the limit of ${limit} bytes (MAX_STATEMENT_BYTES): the task reported too much to sign`,
+      bytesRead,
+      limit,
+      `the task reported more than ${budget} bytes of reports (${bytesRead} read; at most ${REPORT_BYTES_PER_STATEMENT_BYTE} × the signed statement's limit of ${limit} bytes, MAX_STATEMENT_BYTES): the task reported too much to sign`,
     );
   }
 }

@@ -161,7 +161,7 @@ function setup(maxStatementBytes: number, signer: Signer = LocalSigner.ephemeral
 describe('MAX_STATEMENT_BYTES', () => {
   it('a task over the limit ends FAILED naming the limit and the size; nothing is signed or stored', async () => {
     const s = setup(64 * 1024);
-    const key = await s.build('big', 40); // 40 names of ~1.9 KB and 40×39 digests: well over 64 KiB
+    const key = await s.build('big', 25); // 25 names of ~1.9 KB and 25×24 digests: over 64 KiB, reports under twice that
     const outcome = await s.assembler.assemble(key);
     assert.equal(outcome.status, 'failed');
     const reason = outcome.status === 'failed' ? outcome.reason : '';
@@ -186,7 +186,7 @@ describe('MAX_STATEMENT_BYTES', () => {
 
   it('is not retried: a redelivery and the sweep neither sign nor republish it', async () => {
     const s = setup(64 * 1024);
-    const key = await s.build('big', 40);
+    const key = await s.build('big', 25);
     await s.assembler.assemble(key);
     assert.equal((await s.assembler.assemble(key)).status, 'ignored'); // the task is FAILED
     let published = 0;
@@ -209,6 +209,37 @@ describe('MAX_STATEMENT_BYTES', () => {
     assert.equal(published, 0);
     assert.equal(s.signs(), 0);
     assert.equal(s.events.length, 1);
+  });
+
+  it("stops reading a task's reports past twice the limit: FAILED before they fill memory", async () => {
+    const s = setup(64 * 1024);
+    await s.build('dup', 1);
+    // 400 git reports of one commit, differing only in their event time: stored apart, merged in the statement.
+    const id = 'dup';
+    for (let i = 0; i < 400; i++)
+      await s.tasks.addReport(taskKey(owner, id), {
+        id: `dup-${i}`,
+        report: {
+          kind: 'git',
+          repo: 'https://github.com/example/app',
+          commit: 'c'.repeat(40),
+          refs: Array.from({ length: 60 }, (_, j) => `refs/heads/branch-${j}`),
+          eventTime: new Date(Date.UTC(2026, 0, 1) + i),
+        },
+        receivedAt: s.clock.now(),
+        lastReceivedAt: s.clock.now(),
+        expireAt: s.clock.now(),
+      });
+    const outcome = await s.assembler.assemble(taskKey(owner, id));
+    assert.equal(outcome.status, 'failed');
+    const reason = outcome.status === 'failed' ? outcome.reason : '';
+    assert.match(reason, /more than 131072 bytes of reports \(\d+ read; .*limit of 65536 bytes, MAX_STATEMENT_BYTES\)/);
+    assert.equal(s.signs(), 0);
+    assert.equal((await s.tasks.getTask(taskKey(owner, id)))?.state, 'FAILED');
+    assert.deepEqual(
+      s.events.map((e) => e.type),
+      ['provenance.failed'],
+    );
   });
 
   it('a task just under the limit is signed, and one byte less of limit fails it', async () => {
