@@ -2,6 +2,7 @@
 // functions-framework and from the local server alike.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, pipeline } from 'node:stream';
+import { log } from '../log.js';
 
 /** What handlers read of request headers; case-insensitive. */
 export interface HeaderReader {
@@ -118,7 +119,10 @@ export function send(res: ServerResponse, out: HttpResponse): void {
     res.writeHead(out.status, out.headers);
     // A piece that fails after the headers went out ends the connection short of
     // content-length: the client sees a truncated answer, never a wrong one.
-    pipeline(Readable.from(out.stream(), { objectMode: false }), res, () => undefined);
+    pipeline(Readable.from(out.stream(), { objectMode: false }), res, (err) => {
+      if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE')
+        log('ERROR', 'answer cut short: reading it from the store failed', { error: String(err) });
+    });
     return;
   }
   const body = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;

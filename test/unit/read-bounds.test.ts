@@ -185,6 +185,38 @@ describe('streaming envelopes as stored', () => {
   });
 });
 
+describe('a store that fails mid-answer', () => {
+  it('cuts the answer short of its content-length (never a wrong answer that looks whole)', async () => {
+    const s = await setup({ pieceChars: 500 });
+    await s.task('t1', 20);
+    const real = s.provenance.storedForTask.bind(s.provenance);
+    s.provenance.storedForTask = async (key: string) => {
+      const stored = await real(key);
+      if (!stored) return undefined;
+      return {
+        ...stored,
+        async *text() {
+          let n = 0;
+          for await (const piece of stored.text()) {
+            if (++n === 3) throw new Error('chunk 2 is missing');
+            yield piece;
+          }
+        },
+      };
+    };
+    const server = localServer([{ prefix: '/v1/', handler: s.handler }]);
+    const base = (await listen(server, 0)).replace('localhost', '127.0.0.1');
+    try {
+      const res = await fetch(`${base}/v1/tasks/t1/provenance?reporter=${OWNER.email}`);
+      assert.equal(res.status, 200);
+      assert.ok(Number(res.headers.get('content-length')) > 1000);
+      await assert.rejects(res.arrayBuffer());
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('HEAD sends the content-length a GET sends', () => {
   const routes = (token: string) => [
     '/v1/keys',
