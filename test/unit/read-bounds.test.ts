@@ -185,6 +185,18 @@ describe('streaming envelopes as stored', () => {
   });
 });
 
+it('writes the same bytes when the store gives pieces smaller than the frame (7 characters)', async () => {
+  const s = await setup({ pieceChars: 7 });
+  await s.task('small', 3);
+  const [envelope] = await s.provenance.envelopesForSubject(SHA);
+  assert.ok(envelope);
+  assert.equal(
+    (await s.get(`/v1/tasks/small/bundle?reporter=${OWNER.email}`)).text,
+    `${JSON.stringify(envelopeToBundle(envelope))}\n`,
+  );
+  assert.equal((await s.get(`/v1/artifacts/sha256:${SHA}/provenance`)).text, `${JSON.stringify(envelope)}\n`);
+});
+
 describe('a store that fails mid-answer', () => {
   it('cuts the answer short of its content-length (never a wrong answer that looks whole)', async () => {
     const s = await setup({ pieceChars: 500 });
