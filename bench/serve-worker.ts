@@ -51,8 +51,8 @@ async function main(): Promise<void> {
       server.close();
     }
   }
-  console.log(JSON.stringify({ routes, baselineRssMb, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
-  process.exit(0);
+  const figures = JSON.stringify({ routes, baselineRssMb, peakRssMb: process.resourceUsage().maxRSS / 1024 });
+  process.stdout.write(`\n${figures}\n`, () => process.exit(0));
 }
 
 main().catch((err) => {
