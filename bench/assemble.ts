@@ -15,7 +15,7 @@ import type { Sha256Hex } from '../functions/domain/report.js';
 import { startEmulator } from '../functions/local/emulators.js';
 import { signStatement, statementBytes, type Envelope } from '../functions/provenance/dsse.js';
 import { loadConfig } from '../functions/config.js';
-import { assembleProvenance } from '../functions/provenance/statement.js';
+import { assembleProvenance, REPORT_BYTES_PER_STATEMENT_BYTE } from '../functions/provenance/statement.js';
 import { parsePublicKeys, verifyEnvelope } from '../functions/provenance/verify.js';
 import { applyStage, type TaskRecord } from '../functions/domain/task.js';
 import { reportId, type StoredReport } from '../functions/domain/report.js';
@@ -70,7 +70,7 @@ function runWorker(env: NodeJS.ProcessEnv, taskId: string): Promise<Figures> {
         .split('\n')
         .filter((l) => l.startsWith('{"ms"'))
         .pop();
-      if (code !== 0 || !line) reject(new Error(`worker exited ${code}: ${out}`));
+      if (code !== 0 || !line) reject(new Error(`worker exited ${code}: ${out.slice(-2000)}`));
       else resolve(JSON.parse(line) as Figures);
     });
   });
@@ -215,7 +215,7 @@ function runServeWorker(env: NodeJS.ProcessEnv, args: string[]): Promise<ServeFi
         .split('\n')
         .filter((l) => l.startsWith('{"routes"'))
         .pop();
-      if (code !== 0 || !line) reject(new Error(`serve worker exited ${code}: ${out}`));
+      if (code !== 0 || !line) reject(new Error(`serve worker exited ${code}: ${out.slice(-2000)}`));
       else resolve(JSON.parse(line) as ServeFigures);
     });
   });
@@ -257,6 +257,37 @@ async function limits(env: NodeJS.ProcessEnv, ingest: ReportIngest): Promise<voi
   console.log(
     `  10% more artifacts (${Math.ceil(n * 1.1)}): ${o.outcome.status} in ${o.ms.toFixed(0)} ms, peak RSS ${o.peakRssMb.toFixed(0)} MiB: ${(o.outcome as unknown as { reason?: string }).reason ?? ''}`,
   );
+
+  // The most reports the assembler holds: reports the statement merges (one commit, the same 64
+  // long refs, told apart only by their event time) up to just under the budget of report bytes.
+  const refs = Array.from({ length: 64 }, (_, j) => `refs/heads/${'r'.repeat(230)}-${j}`);
+  const duplicates = async (taskId: string, budgetShare: number) => {
+    await ingest.reportStage(OWNER, taskId, { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 1 });
+    const one = { kind: 'git' as const, repo: 'https://github.com/example/app', commit: 'c'.repeat(40), refs };
+    const each = Buffer.byteLength(JSON.stringify({ ...one, eventTime: new Date() }));
+    const count = Math.floor((budgetShare * REPORT_BYTES_PER_STATEMENT_BYTE * limit) / each);
+    for (let i = 0; i < count; i += 20)
+      await Promise.all(
+        Array.from({ length: Math.min(20, count - i) }, (_, j) =>
+          ingest.addReport(OWNER, taskId, { ...one, eventTime: new Date(Date.UTC(2026, 0, 1) + i + j) }),
+        ),
+      );
+    await ingest.addReport(OWNER, taskId, {
+      kind: 'artifact',
+      sha256: 'ab'.repeat(32) as Sha256Hex,
+      location: { type: 'gcs', uri: `gs://bench-out/${taskId}.tar` },
+      sbomSubjects: [],
+    });
+    return { count, bytes: count * each };
+  };
+  for (const share of [0.97, 1.05]) {
+    const taskId = `bench-limits-dup-${share}-${Date.now()}`;
+    const { count, bytes } = await duplicates(taskId, share);
+    const d = await runWorker(env, taskId);
+    console.log(
+      `  ${count} reports of one commit (${(bytes / 2 ** 20).toFixed(1)} MiB, ${(share * 100).toFixed(0)}% of the ${REPORT_BYTES_PER_STATEMENT_BYTE}× MAX_STATEMENT_BYTES report budget): ${d.outcome.status} in ${d.ms.toFixed(0)} ms, assembler peak RSS ${d.peakRssMb.toFixed(0)} MiB (idle ${d.baselineRssMb.toFixed(0)} MiB)`,
+    );
+  }
 
   const digest = (1).toString(16).padStart(64, '0');
   const paths = [

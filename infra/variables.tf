@@ -199,7 +199,7 @@ variable "oci_attach" {
 }
 
 variable "max_statement_bytes" {
-  description = "MAX_STATEMENT_BYTES: a task whose signed statement would be larger ends FAILED instead of being signed. Keep the assembler's memory (function_memory) above ~25x this (bench:assemble's limits section)."
+  description = "MAX_STATEMENT_BYTES: a task whose signed statement would be larger ends FAILED instead of being signed. The assembler needs about 110 MiB plus 16x this (the 16 MiB default peaked at 365 MiB of the 512Mi default in bench:assemble's limits section): raise function_memory with it."
   type        = number
   default     = 16777216
   validation {
