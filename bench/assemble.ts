@@ -1,6 +1,8 @@
 // `npm run bench:assemble`: time from UPLOAD_COMPLETE accepted to envelope
 // stored, for tasks of 100, 1,000 and 10,000 reports on the Firestore emulator
-// (started here), the assembler's peak memory, and `verify` throughput.
+// (started here), the assembler's peak memory, the largest task the size
+// limits allow assembled and served (BENCH_ASSEMBLE_ONLY=limits: only that),
+// and `verify` throughput.
 // Prints figures; never passes or fails on time.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,8 +13,9 @@ import { ReportIngest } from '../functions/lifecycle/ingest.js';
 import { systemClock } from '../functions/ports/clock.js';
 import type { Sha256Hex } from '../functions/domain/report.js';
 import { startEmulator } from '../functions/local/emulators.js';
-import { signStatement, type Envelope } from '../functions/provenance/dsse.js';
-import { assembleProvenance } from '../functions/provenance/statement.js';
+import { signStatement, statementBytes, type Envelope } from '../functions/provenance/dsse.js';
+import { loadConfig } from '../functions/config.js';
+import { assembleProvenance, REPORT_BYTES_PER_STATEMENT_BYTE } from '../functions/provenance/statement.js';
 import { parsePublicKeys, verifyEnvelope } from '../functions/provenance/verify.js';
 import { applyStage, type TaskRecord } from '../functions/domain/task.js';
 import { reportId, type StoredReport } from '../functions/domain/report.js';
@@ -67,7 +70,7 @@ function runWorker(env: NodeJS.ProcessEnv, taskId: string): Promise<Figures> {
         .split('\n')
         .filter((l) => l.startsWith('{"ms"'))
         .pop();
-      if (code !== 0 || !line) reject(new Error(`worker exited ${code}: ${out}`));
+      if (code !== 0 || !line) reject(new Error(`worker exited ${code}: ${out.slice(-2000)}`));
       else resolve(JSON.parse(line) as Figures);
     });
   });
@@ -140,6 +143,173 @@ async function verifyThroughput(): Promise<void> {
   }
 }
 
+/** n artifacts with 2,000-character names, each declaring itself the SBOM of all the others (issue 16's case). */
+function crossProduct(n: number, taskId: string) {
+  const digest = (i: number) => i.toString(16).padStart(64, '0') as Sha256Hex;
+  return Array.from({ length: n }, (_, i) => ({
+    kind: 'artifact' as const,
+    sha256: digest(i + 1),
+    location: { type: 'gcs' as const, uri: `gs://bench-out/${'n'.repeat(1950)}/${taskId}/${i}.spdx.json` },
+    sbomSubjects: Array.from({ length: n }, (_, j) => digest(j + 1)).filter((_, j) => j !== i),
+  }));
+}
+
+/** The largest n whose statement fits MAX_STATEMENT_BYTES (measured on the real statement, in memory). */
+function largestFitting(limit: number): number {
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+  let task: TaskRecord = applyStage(undefined, {
+    key: 'k',
+    taskId: 'probe',
+    owner: OWNER,
+    now: at(0),
+    report: { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 1 },
+  });
+  task = applyStage(task, {
+    key: 'k',
+    taskId: 'probe',
+    owner: OWNER,
+    now: at(9),
+    report: { stage: 'UPLOAD_COMPLETE' },
+  });
+  const size = (n: number) =>
+    statementBytes(
+      assembleProvenance(
+        task,
+        crossProduct(n, `bench-limits-${'x'.repeat(20)}`).map((report) => ({
+          id: reportId(report),
+          report,
+          receivedAt: at(1),
+          lastReceivedAt: at(1),
+          expireAt: at(99),
+        })),
+        { builderId: 'b' },
+      ),
+    ).length;
+  let lo = 1;
+  let hi = 2000;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (size(mid) <= limit * 0.98) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+interface ServeFigures {
+  routes: { path: string; ms: number; bytes: number; headLength: string | null }[];
+  baselineRssMb: number;
+  peakRssMb: number;
+}
+
+function runServeWorker(env: NodeJS.ProcessEnv, args: string[]): Promise<ServeFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', join(__dirname, 'serve-worker.js'), ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.once('exit', (code) => {
+      const line = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"routes"'))
+        .pop();
+      if (code !== 0 || !line) reject(new Error(`serve worker exited ${code}: ${out.slice(-2000)}`));
+      else resolve(JSON.parse(line) as ServeFigures);
+    });
+  });
+}
+
+/**
+ * BENCH_ASSEMBLE_ONLY=limits: the largest task MAX_STATEMENT_BYTES allows
+ * (and one just over it) assembled on the Firestore emulator, then served:
+ * time and peak RSS of the assembler and of the read path, each in its own
+ * process, against the functions' configured memory (infra/main.tf defaults).
+ */
+async function limits(env: NodeJS.ProcessEnv, ingest: ReportIngest): Promise<void> {
+  const limit = loadConfig({}).maxStatementBytes;
+  const n = largestFitting(limit);
+  const MEMORY = { assembleProvenance: 512, provenanceApi: 256 }; // MiB: infra/main.tf's defaults
+  console.log(
+    `  limit MAX_STATEMENT_BYTES = ${limit} (${(limit / 2 ** 20).toFixed(0)} MiB); largest task: ${n} artifacts with 2,000-character names, each the SBOM of all the others`,
+  );
+  const seedTask = async (taskId: string, count: number) => {
+    await ingest.reportStage(OWNER, taskId, { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 1 });
+    const reports = crossProduct(count, taskId);
+    let bytes = 0;
+    for (let i = 0; i < reports.length; i += 20) {
+      const batch = reports.slice(i, i + 20);
+      bytes += batch.reduce((sum, r) => sum + Buffer.byteLength(JSON.stringify(r)), 0);
+      await Promise.all(batch.map((r) => ingest.addReport(OWNER, taskId, r)));
+    }
+    return bytes;
+  };
+  const fitting = `bench-limits-${Date.now()}`;
+  const reported = await seedTask(fitting, n);
+  const a = await runWorker(env, fitting);
+  console.log(
+    `  assembled: ${a.outcome.status}, ${(reported / 2 ** 20).toFixed(1)} MiB reported → statement ${(a.outcome.payloadBytes / 2 ** 20).toFixed(1)} MiB in ${a.ms.toFixed(0)} ms; assembler peak RSS ${a.peakRssMb.toFixed(0)} MiB (idle ${a.baselineRssMb.toFixed(0)} MiB) of ${MEMORY.assembleProvenance} MiB configured`,
+  );
+  const over = `bench-limits-over-${Date.now()}`;
+  await seedTask(over, Math.ceil(n * 1.1));
+  const o = await runWorker(env, over);
+  console.log(
+    `  10% more artifacts (${Math.ceil(n * 1.1)}): ${o.outcome.status} in ${o.ms.toFixed(0)} ms, peak RSS ${o.peakRssMb.toFixed(0)} MiB: ${(o.outcome as unknown as { reason?: string }).reason ?? ''}`,
+  );
+
+  // The most reports the assembler holds: reports the statement merges (one commit, the same 64
+  // long refs, told apart only by their event time) up to just under the budget of report bytes.
+  const refs = Array.from({ length: 64 }, (_, j) => `refs/heads/${'r'.repeat(230)}-${j}`);
+  const duplicates = async (taskId: string, budgetShare: number) => {
+    await ingest.reportStage(OWNER, taskId, { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 1 });
+    const one = { kind: 'git' as const, repo: 'https://github.com/example/app', commit: 'c'.repeat(40), refs };
+    const each = Buffer.byteLength(JSON.stringify({ ...one, eventTime: new Date() }));
+    const count = Math.floor((budgetShare * REPORT_BYTES_PER_STATEMENT_BYTE * limit) / each);
+    for (let i = 0; i < count; i += 20)
+      await Promise.all(
+        Array.from({ length: Math.min(20, count - i) }, (_, j) =>
+          ingest.addReport(OWNER, taskId, { ...one, eventTime: new Date(Date.UTC(2026, 0, 1) + i + j) }),
+        ),
+      );
+    await ingest.addReport(OWNER, taskId, {
+      kind: 'artifact',
+      sha256: 'ab'.repeat(32) as Sha256Hex,
+      location: { type: 'gcs', uri: `gs://bench-out/${taskId}.tar` },
+      sbomSubjects: [],
+    });
+    return { count, bytes: count * each };
+  };
+  for (const share of [0.97, 1.05]) {
+    const taskId = `bench-limits-dup-${share}-${Date.now()}`;
+    const { count, bytes } = await duplicates(taskId, share);
+    const d = await runWorker(env, taskId);
+    console.log(
+      `  ${count} reports of one commit (${(bytes / 2 ** 20).toFixed(1)} MiB, ${(share * 100).toFixed(0)}% of the ${REPORT_BYTES_PER_STATEMENT_BYTE}× MAX_STATEMENT_BYTES report budget): ${d.outcome.status} in ${d.ms.toFixed(0)} ms, assembler peak RSS ${d.peakRssMb.toFixed(0)} MiB (idle ${d.baselineRssMb.toFixed(0)} MiB)`,
+    );
+  }
+
+  const digest = (1).toString(16).padStart(64, '0');
+  const paths = [
+    `/v1/artifacts/sha256:${digest}/provenance`,
+    `/v1/artifacts/sha256:${digest}/bundle`,
+    `/v1/tasks/${fitting}/provenance?reporter=${encodeURIComponent(OWNER.email)}`,
+  ];
+  const readEnv = { ...env, READ_ACCESS: 'public' };
+  const served = await runServeWorker(readEnv, ['stream', digest, ...paths]);
+  for (const r of served.routes)
+    console.log(
+      `  GET ${r.path.split('?')[0]}: ${(r.bytes / 2 ** 20).toFixed(1)} MiB in ${r.ms.toFixed(0)} ms (HEAD content-length ${r.headLength === String(r.bytes) ? 'equal' : `DIFFERS: ${r.headLength}`})`,
+    );
+  console.log(
+    `  read path peak RSS ${served.peakRssMb.toFixed(0)} MiB (idle ${served.baselineRssMb.toFixed(0)} MiB) of ${MEMORY.provenanceApi} MiB configured, over all three answers`,
+  );
+  const joined = await runServeWorker(readEnv, ['joined', digest]);
+  console.log(
+    `  the same envelopes read whole and serialized again (the read path before streaming): peak RSS ${joined.peakRssMb.toFixed(0)} MiB (idle ${joined.baselineRssMb.toFixed(0)} MiB)`,
+  );
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_ASSEMBLE_ONLY === 'bundles') {
     // BENCH_ASSEMBLE_ONLY=bundles npm run bench:assemble: just the Sigstore bundle figures.
@@ -155,16 +325,22 @@ async function main(): Promise<void> {
     AUTH_MODE: 'dev',
     EVENTS: 'in-process',
     METADATA_SERVER_DETECTION: 'none',
+    BACKEND_DEADLINE_SECONDS: '120',
   };
   process.env.FIRESTORE_EMULATOR_HOST = emu.host;
   process.env.METADATA_SERVER_DETECTION = 'none';
   const db = new Firestore({ projectId: PROJECT, ignoreUndefinedProperties: true });
-  const ingest = new ReportIngest(new FirestoreTaskStore(db), systemClock, {
+  // A shared, loaded machine: a generous deadline, so a slow emulator is measured rather than refused.
+  const ingest = new ReportIngest(new FirestoreTaskStore(db, 120_000), systemClock, {
     reporterAllowlist: new Set([OWNER.email]),
     pidReporterAllowlist: new Set(),
     reportRetentionMs: 86_400_000,
   });
   try {
+    if (process.env.BENCH_ASSEMBLE_ONLY === 'limits') {
+      console.log(`size limits, on the Firestore emulator (${emu.host}):`);
+      return await limits(env, ingest);
+    }
     console.log(
       `assembly on the Firestore emulator (${emu.host}), local P-256 signer; UPLOAD_COMPLETE accepted → envelope stored, median of ${RUNS}:`,
     );
@@ -188,6 +364,8 @@ async function main(): Promise<void> {
     console.log(
       `  growth: 1,000/100 = ${(b / a).toFixed(1)}x, 10,000/1,000 = ${(c / b).toFixed(1)}x for 10x the reports (linear = 10x); aim: 10,000 in < 10,000 ms`,
     );
+    console.log('\nsize limits, on the same emulator:');
+    await limits(env, ingest);
   } finally {
     await db.terminate();
     await emu.stop();

@@ -61,6 +61,10 @@ export interface Config {
   taskRetentionDays: number;
   /** Signed provenance's retention; 0: kept forever. */
   provenanceRetentionDays: number;
+  /** MAX_STATEMENT_BYTES: a task whose statement is larger fails instead of being signed. */
+  maxStatementBytes: number;
+  /** READ_PAGE_ENVELOPES: envelopes per page of the read API's by-digest routes. */
+  readPageEnvelopes: number;
   /** npm start's HTTP server: whole-request, header and idle keep-alive timeouts, header size cap. */
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxHeaderBytes: number };
 }
@@ -127,6 +131,8 @@ function readConfig(env: Env): Config {
     ociAttach: oneOf(env, 'OCI_ATTACH', ['true', 'false'] as const, 'false') === 'true',
     taskRetentionDays: int(env, 'TASK_RETENTION_DAYS', 0, 0, 36500),
     provenanceRetentionDays: int(env, 'PROVENANCE_RETENTION_DAYS', 0, 0, 36500),
+    maxStatementBytes: int(env, 'MAX_STATEMENT_BYTES', 16 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+    readPageEnvelopes: int(env, 'READ_PAGE_ENVELOPES', 20, 1, 1000),
     http: {
       requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
       headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,

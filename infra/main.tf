@@ -33,6 +33,8 @@ locals {
     ASSEMBLY_LEASE_SECONDS    = tostring(var.function_timeout_seconds * 2)
     RECOVERY_GRACE_SECONDS    = tostring(var.function_timeout_seconds * 2 + 120)
     OCI_ATTACH                = tostring(var.oci_attach)
+    MAX_STATEMENT_BYTES       = tostring(var.max_statement_bytes)
+    READ_PAGE_ENVELOPES       = tostring(var.read_page_envelopes)
   }
 }
 
@@ -76,6 +78,24 @@ resource "google_firestore_field" "fields" {
   dynamic "ttl_config" {
     for_each = lookup(each.value, "ttl", false) ? [1] : []
     content {}
+  }
+}
+
+# Composite indexes, from the same file's "indexes": the read API's page of
+# envelopes naming a subject, oldest first (subjects contains, signedAt, id).
+resource "google_firestore_index" "composite" {
+  for_each    = { for i in local.indexes.indexes : "${i.collectionGroup}.${join(".", [for f in i.fields : f.fieldPath])}" => i }
+  database    = google_firestore_database.db.name
+  collection  = each.value.collectionGroup
+  query_scope = lookup(each.value, "queryScope", "COLLECTION")
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path   = fields.value.fieldPath
+      order        = lookup(fields.value, "order", null)
+      array_config = lookup(fields.value, "arrayConfig", null)
+    }
   }
 }
 

@@ -197,3 +197,23 @@ variable "oci_attach" {
   type        = bool
   default     = false
 }
+
+variable "max_statement_bytes" {
+  description = "MAX_STATEMENT_BYTES: a task whose signed statement would be larger ends FAILED instead of being signed. The assembler needs about 110 MiB plus 16x this (the 16 MiB default peaked at 365 MiB of the 512Mi default in bench:assemble's limits section): raise function_memory with it."
+  type        = number
+  default     = 16777216
+  validation {
+    condition     = var.max_statement_bytes >= 65536 && var.max_statement_bytes <= 67108864 && floor(var.max_statement_bytes) == var.max_statement_bytes
+    error_message = "max_statement_bytes must be an integer from 65536 (64 KiB) to 67108864 (64 MiB)."
+  }
+}
+
+variable "read_page_envelopes" {
+  description = "READ_PAGE_ENVELOPES: envelopes per page of GET /v1/artifacts/sha256:<hex>/provenance and /bundle (the next page's link is in the Link header)."
+  type        = number
+  default     = 20
+  validation {
+    condition     = var.read_page_envelopes >= 1 && var.read_page_envelopes <= 1000 && floor(var.read_page_envelopes) == var.read_page_envelopes
+    error_message = "read_page_envelopes must be an integer from 1 to 1000."
+  }
+}

@@ -2,9 +2,12 @@
 // task holding its state, claim and subjects (an array, so "every envelope for
 // this sha256" is one array-contains query), and the envelope as a JSON string
 // when it fits; larger envelopes go to provenance/{taskKey}/chunks/{token}-{i}
-// (Firestore's document limit is 1 MiB) and are joined again on read.
+// (Firestore's document limit is 1 MiB). The record also keeps the envelope's
+// byte length and frame (provenance/envelope-frame.ts), so the read API pages
+// a subject's envelopes from their records and streams each one's text chunk
+// by chunk, never joined; envelopesFor* join them for callers that want objects.
 import { randomUUID } from 'node:crypto';
-import { FieldValue, type DocumentData, type Firestore } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, type DocumentData, type Firestore } from '@google-cloud/firestore';
 import type { Envelope } from '../ports/envelope.js';
 import {
   decideClaim,
@@ -15,7 +18,16 @@ import {
   type ClaimFields,
 } from '../ports/provenance-claim.js';
 import type { Attachment } from '../ports/attacher.js';
-import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
+import type {
+  AssemblyResult,
+  Claim,
+  EnvelopePage,
+  ProvenanceRecord,
+  ProvenanceStore,
+  StoredEnvelope,
+  SubjectCursor,
+} from '../ports/provenance-store.js';
+import { envelopeShape, type EnvelopeFrame } from '../ports/envelope-shape.js';
 import { fromFirestore } from './firestore-task-store.js';
 import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
 
@@ -24,7 +36,18 @@ export const CHUNKS = 'chunks';
 /** Envelope bytes per chunk document: under 1 MiB with room for the field name and metadata. */
 export const CHUNK_BYTES = 900_000;
 
-type Doc = ProvenanceRecord & ClaimFields & { envelope?: string; chunkSet?: string; chunks?: number };
+type Doc = ProvenanceRecord &
+  ClaimFields & {
+    envelope?: string;
+    chunkSet?: string;
+    chunks?: number;
+    /** Byte length of the envelope's JSON and its text around the payload (records written before them have neither). */
+    envelopeBytes?: number;
+    envelopeFrame?: EnvelopeFrame;
+  };
+
+/** What a page of a subject's envelopes reads of each record: not the envelope. */
+const PAGE_FIELDS = ['taskKey', 'state', 'signedAt', 'chunkSet', 'chunks', 'envelopeBytes', 'envelopeFrame'];
 
 export class FirestoreProvenanceStore implements ProvenanceStore {
   constructor(
@@ -77,12 +100,15 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
         // Subjects share the document with an inline envelope: leave them room too.
         const inline = json.length + result.subjects.length * 80 <= this.chunkBytes;
         if (!inline) await this.writeChunks(taskKey, token, json, result.expireAt);
+        const shape = envelopeShape(result.envelope);
         update = {
           state: 'signed',
           subjects: result.subjects,
           keyId: result.keyId,
           signedAt: result.at,
           updatedAt: result.at,
+          envelopeBytes: shape.bytes,
+          envelopeFrame: shape.frame,
           ...(inline ? { envelope: json } : { chunkSet: token, chunks: Math.ceil(json.length / this.chunkBytes) }),
         };
       } else {
@@ -165,6 +191,86 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
         .sort(oldestSignedFirst);
       return Promise.all(docs.map((d) => this.envelopeOf(d)));
     });
+  }
+
+  subjectPage(sha256: string, limit: number, after?: SubjectCursor): Promise<EnvelopePage> {
+    return backendCall(`firestore subjectPage`, this.deadlineMs, async () => {
+      let query = this.db
+        .collection(PROVENANCE)
+        .where('subjects', 'array-contains', sha256)
+        .orderBy('signedAt')
+        .orderBy(FieldPath.documentId());
+      if (after) query = query.startAfter(after.signedAt, after.taskKey);
+      // One more than the page: whether a next page exists, without an empty last page.
+      const snap = await query
+        .select(...PAGE_FIELDS)
+        .limit(limit + 1)
+        .get();
+      const docs = snap.docs.slice(0, limit).map((d) => fromFirestore(d.data()) as Doc);
+      const last = docs[docs.length - 1];
+      const envelopes = await Promise.all(docs.filter((d) => d.state === 'signed').map((d) => this.stored(d)));
+      return {
+        envelopes,
+        ...(snap.size > limit && last?.signedAt ? { next: { signedAt: last.signedAt, taskKey: last.taskKey } } : {}),
+      };
+    });
+  }
+
+  storedForTask(taskKey: string): Promise<StoredEnvelope | undefined> {
+    return backendCall(`firestore storedForTask`, this.deadlineMs, async () => {
+      const [snap] = await this.db.getAll(this.doc(taskKey), { fieldMask: PAGE_FIELDS });
+      const doc = snap?.exists ? (fromFirestore(snap.data()) as Doc) : undefined;
+      return doc?.state === 'signed' ? this.stored(doc) : undefined;
+    });
+  }
+
+  /** The envelope's size and frame from its record; its text read only when iterated, one chunk at a time. */
+  private async stored(doc: Doc): Promise<StoredEnvelope> {
+    const { taskKey } = doc;
+    if (doc.envelopeBytes === undefined || !doc.envelopeFrame) {
+      // Signed before records kept a frame: read it once to learn it.
+      const full = await this.doc(taskKey).get();
+      const envelope = await this.envelopeOf(fromFirestore(full.data()) as Doc);
+      const json = JSON.stringify(envelope);
+      return {
+        taskKey,
+        ...envelopeShape(envelope),
+        async *text() {
+          yield json;
+        },
+      };
+    }
+    const read = (what: string, fn: () => Promise<string>) => backendCall(what, this.deadlineMs, fn);
+    const ref = this.doc(taskKey);
+    const chunkRefs =
+      doc.chunkSet === undefined
+        ? undefined
+        : Array.from({ length: doc.chunks ?? 0 }, (_, i) => ref.collection(CHUNKS).doc(`${doc.chunkSet}-${i}`));
+    const db = this.db;
+    return {
+      taskKey,
+      bytes: doc.envelopeBytes,
+      frame: doc.envelopeFrame,
+      async *text() {
+        if (!chunkRefs) {
+          yield await read('firestore envelope', async () => {
+            const [snap] = await db.getAll(ref, { fieldMask: ['envelope'] });
+            const text = snap?.get('envelope') as unknown;
+            if (typeof text !== 'string') throw new Error(`provenance for task ${taskKey}: the envelope is missing`);
+            return text;
+          });
+          return;
+        }
+        for (const [i, chunk] of chunkRefs.entries()) {
+          yield await read('firestore envelope chunk', async () => {
+            const snap = await chunk.get();
+            if (!snap.exists)
+              throw new Error(`provenance for task ${taskKey}: chunk ${i} of ${chunkRefs.length} is missing`);
+            return snap.get('data') as string;
+          });
+        }
+      },
+    };
   }
 
   private async envelopeOf(doc: Doc): Promise<Envelope> {

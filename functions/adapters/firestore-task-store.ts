@@ -6,7 +6,7 @@ import { FieldPath, FieldValue, type Firestore, type DocumentData } from '@googl
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import { newestFirst, type TaskRecord } from '../domain/task.js';
 import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
-import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
+import { ReportsOverBudgetError, type DueCursor, type DueField, type TaskStore } from '../ports/task-store.js';
 
 // gRPC status codes the client surfaces on `err.code`.
 const NOT_FOUND = 5;
@@ -138,29 +138,42 @@ export class FirestoreTaskStore implements TaskStore {
     });
   }
 
-  listReports(taskKey: string): Promise<StoredReport[]> {
-    return backendCall(`firestore listReports`, this.deadlineMs, async () => {
-      const snap = await this.task(taskKey).collection(REPORTS).get();
-      return snap.docs
-        .map((d) => {
-          const data = fromFirestore(d.data()) as {
-            report: StoredReport['report'];
-            receivedMs: number;
-            lastReceivedMs: number;
-            expireAt: Date;
-          };
-          return {
-            id: d.id,
-            report: data.report,
-            receivedAt: new Date(data.receivedMs),
-            lastReceivedAt: new Date(data.lastReceivedMs),
-            expireAt: data.expireAt,
-          };
-        })
-        .sort(byReceived);
-    });
+  async listReports(taskKey: string, maxBytes = Number.POSITIVE_INFINITY): Promise<StoredReport[]> {
+    const out: StoredReport[] = [];
+    let bytes = 0;
+    let after: string | undefined;
+    // Page by page, each with its own deadline, counting what is held: a task
+    // with 100,000 reports neither times out in one read nor fills memory unnoticed.
+    for (;;) {
+      const page = await backendCall(`firestore listReports`, this.deadlineMs, () => {
+        const query = this.task(taskKey).collection(REPORTS).orderBy(FieldPath.documentId()).limit(REPORT_PAGE);
+        return (after === undefined ? query : query.startAfter(after)).get();
+      });
+      for (const d of page.docs) {
+        const data = fromFirestore(d.data()) as {
+          report: StoredReport['report'];
+          receivedMs: number;
+          lastReceivedMs: number;
+          expireAt: Date;
+        };
+        bytes += Buffer.byteLength(JSON.stringify(data.report));
+        out.push({
+          id: d.id,
+          report: data.report,
+          receivedAt: new Date(data.receivedMs),
+          lastReceivedAt: new Date(data.lastReceivedMs),
+          expireAt: data.expireAt,
+        });
+      }
+      if (bytes > maxBytes) throw new ReportsOverBudgetError(bytes, maxBytes);
+      after = page.docs[page.docs.length - 1]?.id;
+      if (page.size < REPORT_PAGE || after === undefined) return out.sort(byReceived);
+    }
   }
 }
+
+/** Reports read per query by listReports. */
+const REPORT_PAGE = 200;
 
 /** Turn Firestore Timestamps back into Dates, everywhere in a document. */
 export function fromFirestore(value: unknown): unknown {

@@ -1,5 +1,6 @@
 // In-memory ProvenanceStore: for npm start without gcloud and fast tests.
-// Same claim rule as Firestore (ports/provenance-claim.ts); envelopes are kept whole.
+// Same claim rule as Firestore (ports/provenance-claim.ts); envelopes are kept whole
+// and read back in pieces of `pieceChars`, as Firestore reads its chunks.
 import { randomUUID } from 'node:crypto';
 import type { Envelope } from '../ports/envelope.js';
 import {
@@ -11,12 +12,23 @@ import {
   type ClaimFields,
 } from '../ports/provenance-claim.js';
 import type { Attachment } from '../ports/attacher.js';
-import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
+import type {
+  AssemblyResult,
+  Claim,
+  EnvelopePage,
+  ProvenanceRecord,
+  ProvenanceStore,
+  StoredEnvelope,
+  SubjectCursor,
+} from '../ports/provenance-store.js';
+import { envelopeShape } from '../ports/envelope-shape.js';
 
 type Doc = ProvenanceRecord & ClaimFields & { envelope?: Envelope };
 
 export class MemoryProvenanceStore implements ProvenanceStore {
   private readonly docs = new Map<string, Doc>();
+
+  constructor(private readonly pieceChars = 1_000_000) {}
 
   async claim(taskKey: string, now: Date, leaseMs: number): Promise<Claim> {
     const current = this.docs.get(taskKey);
@@ -94,5 +106,35 @@ export class MemoryProvenanceStore implements ProvenanceStore {
       .filter((d) => d.state === 'signed' && d.subjects.includes(sha256))
       .sort(oldestSignedFirst)
       .flatMap((d) => (d.envelope ? [structuredClone(d.envelope)] : []));
+  }
+
+  async subjectPage(sha256: string, limit: number, after?: SubjectCursor): Promise<EnvelopePage> {
+    const all = [...this.docs.values()]
+      .filter((d) => d.state === 'signed' && d.envelope && d.subjects.includes(sha256))
+      .sort(oldestSignedFirst)
+      .filter((d) => !after || oldestSignedFirst(d, after) > 0);
+    const page = all.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      envelopes: page.flatMap((d) => (d.envelope ? [this.stored(d.taskKey, d.envelope)] : [])),
+      ...(all.length > limit && last?.signedAt ? { next: { signedAt: last.signedAt, taskKey: last.taskKey } } : {}),
+    };
+  }
+
+  async storedForTask(taskKey: string): Promise<StoredEnvelope | undefined> {
+    const d = this.docs.get(taskKey);
+    return d?.state === 'signed' && d.envelope ? this.stored(taskKey, d.envelope) : undefined;
+  }
+
+  private stored(taskKey: string, envelope: Envelope): StoredEnvelope {
+    const json = JSON.stringify(envelope);
+    const size = this.pieceChars;
+    return {
+      taskKey,
+      ...envelopeShape(envelope),
+      async *text() {
+        for (let at = 0; at < json.length; at += size) yield json.slice(at, at + size);
+      },
+    };
   }
 }

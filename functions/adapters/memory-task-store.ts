@@ -4,7 +4,7 @@
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import { newestFirst, type TaskRecord } from '../domain/task.js';
 import { failedPrecondition } from '../domain/errors.js';
-import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
+import { ReportsOverBudgetError, type DueCursor, type DueField, type TaskStore } from '../ports/task-store.js';
 
 const DONE = Promise.resolve();
 
@@ -99,9 +99,14 @@ export class MemoryTaskStore implements TaskStore {
     }
   }
 
-  async listReports(taskKey: string): Promise<StoredReport[]> {
+  async listReports(taskKey: string, maxBytes = Number.POSITIVE_INFINITY): Promise<StoredReport[]> {
     const all = [...(this.reports.get(taskKey)?.values() ?? [])];
     this.ops.reads += Math.max(1, all.length);
+    let bytes = 0;
+    for (const r of all) {
+      bytes += Buffer.byteLength(JSON.stringify(r.report));
+      if (bytes > maxBytes) throw new ReportsOverBudgetError(bytes, maxBytes);
+    }
     return all.map((r) => structuredClone(r)).sort(byReceived);
   }
 

@@ -1,6 +1,8 @@
 // A plain request/response pair, so handlers can be called from tests, from
 // functions-framework and from the local server alike.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable, pipeline } from 'node:stream';
+import { log } from '../log.js';
 
 /** What handlers read of request headers; case-insensitive. */
 export interface HeaderReader {
@@ -47,8 +49,23 @@ export function fetchHeaders(h: Headers): HeaderReader {
 
 export interface HttpResponse {
   status: number;
+  /** A content-length given here is sent as is (a HEAD answer, a stream); otherwise it is the body's. */
   headers: Record<string, string>;
   body: Uint8Array | string;
+  /**
+   * A large answer written piece by piece with backpressure instead of `body`
+   * (which is then empty); its headers carry the exact content-length.
+   */
+  stream?: () => AsyncIterable<string | Uint8Array>;
+}
+
+/** The whole answer as bytes, stream or not (tests, and small answers). */
+export async function responseBytes(res: HttpResponse): Promise<Buffer> {
+  if (!res.stream) return typeof res.body === 'string' ? Buffer.from(res.body) : Buffer.from(res.body);
+  const parts: Buffer[] = [];
+  for await (const piece of res.stream())
+    parts.push(typeof piece === 'string' ? Buffer.from(piece) : Buffer.from(piece));
+  return Buffer.concat(parts);
 }
 
 /** Answers synchronously when it can (refusals), so the hot path creates fewer promises. */
@@ -98,7 +115,17 @@ export async function fromNode(req: IncomingMessage, maxBytes: number): Promise<
 }
 
 export function send(res: ServerResponse, out: HttpResponse): void {
+  if (out.stream) {
+    res.writeHead(out.status, out.headers);
+    // A piece that fails after the headers went out ends the connection short of
+    // content-length: the client sees a truncated answer, never a wrong one.
+    pipeline(Readable.from(out.stream(), { objectMode: false }), res, (err) => {
+      if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE')
+        log('ERROR', 'answer cut short: reading it from the store failed', { error: String(err) });
+    });
+    return;
+  }
   const body = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;
-  res.writeHead(out.status, { ...out.headers, 'content-length': String(body.byteLength) });
+  res.writeHead(out.status, { 'content-length': String(body.byteLength), ...out.headers });
   res.end(body);
 }

@@ -1,6 +1,7 @@
 // The read API for release tooling (provenanceApi, and npm start on the same
 // port as the reports):
-//   GET /v1/artifacts/sha256:<hex>/provenance      every envelope naming that subject (ndjson)
+//   GET /v1/artifacts/sha256:<hex>/provenance      envelopes naming that subject (ndjson), a page at a
+//                                                   time: the next page's URL is in the Link header
 //   GET /v1/tasks/<task id>?reporter=<email>        the task's status (JSON)
 //   GET /v1/tasks/<task id>/provenance?reporter=…   the task's envelopes (ndjson)
 //   …/bundle beside each …/provenance               the same envelopes as Sigstore bundles v0.3 (ndjson)
@@ -9,13 +10,16 @@
 // Reads need an OIDC token of an identity on the reader allowlist, unless the
 // service is configured for public reads. Public keys are always public. A
 // re-drive always needs the token of an identity on the operator allowlist.
+// Envelopes are streamed from where they are stored (Firestore: chunk by
+// chunk), with their content-length known from the records; HEAD answers the
+// length a GET would send.
 import { notFound, permissionDenied, ServiceError } from '../domain/errors.js';
-import type { Envelope } from '../provenance/dsse.js';
-import { envelopeToBundle } from '../provenance/bundle.js';
-import type { SerializedBundle } from '@sigstore/bundle';
+import { payloadLength } from '../ports/envelope-shape.js';
+import { bundleFrame, payloadOf } from '../provenance/envelope-frame.js';
 import { taskStatus } from '../provenance/status.js';
 import type { IdentityVerifier } from '../ports/identity.js';
-import type { ProvenanceStore } from '../ports/provenance-store.js';
+import type { ProvenanceStore, StoredEnvelope } from '../ports/provenance-store.js';
+import { pageToken, parsePageToken } from './page-token.js';
 import type { PublicKeyInfo } from '../ports/signer.js';
 import type { TaskStore } from '../ports/task-store.js';
 import { toConnectError } from './errors.js';
@@ -36,6 +40,8 @@ export interface ProvenanceApiDeps {
   access: { mode: 'public' | 'allowlist'; readers: ReadonlySet<string> };
   /** Operators' re-drive of FAILED tasks; unset: the route answers that it is not configured. */
   redrive?: { redriver: TaskRedriver; operators: ReadonlySet<string> };
+  /** READ_PAGE_ENVELOPES: envelopes per page of the by-digest routes (default 20). */
+  pageSize?: number;
 }
 
 export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
@@ -106,9 +112,15 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
       if (!raw.toLowerCase().startsWith('sha256:'))
         throw new ServiceError('invalid_argument', 'digest: expected sha256:<64 hex characters>', 'digest');
       const digest = fields.sha256('digest', raw);
-      const envelopes = await deps.provenance.envelopesForSubject(digest);
-      if (envelopes.length === 0) throw notFound(`no provenance names sha256:${digest}`);
-      return envelopesResponse(envelopes, action);
+      const after = parsePageToken(url.searchParams.get('pageToken'));
+      const page = await deps.provenance.subjectPage(digest, deps.pageSize ?? DEFAULT_PAGE_SIZE, after);
+      if (page.envelopes.length === 0 && !after) throw notFound(`no provenance names sha256:${digest}`);
+      const next = page.next && pageToken(page.next);
+      // Relative to this URL, so it holds behind a path prefix (a function's name).
+      const link: Record<string, string> = next
+        ? { link: `<${action}?pageToken=${next}>; rel="next"`, 'x-next-page-token': next }
+        : {};
+      return envelopesResponse(page.envelopes, action, link);
     }
     if (resource === 'tasks' && parts.length === 3) {
       const t = await task(id, url.searchParams);
@@ -116,12 +128,12 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
     }
     if (resource === 'tasks' && parts.length === 4 && (action === 'provenance' || action === 'bundle')) {
       const t = await task(id, url.searchParams);
-      const envelopes = await deps.provenance.envelopesForTask(t.key);
-      if (envelopes.length === 0) {
+      const stored = await deps.provenance.storedForTask(t.key);
+      if (!stored) {
         const why = taskStatus(t, await deps.provenance.get(t.key)).provenance.reason;
         throw notFound(`task "${t.taskId}" has no provenance: ${why}`);
       }
-      return envelopesResponse(envelopes, action);
+      return envelopesResponse([stored], action);
     }
     throw notFound(`no route for ${url.pathname}`);
   }
@@ -144,26 +156,65 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
         );
       }
       const res = await route(req, url, parts);
-      return req.method === 'HEAD' ? { ...res, body: '' } : res;
+      return req.method === 'HEAD' ? headOf(res) : res;
     } catch (err) {
-      return errorResponse(toConnectError(err));
+      const res = errorResponse(toConnectError(err));
+      return req.method === 'HEAD' ? headOf(res) : res;
     }
   };
 }
 
-const isRedrive = (parts: string[]) => parts.length === 4 && parts[1] === 'tasks' && parts[3] === 'redrive';
-
-/** …/provenance answers the envelopes, …/bundle the same envelopes as Sigstore bundles. */
-function envelopesResponse(envelopes: Envelope[], form: 'provenance' | 'bundle'): HttpResponse {
-  return form === 'bundle' ? ndjson(envelopes.map(envelopeToBundle)) : ndjson(envelopes);
+/** HEAD: the headers a GET would send, content-length included, and no body. */
+function headOf(res: HttpResponse): HttpResponse {
+  const length = res.stream
+    ? res.headers['content-length']
+    : String(typeof res.body === 'string' ? Buffer.byteLength(res.body) : res.body.byteLength);
+  const { stream: _s, ...rest } = res;
+  return { ...rest, headers: { ...res.headers, 'content-length': length ?? '0' }, body: '' };
 }
 
-function ndjson(items: (Envelope | SerializedBundle)[]): HttpResponse {
+const DEFAULT_PAGE_SIZE = 20;
+
+const isRedrive = (parts: string[]) => parts.length === 4 && parts[1] === 'tasks' && parts[3] === 'redrive';
+
+/**
+ * …/provenance answers the envelopes as stored, …/bundle the same envelopes
+ * as Sigstore bundles, one per line. Each is written from its stored pieces
+ * (a bundle: its frame around the envelope's payload), so no envelope is held
+ * whole, and the length is known from the records before anything is read.
+ */
+function envelopesResponse(
+  envelopes: StoredEnvelope[],
+  form: 'provenance' | 'bundle',
+  headers: Record<string, string> = {},
+): HttpResponse {
+  const lines = envelopes.map((e) => {
+    if (form === 'provenance') return { bytes: e.bytes + 1, write: () => withNewline(e.text()) };
+    const frame = bundleFrame(e.frame);
+    return {
+      bytes: Buffer.byteLength(frame.head) + payloadLength(e) + Buffer.byteLength(frame.tail) + 1,
+      write: () => framed(frame.head, payloadOf(e.text(), e), `${frame.tail}\n`),
+    };
+  });
   return {
     status: 200,
-    headers: { 'content-type': NDJSON },
-    body: items.map((e) => `${JSON.stringify(e)}\n`).join(''),
+    headers: { 'content-type': NDJSON, 'content-length': String(lines.reduce((n, l) => n + l.bytes, 0)), ...headers },
+    body: '',
+    stream: async function* () {
+      for (const line of lines) yield* line.write();
+    },
   };
+}
+
+async function* withNewline(text: AsyncIterable<string>): AsyncGenerator<string> {
+  yield* text;
+  yield '\n';
+}
+
+async function* framed(head: string, middle: AsyncIterable<string>, tail: string): AsyncGenerator<string> {
+  yield head;
+  yield* middle;
+  yield tail;
 }
 
 function decode(segment: string, field: string): string {

@@ -156,6 +156,7 @@ export async function buildAssembler(
     clock: shared.clock ?? systemClock,
     builderId: config.builderId,
     leaseMs: config.assemblyLeaseSeconds * 1000,
+    maxStatementBytes: config.maxStatementBytes,
     notifier: createNotifier(config),
     ...(config.provenanceRetentionDays ? { provenanceRetentionMs: config.provenanceRetentionDays * 86_400_000 } : {}),
     ...(config.ociAttach ? { attacher: await createAttacher(config) } : {}),
@@ -216,6 +217,7 @@ export async function buildProvenanceApi(
     verifier: createVerifier(config),
     access: { mode: config.readAccess, readers: config.readerAllowlist },
     redrive: { operators: config.operatorAllowlist, redriver },
+    pageSize: config.readPageEnvelopes,
   });
 }
 

@@ -1,7 +1,12 @@
 // A client for the read API (provenanceApi, or npm start): what `provenance
 // fetch`, `keys` and `verify --url` call. Errors carry the service's message.
+// The by-digest routes answer a page at a time; the client follows the pages
+// (X-Next-Page-Token) and hands back every envelope.
 import { parseEnvelopes, type Envelope } from '../provenance/dsse.js';
 import type { PublicKeyInfo } from '../ports/signer.js';
+
+/** Pages of one digest the client follows before giving up (READ_PAGE_ENVELOPES is at least 1). */
+const MAX_PAGES = 10_000;
 
 export class ReadApiError extends Error {
   override name = 'ReadApiError';
@@ -28,6 +33,30 @@ export class ReadApiClient {
   ) {}
 
   private async get(path: string, method = 'GET'): Promise<string> {
+    return (await this.request(path, method)).text;
+  }
+
+  /**
+   * Every page of a paged route, joined (each page is whole ndjson lines). At
+   * most MAX_PAGES, and a token seen before ends with an error: a service that
+   * pages forever cannot keep the client forever.
+   */
+  private async allPages(path: string): Promise<string> {
+    const seen = new Set<string>();
+    let text = '';
+    let next: string | undefined;
+    for (let page = 0; ; page++) {
+      const answer = await this.request(next === undefined ? path : `${path}?pageToken=${encodeURIComponent(next)}`);
+      text += answer.text;
+      next = answer.nextPageToken;
+      if (next === undefined) return text;
+      if (seen.has(next) || page + 1 >= MAX_PAGES)
+        throw new ReadApiError(0, `${path}: the service is still paging after ${page + 1} pages; giving up`);
+      seen.add(next);
+    }
+  }
+
+  private async request(path: string, method = 'GET'): Promise<{ text: string; nextPageToken?: string }> {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
     let res: Response;
     try {
@@ -45,17 +74,18 @@ export class ReadApiClient {
       }
       throw new ReadApiError(res.status, `${res.status} from ${url}: ${message}`);
     }
-    return text;
+    const next = res.headers.get('x-next-page-token');
+    return { text, ...(next ? { nextPageToken: next } : {}) };
   }
 
   /** The raw ndjson naming this sha256, unparsed (the verifier judges each line itself). */
   provenanceText(sha256: string): Promise<string> {
-    return this.get(`/v1/artifacts/sha256:${sha256}/provenance`);
+    return this.allPages(`/v1/artifacts/sha256:${sha256}/provenance`);
   }
 
   /** The same, as Sigstore bundles: one JSON bundle per line. */
   bundlesText(sha256: string): Promise<string> {
-    return this.get(`/v1/artifacts/sha256:${sha256}/bundle`);
+    return this.allPages(`/v1/artifacts/sha256:${sha256}/bundle`);
   }
 
   /** The raw ndjson and the envelopes in it, for every envelope naming this sha256. */

@@ -3,7 +3,27 @@
 // task however often Pub/Sub delivers. Adapters: Firestore (production, the
 // emulator in tests) and in-memory; both pass test/contract/provenance-store.contract.ts.
 import type { Envelope } from './envelope.js';
+import type { EnvelopeShape } from './envelope-shape.js';
 import type { Attachment } from './attacher.js';
+
+/** A signed envelope as stored: its size and frame known, its text read only when answered. */
+export interface StoredEnvelope extends EnvelopeShape {
+  taskKey: string;
+  /** The envelope's JSON in the pieces it is stored in (Firestore: one chunk at a time), never joined. */
+  text(): AsyncIterable<string>;
+}
+
+/** Where a page of a subject's envelopes ended: the next page starts after it. */
+export interface SubjectCursor {
+  signedAt: Date;
+  taskKey: string;
+}
+
+export interface EnvelopePage {
+  envelopes: StoredEnvelope[];
+  /** Set when more envelopes follow. */
+  next?: SubjectCursor;
+}
 
 export type ProvenanceState = 'assembling' | 'signed' | 'failed';
 
@@ -81,6 +101,16 @@ export interface ProvenanceStore {
   /** The task's envelope(s): empty until signed. */
   envelopesForTask(taskKey: string): Promise<Envelope[]>;
 
-  /** Every signed envelope with a subject of this sha256, oldest first. */
+  /** Every signed envelope with a subject of this sha256, oldest first (unbounded: tools and tests; the read API pages). */
   envelopesForSubject(sha256: string): Promise<Envelope[]>;
+
+  /**
+   * At most `limit` of the signed envelopes naming this sha256, oldest first
+   * (signedAt, then task key), after the cursor. Reads the envelopes' records,
+   * not their text.
+   */
+  subjectPage(sha256: string, limit: number, after?: SubjectCursor): Promise<EnvelopePage>;
+
+  /** The task's signed envelope as stored; undefined until signed. */
+  storedForTask(taskKey: string): Promise<StoredEnvelope | undefined>;
 }

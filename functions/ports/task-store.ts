@@ -5,6 +5,21 @@ import type { Heartbeat, StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 
 export type DueField = 'aliveAt' | 'recoverAt';
+
+/**
+ * listReports read more than its byte budget: the task reported too much to
+ * hold (and to sign). Thrown after at most one page past the budget was read.
+ */
+export class ReportsOverBudgetError extends Error {
+  override name = 'ReportsOverBudgetError';
+  constructor(
+    /** Bytes of report JSON read when the budget was passed (a lower bound of the task's total). */
+    readonly bytes: number,
+    readonly budget: number,
+  ) {
+    super(`the task's reports are more than ${budget} bytes (${bytes} read)`);
+  }
+}
 export interface DueCursor {
   at: Date;
   key: string;
@@ -55,6 +70,10 @@ export interface TaskStore {
   /** Provenance exists: take the task out of the recovery query. One write, no read. */
   clearRecovery(taskKey: string): Promise<void>;
 
-  /** Every report of a task, in receivedAt order (then id). */
-  listReports(taskKey: string): Promise<StoredReport[]>;
+  /**
+   * Every report of a task, in receivedAt order (then id), read page by page.
+   * With maxBytes: ReportsOverBudgetError as soon as the reports' JSON read
+   * passes it, so a task's reports never take more memory than that.
+   */
+  listReports(taskKey: string, maxBytes?: number): Promise<StoredReport[]>;
 }

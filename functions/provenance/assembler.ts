@@ -7,7 +7,9 @@
 import type { Clock } from '../ports/clock.js';
 import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { Signer } from '../ports/signer.js';
-import type { TaskStore } from '../ports/task-store.js';
+import { ReportsOverBudgetError, type TaskStore } from '../ports/task-store.js';
+import type { StoredReport } from '../domain/report.js';
+import type { TaskRecord } from '../domain/task.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import { addLogContext, log, withLogContext } from '../log.js';
 import { signStatement } from './dsse.js';
@@ -15,7 +17,18 @@ import { attachFailedEvent, provenanceFailedEvent, signedEvent } from './events.
 import { attachAll } from './attach.js';
 import { envelopeToBundle } from './bundle.js';
 import type { ImageAttacher } from '../ports/attacher.js';
-import { assembleProvenance, NoSubjectsError, ociImages, type Statement } from './statement.js';
+import { failTask } from '../domain/lifecycle.js';
+import { statementBytes } from './dsse.js';
+import {
+  assembleProvenance,
+  DEFAULT_MAX_STATEMENT_BYTES,
+  NoSubjectsError,
+  ociImages,
+  REPORT_BYTES_PER_STATEMENT_BYTE,
+  ReportsTooLargeError,
+  StatementTooLargeError,
+  type Statement,
+} from './statement.js';
 
 export interface AssemblerDeps {
   tasks: TaskStore;
@@ -31,6 +44,8 @@ export interface AssemblerDeps {
   provenanceRetentionMs?: number;
   /** OCI_ATTACH: attaches the bundle to the task's OCI images after signing. */
   attacher?: ImageAttacher;
+  /** MAX_STATEMENT_BYTES: a larger statement is not signed; the task fails (default 16 MiB). */
+  maxStatementBytes?: number;
 }
 
 export type AssemblyOutcome =
@@ -76,12 +91,18 @@ export class ProvenanceAssembler {
       );
 
     try {
-      const reports = await tasks.listReports(taskKey);
+      const limit = this.deps.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
+      let reports: StoredReport[];
       let statement: Statement;
       try {
+        // Bounded twice: the reports held, then the statement made of them.
+        reports = await tasks.listReports(taskKey, REPORT_BYTES_PER_STATEMENT_BYTE * limit).catch((e: unknown) => {
+          throw e instanceof ReportsOverBudgetError ? new ReportsTooLargeError(e.bytes, limit) : e;
+        });
         statement = assembleProvenance(task, reports, { builderId: this.deps.builderId });
+        checkSize(statement, limit);
       } catch (err) {
-        if (!(err instanceof NoSubjectsError)) throw err;
+        if (!(err instanceof NoSubjectsError || err instanceof StatementTooLargeError)) throw err;
         const at = clock.now();
         const recorded = await provenance.finish(taskKey, claim.token, {
           state: 'failed',
@@ -90,6 +111,8 @@ export class ProvenanceAssembler {
           ...this.retention(at),
         });
         if (!recorded) return { status: 'superseded' };
+        // Over the limit is the task's failure (no retry changes it): it ends FAILED, out of the sweep.
+        if (err instanceof StatementTooLargeError) await this.failTask(task, at, err.message);
         await this.settled(taskKey, provenanceFailedEvent(task, err.message, at));
         return { status: 'failed', reason: err.message };
       }
@@ -142,6 +165,20 @@ export class ProvenanceAssembler {
     }
   }
 
+  /** The task ends FAILED with the reason; best effort (the failed provenance record already stops retries). */
+  private async failTask(task: TaskRecord, at: Date, reason: string): Promise<void> {
+    try {
+      await this.deps.tasks.updateTask(task.key, (cur) => {
+        if (!cur) throw new Error('the task is gone');
+        return cur.state === 'FAILED' ? cur : failTask(cur, at, reason);
+      });
+      // The log line the deployment's "failed-tasks" alert counts (infra/main.tf), as the sweep's.
+      log('ERROR', 'task failed', { taskId: task.taskId, reporter: task.owner.email, taskKey: task.key, reason });
+    } catch (err) {
+      log('ERROR', 'could not mark the task FAILED', { taskKey: task.key, error: String(err) });
+    }
+  }
+
   private retention(at: Date): { expireAt?: Date } {
     return this.deps.provenanceRetentionMs
       ? { expireAt: new Date(at.getTime() + this.deps.provenanceRetentionMs) }
@@ -169,4 +206,10 @@ export class ProvenanceAssembler {
         .catch((err) => log('ERROR', 'provenance event not sent', { taskKey, type: event.type, error: err }));
     }
   }
+}
+
+/** Measured before signing: a statement over the limit is never signed nor stored. */
+function checkSize(statement: Statement, limit: number): void {
+  const bytes = statementBytes(statement).length;
+  if (bytes > limit) throw new StatementTooLargeError(bytes, limit);
 }

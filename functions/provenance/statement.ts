@@ -56,6 +56,43 @@ export class NoSubjectsError extends Error {
   override name = 'NoSubjectsError';
 }
 
+/** MAX_STATEMENT_BYTES' default: the largest predicate other attestation services accept. */
+export const DEFAULT_MAX_STATEMENT_BYTES = 16 * 1024 * 1024;
+
+/** The statement's canonical JSON is over MAX_STATEMENT_BYTES: no retry makes it smaller. */
+export class StatementTooLargeError extends Error {
+  override name = 'StatementTooLargeError';
+  readonly code = 'STATEMENT_TOO_LARGE';
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+    message = `the signed statement would be ${bytes} bytes, over the limit of ${limit} bytes (MAX_STATEMENT_BYTES): the task reported too much to sign`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Bytes of report JSON the assembler reads per byte of MAX_STATEMENT_BYTES:
+ * the statement is linear in the reports, so a task that reported more is
+ * refused before its reports fill the assembler's memory (duplicates, which
+ * the statement merges, are the only reason to report more than it holds).
+ */
+export const REPORT_BYTES_PER_STATEMENT_BYTE = 2;
+
+/** The task's reports alone are over REPORT_BYTES_PER_STATEMENT_BYTE × MAX_STATEMENT_BYTES. */
+export class ReportsTooLargeError extends StatementTooLargeError {
+  override name = 'ReportsTooLargeError';
+  constructor(bytesRead: number, limit: number) {
+    const budget = REPORT_BYTES_PER_STATEMENT_BYTE * limit;
+    super(
+      bytesRead,
+      limit,
+      `the task reported more than ${budget} bytes of reports (${bytesRead} read; at most ${REPORT_BYTES_PER_STATEMENT_BYTE} × the signed statement's limit of ${limit} bytes, MAX_STATEMENT_BYTES): the task reported too much to sign`,
+    );
+  }
+}
+
 /**
  * The provenance window, STARTED … UPLOAD_COMPLETE (server clock). A report
  * counts when it was first received by UPLOAD_COMPLETE and received (first,
@@ -145,28 +182,27 @@ function inlineJson(name: string, value: unknown): ResourceDescriptor {
   };
 }
 
+/**
+ * One subject per reported (name, sha256). An SBOM relation is written once,
+ * as `sbomFor` on the SBOM's own subject, never copied onto the subjects it
+ * describes: so the statement grows linearly with what was reported (copying
+ * SBOM names onto every described subject made it quadratic).
+ */
 function subjects(artifacts: ArtifactReport[]): Statement['subject'] {
   const byKey = new Map<string, { name: string; sha256: string; describes: Set<string> }>();
-  const describedBy = new Map<string, Set<string>>(); // described digest → SBOM names
   for (const a of artifacts) {
     const name = artifactName(a);
     const key = `${name}\n${a.sha256}`;
     const subject = byKey.get(key) ?? { name, sha256: a.sha256, describes: new Set<string>() };
     byKey.set(key, subject);
-    for (const d of a.sbomSubjects) {
-      subject.describes.add(d);
-      describedBy.set(d, (describedBy.get(d) ?? new Set()).add(name));
-    }
+    for (const d of a.sbomSubjects) subject.describes.add(d);
   }
   return [...byKey.values()]
-    .map(({ name, sha256, describes }) => {
-      const sboms = describedBy.get(sha256);
-      const annotations = {
-        ...(sboms ? { sbom: [...sboms].sort() } : {}),
-        ...(describes.size ? { sbomFor: [...describes].sort().map((d) => `sha256:${d}`) } : {}),
-      };
-      return { name, digest: { sha256 }, ...(Object.keys(annotations).length ? { annotations } : {}) };
-    })
+    .map(({ name, sha256, describes }) => ({
+      name,
+      digest: { sha256 },
+      ...(describes.size ? { annotations: { sbomFor: [...describes].sort().map((d) => `sha256:${d}`) } } : {}),
+    }))
     .sort((a, b) => cmp(a.name + a.digest.sha256, b.name + b.digest.sha256));
 }
 

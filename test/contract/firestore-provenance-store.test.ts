@@ -3,6 +3,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { FieldValue } from '@google-cloud/firestore';
 import {
   CHUNKS,
   CHUNK_BYTES,
@@ -46,4 +47,49 @@ it('Firestore: keeps a small envelope inline and splits one over 1 MiB into chun
   assert.equal((await db.collection(PROVENANCE).doc('a'.repeat(40)).get()).get('envelope'), undefined);
   assert.equal((await db.collection(PROVENANCE).doc('b'.repeat(40)).collection(CHUNKS).get()).size, 0);
   assert.deepEqual(await store.envelopesForSubject('c'.repeat(64)), [big, small]);
+});
+
+it('Firestore: a stored envelope is read one chunk at a time; a record from before frames were kept still serves', async () => {
+  const { db } = emulatorFirestore();
+  const store = new FirestoreProvenanceStore(db, 10_000);
+  const env = {
+    payloadType: 'application/vnd.in-toto+json',
+    payload: randomBytes(60_000).toString('base64'),
+    signatures: [{ keyid: 'k', sig: 'c2ln' }],
+  };
+  const subject = randomBytes(32).toString('hex');
+  const keys = [randomBytes(20).toString('hex'), randomBytes(20).toString('hex')];
+  for (const [i, k] of keys.entries()) {
+    const c = await store.claim(k, new Date(), 60_000);
+    assert.ok(
+      await store.finish(k, (c as { token: string }).token, {
+        state: 'signed',
+        envelope: env,
+        subjects: [subject],
+        keyId: 'k',
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
+      }),
+    );
+  }
+  // The second as written before this release: no envelopeBytes nor envelopeFrame.
+  await db
+    .collection(PROVENANCE)
+    .doc(keys[1]!)
+    .update({ envelopeBytes: FieldValue.delete(), envelopeFrame: FieldValue.delete() });
+  const page = await store.subjectPage(subject, 10);
+  assert.deepEqual(
+    page.envelopes.map((e) => e.taskKey),
+    keys,
+  );
+  const json = JSON.stringify(env);
+  for (const e of page.envelopes) {
+    const pieces: string[] = [];
+    for await (const piece of e.text()) pieces.push(piece);
+    assert.equal(pieces.join(''), json);
+    assert.equal(e.bytes, json.length);
+  }
+  const first: string[] = [];
+  for await (const piece of page.envelopes[0]!.text()) first.push(piece);
+  assert.equal(first.length, Math.ceil(json.length / 10_000));
+  assert.ok(first.every((p) => p.length <= 10_000));
 });

@@ -131,6 +131,64 @@ export function provenanceStoreContract(name: string, make: () => Promise<Proven
       assert.deepEqual(await store.envelopesForSubject(s), [env]);
     });
 
+    it("pages a subject's envelopes oldest first (ties by task key), each page after the last, sizes known", async () => {
+      const store = await make();
+      const shared = sha();
+      const envs = Array.from({ length: 5 }, (_, i) => envelope(100 + i * 50));
+      const keys = Array.from({ length: 5 }, () => key());
+      // Two signed at the same instant: the task key orders them.
+      const at = [0, 1000, 1000, 2000, 3000];
+      for (const i of [3, 1, 4, 0, 2]) {
+        await store.finish(keys[i]!, await claimed(store, keys[i]!), {
+          state: 'signed',
+          envelope: envs[i]!,
+          subjects: [shared, sha()],
+          keyId: 'k1',
+          at: later(at[i]!),
+        });
+      }
+      const failed = key();
+      await store.finish(failed, await claimed(store, failed), { state: 'failed', reason: 'x', at: later(1) });
+      const order = [0, 1, 2, 3, 4].sort((a, b) => at[a]! - at[b]! || (keys[a]! < keys[b]! ? -1 : 1));
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let page = await store.subjectPage(shared, 2);
+      for (;;) {
+        sizes.push(page.envelopes.length);
+        for (const e of page.envelopes) {
+          let text = '';
+          for await (const piece of e.text()) text += piece;
+          assert.equal(e.bytes, Buffer.byteLength(text));
+          assert.ok(text.startsWith(e.frame.head) && text.endsWith(e.frame.tail));
+          seen.push(text);
+        }
+        if (!page.next) break;
+        page = await store.subjectPage(shared, 2, page.next);
+      }
+      assert.deepEqual(sizes, [2, 2, 1]);
+      assert.deepEqual(
+        seen,
+        order.map((i) => JSON.stringify(envs[i])),
+      );
+      assert.deepEqual(await store.subjectPage(sha(), 2), { envelopes: [] });
+    });
+
+    it('gives the stored envelope of a signed task only, its text whole when read', async () => {
+      const store = await make();
+      const k = key();
+      assert.equal(await store.storedForTask(k), undefined);
+      const token = await claimed(store, k);
+      assert.equal(await store.storedForTask(k), undefined);
+      const env = envelope(1_900_000);
+      await store.finish(k, token, { state: 'signed', envelope: env, subjects: [sha()], keyId: 'k1', at: later(1) });
+      const stored = (await store.storedForTask(k))!;
+      assert.equal(stored.taskKey, k);
+      let text = '';
+      for await (const piece of stored.text()) text += piece;
+      assert.equal(text, JSON.stringify(env));
+      assert.equal(stored.bytes, text.length);
+    });
+
     it('knows nothing of a task never claimed', async () => {
       const store = await make();
       const k = key();

@@ -2,7 +2,7 @@
 // cost invariants (content report and heartbeat: one write, no reads).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TaskStore } from '../../functions/ports/task-store.js';
+import { ReportsOverBudgetError, type TaskStore } from '../../functions/ports/task-store.js';
 import { reportId, type ContentReport, type StoredReport } from '../../functions/domain/report.js';
 import { applyStage, taskKey, type TaskRecord } from '../../functions/domain/task.js';
 
@@ -88,6 +88,33 @@ export function taskStoreContract(name: string, make: () => Promise<StoreFixture
         [git(4), git(3)].map((r) => (r as { commit: string }).commit),
       );
       assert.equal((await fx.store.listReports(b)).length, 1);
+    });
+
+    it('lists more reports than one page in receipt order, and stops past a byte budget', async () => {
+      const fx = await make();
+      const key = freshKey();
+      const n = 450; // over two of the Firestore adapter's pages
+      const t0 = Date.UTC(2026, 0, 1);
+      for (let i = 0; i < n; i += 25)
+        await Promise.all(
+          Array.from({ length: Math.min(25, n - i) }, (_, j) =>
+            fx.store.addReport(key, stored(git(i + j + 1), new Date(t0 + (n - i - j) * 1000))),
+          ),
+        );
+      const all = await fx.store.listReports(key);
+      assert.equal(all.length, n);
+      assert.deepEqual(
+        all.map((r) => r.receivedAt.getTime()),
+        all.map((r) => r.receivedAt.getTime()).sort((a, b) => a - b),
+      );
+      const bytes = all.reduce((sum, r) => sum + Buffer.byteLength(JSON.stringify(r.report)), 0);
+      assert.equal((await fx.store.listReports(key, bytes)).length, n);
+      await assert.rejects(fx.store.listReports(key, 1000), (err: Error) => {
+        assert.ok(err instanceof ReportsOverBudgetError);
+        assert.equal(err.budget, 1000);
+        assert.ok(err.bytes > 1000 && err.bytes <= bytes, String(err.bytes));
+        return true;
+      });
     });
 
     it('records a heartbeat with one write and no reads, and only on an existing task', async () => {

@@ -45,3 +45,23 @@ it('names the variable in every refusal', () => {
     );
   }
 });
+
+it('bounds the statement size and the read page (MAX_STATEMENT_BYTES, READ_PAGE_ENVELOPES)', () => {
+  const dflt = loadConfig({});
+  assert.equal(dflt.maxStatementBytes, 16 * 1024 * 1024);
+  assert.equal(dflt.readPageEnvelopes, 20);
+  assert.equal(loadConfig({ MAX_STATEMENT_BYTES: '1048576' }).maxStatementBytes, 1048576);
+  for (const [name, value] of [
+    ['MAX_STATEMENT_BYTES', '0'],
+    ['MAX_STATEMENT_BYTES', '16MiB'],
+    ['MAX_STATEMENT_BYTES', String(128 * 1024 * 1024)],
+    ['READ_PAGE_ENVELOPES', '0'],
+    ['READ_PAGE_ENVELOPES', '5000'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({ [name]: value }),
+      (err: Error) => err instanceof ConfigError && err.message.startsWith(`${name}=`),
+      `${name}=${value}`,
+    );
+  }
+});

@@ -14,7 +14,7 @@ import { ManualClock } from '../helpers/manual-clock.js';
 import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { NDJSON, provenanceApi } from '../../functions/api/provenance-api.js';
-import { fetchHeaders } from '../../functions/api/http.js';
+import { fetchHeaders, responseBytes } from '../../functions/api/http.js';
 import { TaskRedriver } from '../../functions/lifecycle/redrive.js';
 import { failTask } from '../../functions/domain/lifecycle.js';
 import { captureLogs } from '../helpers/capture-logs.js';
@@ -83,7 +83,7 @@ async function setup(mode: 'public' | 'allowlist' = 'public', opts: { redrive?: 
       headers: fetchHeaders(headers),
       body: new Uint8Array(),
     });
-    const text = typeof res.body === 'string' ? res.body : Buffer.from(res.body).toString();
+    const text = (await responseBytes(res)).toString();
     return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
   };
   const token = (email: string) => issuer.mint({ audience: AUDIENCE, email });

@@ -24,7 +24,7 @@ import { ManualClock } from '../helpers/manual-clock.js';
 import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
 import { BUNDLE_MEDIA_TYPE, bundleToEnvelope, envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { provenanceApi } from '../../functions/api/provenance-api.js';
-import { fetchHeaders } from '../../functions/api/http.js';
+import { fetchHeaders, responseBytes } from '../../functions/api/http.js';
 import { statementOf } from '../helpers/statement-spec.js';
 
 const root = join(__dirname, '..', '..', '..');
@@ -68,7 +68,7 @@ async function served() {
   });
   const get = async (url: string) => {
     const res = await api({ method: 'GET', url, headers: fetchHeaders(new Headers()), body: new Uint8Array() });
-    return { status: res.status, text: typeof res.body === 'string' ? res.body : Buffer.from(res.body).toString() };
+    return { status: res.status, text: (await responseBytes(res)).toString() };
   };
   return { get, signer, envelopes: await provenance.envelopesForSubject(SHA) };
 }
