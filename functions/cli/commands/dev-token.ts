@@ -1,7 +1,8 @@
 // `provenance dev-token`: an ID token from the local dev issuer, which a local
 // `npm start` accepts. Never accepted by a deployed service.
 import { type Command, Option } from 'commander';
-import { DevIssuer, DEV_DEFAULT_EMAIL } from '../../adapters/dev-issuer.js';
+import { DevIssuer } from '../../adapters/dev-issuer.js';
+import { DEV_DEFAULT_EMAIL } from '../../domain/dev-identity.js';
 import { example, parseIntegerIn } from '../options.js';
 
 export function registerDevTokenCommand(program: Command): void {

@@ -8,7 +8,8 @@
 //     Google compute) gets one. GCE_METADATA_HOST points it elsewhere (tests).
 // A token is fetched once per process and fetched again five minutes before
 // it expires, so a long `provenance run` keeps reporting.
-import { DevIssuer, DEV_DEFAULT_EMAIL } from '../../adapters/dev-issuer.js';
+import { DevIssuer } from '../../adapters/dev-issuer.js';
+import { DEV_DEFAULT_EMAIL } from '../../domain/dev-identity.js';
 
 export interface TokenSource {
   /** A token valid for at least the next few minutes. */
