@@ -19,7 +19,10 @@ interface TaskRef {
 export type ProvenanceEvent =
   | (TaskRef & {
       type: 'provenance.signed';
+      /** At most MAX_EVENT_SUBJECTS (provenance/events.ts), in the statement's order. */
       subjects: SubjectRef[];
+      /** Subjects past that limit, not listed here (the task's envelope has them all). */
+      subjectsOmitted?: number;
       keyId: string;
       /** GET these from the read API: the task's envelope, and each subject's envelopes. */
       fetch: { task: string; artifacts: string[] };

@@ -10,12 +10,22 @@ export function taskProvenancePath(task: Pick<TaskRecord, 'taskId' | 'owner'>): 
   return `/v1/tasks/${encodeURIComponent(task.taskId)}/provenance?reporter=${encodeURIComponent(task.owner.email)}`;
 }
 
+/**
+ * Subjects one provenance.signed event lists: a statement of up to
+ * MAX_STATEMENT_BYTES can name more (with 2 KB names) than a Pub/Sub message
+ * holds (10 MB); past this the event says how many it left out, and the
+ * task's envelope (fetch.task) lists them all.
+ */
+export const MAX_EVENT_SUBJECTS = 1000;
+
 export function signedEvent(task: TaskRecord, subjects: SubjectRef[], keyId: string, at: Date): ProvenanceEvent {
-  const digests = [...new Set(subjects.map((s) => s.digest.sha256))].sort();
+  const listed = subjects.slice(0, MAX_EVENT_SUBJECTS);
+  const digests = [...new Set(listed.map((s) => s.digest.sha256))].sort();
   return {
     type: 'provenance.signed',
     ...ref(task, at),
-    subjects,
+    subjects: listed,
+    ...(subjects.length > listed.length ? { subjectsOmitted: subjects.length - listed.length } : {}),
     keyId,
     fetch: { task: taskProvenancePath(task), artifacts: digests.map((d) => `/v1/artifacts/sha256:${d}/provenance`) },
   };

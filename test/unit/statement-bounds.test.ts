@@ -18,6 +18,7 @@ import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
 import { statementBytes } from '../../functions/provenance/dsse.js';
 import { assembleProvenance } from '../../functions/provenance/statement.js';
 import { TaskSweeper } from '../../functions/lifecycle/sweep.js';
+import { MAX_EVENT_SUBJECTS } from '../../functions/provenance/events.js';
 import { assertStatementToSpec } from '../helpers/statement-spec.js';
 
 const owner: Identity = { issuer: 'https://accounts.google.com', subject: '42', email: 'builder@example.com' };
@@ -255,5 +256,35 @@ describe('MAX_STATEMENT_BYTES', () => {
     const outcome = await over.assembler.assemble(await over.build('fit', 12));
     assert.equal(outcome.status, 'failed');
     assert.match(outcome.status === 'failed' ? outcome.reason : '', new RegExp(`would be ${bytes} bytes`));
+  });
+});
+
+describe('provenance.signed', () => {
+  it('lists at most MAX_EVENT_SUBJECTS subjects and says how many it left out, so it fits a Pub/Sub message', async () => {
+    const s = setup(64 * 1024 * 1024);
+    const id = 'many';
+    const ingest = new ReportIngest(s.tasks, s.clock, {
+      reporterAllowlist: new Set([owner.email]),
+      pidReporterAllowlist: new Set(),
+      reportRetentionMs: 86_400_000,
+    });
+    await ingest.reportStage(owner, id, { stage: 'STARTED', recipe: 'r', pid: 1 });
+    const n = MAX_EVENT_SUBJECTS + 250;
+    for (let i = 0; i < n; i++)
+      await ingest.addReport(owner, id, {
+        kind: 'artifact',
+        sha256: digest(i + 1),
+        location: { type: 'gcs', uri: longName(i) },
+        sbomSubjects: [],
+      });
+    s.clock.advance(1000);
+    await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
+    assert.equal((await s.assembler.assemble(taskKey(owner, id))).status, 'signed');
+    const [event] = s.events;
+    assert.ok(event?.type === 'provenance.signed');
+    assert.equal(event.subjects.length, MAX_EVENT_SUBJECTS);
+    assert.equal(event.subjectsOmitted, 250);
+    assert.equal(event.fetch.artifacts.length, MAX_EVENT_SUBJECTS);
+    assert.ok(Buffer.byteLength(JSON.stringify(event)) < 10_000_000);
   });
 });
