@@ -10,6 +10,8 @@ import { digestOf, parseDigest } from './digest.js';
 import { defaultUrl, runVerify, type VerifyOptions } from './verify-command.js';
 import { collectList, registerStepCommands } from './step-commands.js';
 import { CliError, UsageError } from './exit-codes.js';
+import { registerPolicyCommand } from './commands/policy.js';
+import { registerVerifyVsaCommand } from './commands/verify-vsa.js';
 
 export const program = new Command('provenance')
   .description(
@@ -23,6 +25,8 @@ export const program = new Command('provenance')
 // Wrong usage exits 2, like every other refusal to run; 1 means "no valid provenance".
 program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 registerStepCommands(program);
+registerPolicyCommand(program);
+registerVerifyVsaCommand(program);
 
 const urlOption = () =>
   new Option('--url <service>', 'the provenance service (env PROVENANCE_URL)').default(defaultUrl());

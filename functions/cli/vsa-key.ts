@@ -1,0 +1,53 @@
+// The deploy gate's own signing key for VSAs (`verify --vsa-key`): a PEM
+// private key file, or a Cloud KMS key version as gcpkms://projects/…/cryptoKeyVersions/N
+// (cosign's form). KMS_EMULATOR_HOST points the client at a local KMS server, as for the service.
+import { readFileSync } from 'node:fs';
+import { PemSigner } from '../adapters/pem-signer.js';
+import type { Signer } from '../ports/signer.js';
+import { DEFAULT_BACKEND_DEADLINE_MS } from '../adapters/backend-call.js';
+import { UsageError } from './exit-codes.js';
+
+const KMS_VERSION =
+  /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[0-9]+$/;
+
+export interface VsaKey {
+  signer: Signer;
+  /** Closes the KMS client's channel (a no-op for a PEM key), so the CLI can exit. */
+  close(): Promise<void>;
+}
+
+export async function vsaSigner(spec: string): Promise<VsaKey> {
+  if (spec.startsWith('gcpkms://')) {
+    const name = spec.slice('gcpkms://'.length);
+    if (!KMS_VERSION.test(name))
+      throw new UsageError(
+        `--vsa-key: expected gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`,
+      );
+    const [{ KeyManagementServiceClient }, { KmsSigner }] = await Promise.all([
+      import('@google-cloud/kms'),
+      import('../adapters/kms-signer.js'),
+    ]);
+    let options = {};
+    const local = process.env.KMS_EMULATOR_HOST;
+    if (local) {
+      const i = local.lastIndexOf(':');
+      const port = Number(local.slice(i + 1));
+      if (i <= 0 || !Number.isInteger(port)) throw new UsageError(`KMS_EMULATOR_HOST="${local}": expected host:port`);
+      const { grpc } = await import('google-gax');
+      options = { apiEndpoint: local.slice(0, i), port, sslCreds: grpc.credentials.createInsecure() };
+    }
+    const client = new KeyManagementServiceClient(options);
+    return { signer: new KmsSigner(client, name, DEFAULT_BACKEND_DEADLINE_MS), close: () => client.close() };
+  }
+  let pem: Buffer;
+  try {
+    pem = readFileSync(spec);
+  } catch (err) {
+    throw new UsageError(`--vsa-key: cannot read ${spec}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    return { signer: PemSigner.fromPem(pem), close: async () => {} };
+  } catch (err) {
+    throw new UsageError(`--vsa-key: ${spec}: ${(err as Error).message}`);
+  }
+}
