@@ -197,3 +197,9 @@ variable "oci_attach" {
   type        = bool
   default     = false
 }
+
+variable "binauthz_gate" {
+  description = "Create the deploy gate's Binary Authorization attestor, its Container Analysis note, its KMS key and the gate's service account (docs/gating.md)."
+  type        = bool
+  default     = false
+}
