@@ -77,4 +77,6 @@ export interface EnvelopeVerdict {
   /** Subjects of the statement (empty when the statement could not be read). */
   subjects: { name: string; digest: Record<string, string> }[];
   failures: VerificationFailure[];
+  /** The statement as read, when the payload was a JSON object (untrusted in shape even when ok: read fields with care). */
+  statement?: Record<string, unknown>;
 }

@@ -1,0 +1,97 @@
+// The verification engine: one envelope, trusted keys, a policy and the time
+// in; a verdict out (ok, the key that verified, the subjects, every failure
+// with its code). No I/O: the CLI and policy files hand everything in. The
+// envelope is untrusted input of any shape: nothing in it can throw.
+import { createHash } from 'node:crypto';
+import { checkAge } from './checks/age.js';
+import type { PolicyCheck } from './checks/check.js';
+import { checkConfigSource } from './checks/config-source.js';
+import { checkRefusedFindings } from './checks/findings.js';
+import { checkBuilderId, checkReporter } from './checks/identity.js';
+import { checkSources } from './checks/sources.js';
+import { checkSubjectDigest, checkSubjectNames } from './checks/subject.js';
+import { openEnvelope } from './envelope.js';
+import type { TrustedKey } from './keys.js';
+import type { EnvelopeVerdict, VerificationPolicy } from './policy.js';
+import { readStatement, subjectsOf } from './statement.js';
+
+/** Every policy check, by name (the bench times each). Each answers [] when its policy field is absent. */
+export const POLICY_CHECKS: Readonly<Record<string, PolicyCheck>> = {
+  subjectDigest: checkSubjectDigest,
+  subjectPatterns: checkSubjectNames,
+  builderIds: checkBuilderId,
+  reporters: checkReporter,
+  sources: checkSources,
+  configSources: checkConfigSource,
+  refusedFindings: checkRefusedFindings,
+  maxAge: checkAge,
+};
+const checks = Object.values(POLICY_CHECKS);
+
+/**
+ * The verdict on a parsed envelope. Its envelopeSha256 is computed over
+ * JSON.stringify(envelope); use verifyEnvelopeText for the bytes as read.
+ */
+export function verifyEnvelope(
+  envelope: unknown,
+  keys: readonly TrustedKey[],
+  policy: VerificationPolicy,
+  now: Date,
+): EnvelopeVerdict {
+  let text = '';
+  try {
+    text = JSON.stringify(envelope) ?? '';
+  } catch {
+    // Not JSON-serialisable (a BigInt, a cycle): not an envelope either; the digest is of nothing.
+  }
+  return verdict(envelope, text, keys, policy, now);
+}
+
+/** The verdict on one envelope's JSON text as read (an .intoto.jsonl line without its newline). */
+export function verifyEnvelopeText(
+  text: string,
+  keys: readonly TrustedKey[],
+  policy: VerificationPolicy,
+  now: Date,
+): EnvelopeVerdict {
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(text);
+  } catch {
+    return {
+      ok: false,
+      envelopeSha256: sha256(text),
+      subjects: [],
+      failures: [{ code: 'MALFORMED_ENVELOPE', message: 'is not JSON' }],
+    };
+  }
+  return verdict(envelope, text, keys, policy, now);
+}
+
+function verdict(
+  envelope: unknown,
+  text: string,
+  keys: readonly TrustedKey[],
+  policy: VerificationPolicy,
+  now: Date,
+): EnvelopeVerdict {
+  const opened = openEnvelope(envelope, keys);
+  const base = {
+    envelopeSha256: sha256(text),
+    ...(opened.verifiedKey ? { verifiedKey: opened.verifiedKey.name } : {}),
+  };
+  if (!opened.payload) return { ok: false, ...base, subjects: [], failures: opened.failures };
+  const { statement, failures: statementFailures } = readStatement(opened.payload);
+  if (!statement) return { ok: false, ...base, subjects: [], failures: [...opened.failures, ...statementFailures] };
+  // Policy failures are reported even when the signature failed: the user sees everything wrong at once.
+  const failures = [
+    ...opened.failures,
+    ...statementFailures,
+    ...checks.flatMap((check) => check(statement, policy, now)),
+  ];
+  return { ok: failures.length === 0, ...base, subjects: subjectsOf(statement), failures, statement };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
