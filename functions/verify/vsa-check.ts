@@ -4,10 +4,11 @@
 // id, the resource URI, PASSED, and every required level. The envelope is
 // untrusted input of any shape; nothing here throws or does I/O, and each
 // mismatch is one coded failure (strings from the envelope escaped).
-import { constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { IN_TOTO_PAYLOAD_TYPE, pae } from '../provenance/dsse.js';
 import { STATEMENT_TYPE } from '../provenance/statement.js';
-import { printable, strictBase64, type TrustedKey } from '../provenance/verify.js';
+import { strictBase64 } from './envelope.js';
+import { signatureVerifies, type TrustedKey } from './keys.js';
+import { printable } from './text.js';
 import { levelMet } from './levels.js';
 import { VSA_PREDICATE_TYPE } from './vsa.js';
 
@@ -69,7 +70,7 @@ export function verifyVsa(envelope: unknown, keys: TrustedKey[], expect: VsaExpe
   let verifiedKey: TrustedKey | undefined;
   for (const s of Array.isArray(signatures) ? signatures : []) {
     const sig = isObject(s) && typeof s.sig === 'string' ? strictBase64(s.sig) : undefined;
-    if (sig) verifiedKey ??= keys.find((k) => signatureValid(k.key, message, sig));
+    if (sig) verifiedKey ??= keys.find((k) => signatureVerifies(k.key, message, sig));
   }
   if (!verifiedKey) {
     // Nothing in an unsigned statement is worth reading further.
@@ -142,29 +143,4 @@ const quote = (value: unknown) => (value === undefined ? 'missing' : `"${printab
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** ECDSA (P-256 with SHA-256, P-384 with SHA-384) and KMS's RSA-PSS (salt = digest length). */
-function signatureValid(key: KeyObject, message: Buffer, sig: Buffer): boolean {
-  try {
-    if (key.asymmetricKeyType === 'ec')
-      return cryptoVerify(
-        key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'sha384' : 'sha256',
-        message,
-        key,
-        sig,
-      );
-    if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss')
-      return ['sha256', 'sha512'].some((hash) =>
-        cryptoVerify(
-          hash,
-          message,
-          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
-          sig,
-        ),
-      );
-  } catch {
-    return false;
-  }
-  return false;
 }
