@@ -7,8 +7,9 @@ import { Command, Option } from 'commander';
 import { DevIssuer, DEV_DEFAULT_EMAIL } from '../adapters/dev-issuer.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { digestOf, parseDigest } from './digest.js';
-import { defaultUrl, runVerify, type VerifyOptions } from './verify-command.js';
-import { collectList, registerStepCommands } from './step-commands.js';
+import { defaultUrl } from './verify-command.js';
+import { registerVerifyCommand } from './commands/verify.js';
+import { registerStepCommands } from './step-commands.js';
 import { CliError, UsageError } from './exit-codes.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerVerifyVsaCommand } from './commands/verify-vsa.js';
@@ -88,33 +89,7 @@ program
     else process.stdout.write(pem);
   });
 
-program
-  .command('verify')
-  .description("verify an artifact's provenance with the public key alone; exit 0 only if every check holds")
-  .option('--key <pem>', 'public key file (PEM; several keys allowed)')
-  .option(
-    '--keys <file>',
-    "key set (GET /v1/keys JSON): the key is picked by the envelope's keyid; without --key/--keys, fetched from --url",
-  )
-  .option('--artifact <file>', 'the artifact (its sha256 is computed)')
-  .option('--digest <sha256>', "the artifact's digest, sha256:<hex>")
-  .option('--provenance <file>', 'envelopes to check (JSON lines or one envelope); default: fetch from --url')
-  .option('--bundle <file>', 'a Sigstore bundle to check (.sigstore.json, as fetch --format bundle writes)')
-  .option('--url <service>', 'fetch the envelopes from this service (env PROVENANCE_URL)')
-  .addOption(tokenOption())
-  .option('--builder-id <id>', 'require this builder id')
-  .option('--reporter <email>', 'require that this identity reported the task (repeatable: any of them)', collectList)
-  .option('--source-uri <uri>', 'require a git dependency from this repository')
-  .option('--source-ref <ref>', 'require the source on this ref (repeatable: any of them)', collectList)
-  .action(async (opts: VerifyOptions) => {
-    const report = await runVerify(opts);
-    (report.ok ? process.stdout : process.stderr).write(
-      report.lines.map((l) => `${report.ok ? '' : 'FAIL: '}${l}\n`).join(''),
-    );
-    if (report.ok && report.notes?.length)
-      process.stderr.write(report.notes.map((n) => `note: not counted: ${n}\n`).join(''));
-    if (!report.ok) process.exitCode = 1;
-  });
+registerVerifyCommand(program);
 
 program
   .command('redrive')

@@ -29,21 +29,23 @@ export const POLICY_CHECKS: Readonly<Record<string, PolicyCheck>> = {
 const checks = Object.values(POLICY_CHECKS);
 
 /**
- * The verdict on a parsed envelope. Its envelopeSha256 is computed over
- * JSON.stringify(envelope); use verifyEnvelopeText for the bytes as read.
+ * The verdict on a parsed envelope. `asRead`, the envelope's JSON text as it
+ * was read, is what envelopeSha256 digests; without it, JSON.stringify(envelope).
  */
 export function verifyEnvelope(
   envelope: unknown,
   keys: readonly TrustedKey[],
   policy: VerificationPolicy,
   now: Date,
+  asRead?: string,
 ): EnvelopeVerdict {
-  let text = '';
-  try {
-    text = JSON.stringify(envelope) ?? '';
-  } catch {
-    // Not JSON-serialisable (a BigInt, a cycle): not an envelope either; the digest is of nothing.
-  }
+  let text = asRead ?? '';
+  if (asRead === undefined)
+    try {
+      text = JSON.stringify(envelope) ?? '';
+    } catch {
+      // Not JSON-serialisable (a BigInt, a cycle): not an envelope either; the digest is of nothing.
+    }
   return verdict(envelope, text, keys, policy, now);
 }
 
@@ -58,14 +60,14 @@ export function verifyEnvelopeText(
   try {
     envelope = JSON.parse(text);
   } catch {
-    return {
-      ok: false,
-      envelopeSha256: sha256(text),
-      subjects: [],
-      failures: [{ code: 'MALFORMED_ENVELOPE', message: 'is not JSON' }],
-    };
+    return unreadableVerdict(text, 'is not JSON');
   }
   return verdict(envelope, text, keys, policy, now);
+}
+
+/** The verdict on an entry that is not an envelope at all (not JSON, not a bundle): why, and the digest of its text. */
+export function unreadableVerdict(text: string, message: string): EnvelopeVerdict {
+  return { ok: false, envelopeSha256: sha256(text), subjects: [], failures: [{ code: 'MALFORMED_ENVELOPE', message }] };
 }
 
 function verdict(
