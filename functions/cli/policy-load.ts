@@ -41,12 +41,13 @@ export function readPolicy(path: string): LoadedPolicy {
 export async function policyKeys(policy: LoadedPolicy): Promise<{ keys: TrustedKey[]; keySet: boolean }> {
   const base = dirname(policy.path);
   const all: TrustedKey[] = [];
-  let keySet = false;
+  // Key ids pick the key only when every source is a key set; PEM keys are tried whatever the envelope claims.
+  let keySet = true;
   for (const source of policy.file.keys) {
     const where = `${policy.path}:${source.at.line}:${source.at.col}: keys`;
     const got = await keysOf(source, base, where);
     if (got.length === 0) throw new UsageError(`${where}: ${describeSource(source)} holds no public key`);
-    if (source.kind !== 'pem') keySet = true;
+    if (source.kind === 'pem') keySet = false;
     all.push(...got);
   }
   return { keys: all, keySet };

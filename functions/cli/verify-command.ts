@@ -138,6 +138,8 @@ export async function runVerify(
   opts: VerifyOptions,
   rules: PolicyRules = buildPolicyFromFlags(opts),
   now: Date = new Date(),
+  /** Keys from elsewhere (a policy file's); default: --key, --keys or the service's key set. */
+  givenKeys?: Trusted,
 ): Promise<VerifyReport> {
   const oneInput = 'give exactly one of --artifact <file> or --digest sha256:<hex>';
   if ((opts.artifact === undefined) === (opts.digest === undefined)) throw new UsageError(oneInput);
@@ -156,7 +158,7 @@ export async function runVerify(
     throw new UsageError(oneInput);
   }
   const failed = (line: string): VerifyReport => ({ ok: false, digest, verdicts: [], lines: [line] });
-  const trusted = await trustedKeys(opts);
+  const trusted = givenKeys ?? (await trustedKeys(opts));
   if ('failure' in trusted) return failed(trusted.failure);
   const entries = await entriesToCheck(opts, digest);
   if ('failure' in entries) return failed(entries.failure);
@@ -199,7 +201,7 @@ export function jsonLines(report: VerifyReport): string[] {
   );
 }
 
-interface Trusted {
+export interface Trusted {
   keys: TrustedKey[];
   /** A key set: the key is picked by the envelope's keyid. */
   keySet: boolean;
