@@ -9,6 +9,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { printable } from '../provenance/verify.js';
 import type { ConfigSourceRule, SourceRule, VerificationPolicy } from './policy.js';
+import { repositoryKey } from './repository.js';
 
 export const POLICY_API_VERSION = 'build-provenance/policy/v1';
 /** Policy files are small; a larger one is a mistake or an attack on the parser. */
@@ -48,6 +49,7 @@ export function formatProblem(file: string, p: PolicyProblem): string {
 }
 
 const FIELDS = [
+  '$schema',
   'apiVersion',
   'keys',
   'builderIds',
@@ -214,6 +216,14 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
       });
   }
 
+  // The same rule as the flags': a repository URL (https, http, ssh or git, with or without git+).
+  const repository = (field: string, node: YamlNode | null, where: Position): string | undefined => {
+    const v = str(field, node, where);
+    if (v === undefined || repositoryKey(v) !== undefined) return v;
+    fail(field, where, `"${printable(v)}" is not a repository URL (e.g. https://github.com/example/app)`);
+    return undefined;
+  };
+
   const policy: FilePolicy = {};
   const strings = (name: (typeof FIELDS)[number], check?: (v: string) => string | undefined) => {
     const e = fields.get(name);
@@ -236,8 +246,11 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
   );
   if (reporters) policy.expectedReporters = reporters;
   const refused = strings('refuseFindings', (v) =>
-    /^[A-Z][A-Z0-9_]*$/.test(v) ? undefined : `"${printable(v)}" is not a finding code (e.g. FETCH_AFTER_COMPILE)`,
+    /^[A-Za-z0-9_.-]+$/.test(v) ? undefined : `"${printable(v)}" is not a finding code (e.g. FETCH_AFTER_COMPILE)`,
   );
+  // An editor's schema pointer (JSON policies): allowed, and only a string.
+  const schemaEntry = fields.get('$schema');
+  if (schemaEntry) str('$schema', schemaEntry.node, schemaEntry.at);
   if (refused) policy.refusedFindings = refused;
   const subjects = strings('subjects', subjectPatternProblem);
   if (subjects) policy.subjectPatterns = subjects;
@@ -252,9 +265,16 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
         fail(`${f}.repository`, where, 'is missing');
         return undefined;
       }
-      const uri = str(`${f}.repository`, repo.node, repo.at);
+      const uri = repository(`${f}.repository`, repo.node, repo.at);
       const refsEntry = r.get('refs');
-      const refs = refsEntry ? list(`${f}.refs`, refsEntry, (rf, rn, rw) => str(rf, rn, rw)) : undefined;
+      const refs = refsEntry
+        ? list(`${f}.refs`, refsEntry, (rf, rn, rw) => {
+            const ref = str(rf, rn, rw);
+            if (ref === undefined || /^refs\/\S+$/.test(ref)) return ref;
+            fail(rf, rw, `"${printable(ref)}" is not a full ref name (refs/heads/<branch> or refs/tags/<tag>)`);
+            return undefined;
+          })
+        : undefined;
       if (uri === undefined || (refsEntry && refs === undefined)) return undefined;
       return { uri, ...(refs ? { refs } : {}) };
     });
@@ -271,7 +291,7 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
         fail(`${f}.uri`, where, 'is missing');
         return undefined;
       }
-      const uri = str(`${f}.uri`, u.node, u.at);
+      const uri = repository(`${f}.uri`, u.node, u.at);
       const ep = r.get('entryPoint');
       const entryPoint = ep ? str(`${f}.entryPoint`, ep.node, ep.at) : undefined;
       if (uri === undefined || (ep && entryPoint === undefined)) return undefined;

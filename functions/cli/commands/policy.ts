@@ -45,12 +45,13 @@ export function registerPolicyCommand(program: Command): void {
         if (!opts.json) process.stderr.write(problems.map((p) => `${formatProblem(file, p)}\n`).join(''));
         throw new CliError(`${file}: ${problems.length} problem(s)`, EXIT.refused);
       }
-      if (!opts.json)
-        process.stdout.write(`${file}: a valid policy (${'policy' in parsed ? summary(parsed.policy.policy) : ''})\n`);
+      if (!opts.json && 'policy' in parsed)
+        process.stdout.write(`${file}: a valid policy (${summary(parsed.policy.positions)})\n`);
     });
 }
 
-function summary(p: Record<string, unknown>): string {
-  const fields = Object.keys(p);
-  return fields.length ? `checks: ${fields.join(', ')}` : 'signature and digest only';
+/** The rules the file states, by their names in the file. */
+function summary(positions: Record<string, unknown>): string {
+  const fields = Object.keys(positions).filter((k) => !k.includes('[') && k !== 'apiVersion' && k !== 'keys');
+  return fields.length ? `keys and ${fields.join(', ')}` : 'keys only: signature and digest';
 }
