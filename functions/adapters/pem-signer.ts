@@ -1,25 +1,22 @@
 // Signer with a private key from a PEM file (a deploy gate's own VSA key).
-// EC P-256 or P-384 only: what DSSE verifiers, openssl and Binary
-// Authorization's PKIX attestors all check; the key id is the public key's
-// SPKI sha256, as `provenance verify` names keys without one.
+// EC P-256 only: what every VSA verifier checks by default (slsa-verifier's
+// SHA-256, @sigstore/verify, the openssl recipe, Binary Authorization's PKIX
+// attestors); the key id is the public key's SPKI sha256, as `provenance
+// verify` names keys without one.
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import type { PublicKeyInfo, Signer, VerificationKey } from '../ports/signer.js';
 
 export class PemSigner implements Signer {
   private readonly info: PublicKeyInfo;
-  private readonly hash: 'sha256' | 'sha384';
-
   constructor(private readonly key: KeyObject) {
     const curve = key.asymmetricKeyType === 'ec' ? key.asymmetricKeyDetails?.namedCurve : undefined;
-    if (curve !== 'prime256v1' && curve !== 'secp384r1')
-      throw new Error('the key is not an EC P-256 or P-384 private key');
-    this.hash = curve === 'secp384r1' ? 'sha384' : 'sha256';
+    if (curve !== 'prime256v1') throw new Error('the key is not an EC P-256 private key');
     const pub = createPublicKey(key);
     this.info = {
       keyId: `sha256:${createHash('sha256')
         .update(pub.export({ type: 'spki', format: 'der' }))
         .digest('hex')}`,
-      algorithm: curve === 'secp384r1' ? 'ECDSA_P384_SHA384' : 'ECDSA_P256_SHA256',
+      algorithm: 'ECDSA_P256_SHA256',
       pem: pub.export({ type: 'spki', format: 'pem' }).toString(),
     };
   }
@@ -44,6 +41,6 @@ export class PemSigner implements Signer {
   }
 
   async sign(data: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
-    return { keyId: this.info.keyId, signature: sign(this.hash, data, this.key) };
+    return { keyId: this.info.keyId, signature: sign('sha256', data, this.key) };
   }
 }

@@ -40,7 +40,7 @@ export function addGateOptions(cmd: Command): Command {
     )
     .option(
       '--vsa-key <key>',
-      "the gate's signing key for --vsa: a PEM private key file (EC P-256/P-384) or gcpkms://projects/…/cryptoKeyVersions/N",
+      "the gate's signing key for --vsa: a PEM private key file (EC P-256) or gcpkms://projects/…/cryptoKeyVersions/N",
     )
     .option('--verifier-id <uri>', "the gate's identity in the VSA (verifier.id), which deployers pin")
     .option(

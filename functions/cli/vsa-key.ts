@@ -1,6 +1,6 @@
 // The deploy gate's own signing key for VSAs (`verify --vsa-key`): a PEM
 // private key file, or a Cloud KMS key version as gcpkms://projects/…/cryptoKeyVersions/N
-// (cosign's form). KMS_EMULATOR_HOST points the client at a local KMS server, as for the service.
+// (cosign's form); EC P-256 either way. KMS_EMULATOR_HOST points the client at a local KMS server, as for the service.
 import { readFileSync } from 'node:fs';
 import { PemSigner } from '../adapters/pem-signer.js';
 import type { Signer } from '../ports/signer.js';
@@ -33,11 +33,26 @@ export async function vsaSigner(spec: string): Promise<VsaKey> {
       const i = local.lastIndexOf(':');
       const port = Number(local.slice(i + 1));
       if (i <= 0 || !Number.isInteger(port)) throw new UsageError(`KMS_EMULATOR_HOST="${local}": expected host:port`);
+      // A local KMS server needs no Google credentials: don't spend seconds probing for a metadata server.
+      process.env.METADATA_SERVER_DETECTION ??= 'none';
       const { grpc } = await import('google-gax');
       options = { apiEndpoint: local.slice(0, i), port, sslCreds: grpc.credentials.createInsecure() };
     }
     const client = new KeyManagementServiceClient(options);
-    return { signer: new KmsSigner(client, name, DEFAULT_BACKEND_DEADLINE_MS), close: () => client.close() };
+    const signer = new KmsSigner(client, name, DEFAULT_BACKEND_DEADLINE_MS);
+    // EC P-256 only, as for a PEM key: what every VSA verifier checks by default.
+    let algorithm: string;
+    try {
+      algorithm = (await signer.publicKey()).algorithm;
+    } catch (err) {
+      await client.close();
+      throw new UsageError(`--vsa-key: cannot read ${name}'s public key: ${(err as Error).message}`);
+    }
+    if (algorithm !== 'ECDSA_P256_SHA256') {
+      await client.close();
+      throw new UsageError(`--vsa-key: ${name} is ${algorithm}; a gate's key must be EC_SIGN_P256_SHA256`);
+    }
+    return { signer, close: () => client.close() };
   }
   let pem: Buffer;
   try {
