@@ -17,6 +17,7 @@ import { parsePublicKeys, verifyEnvelope } from '../functions/provenance/verify.
 import { applyStage, type TaskRecord } from '../functions/domain/task.js';
 import { reportId, type StoredReport } from '../functions/domain/report.js';
 import { OWNER } from './assemble-shared.js';
+import { gateThroughput } from './gate.js';
 
 const SIZES = [100, 1_000, 10_000];
 const RUNS = 3;
@@ -141,6 +142,11 @@ async function verifyThroughput(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_ASSEMBLE_ONLY === 'gate') {
+    // BENCH_ASSEMBLE_ONLY=gate npm run bench:assemble: just the deploy gate's figures.
+    console.log('deploy gate: verify --policy beside the same checks as flags, and with --vsa, one core:');
+    return gateThroughput();
+  }
   if (process.env.BENCH_ASSEMBLE_ONLY === 'bundles') {
     // BENCH_ASSEMBLE_ONLY=bundles npm run bench:assemble: just the Sigstore bundle figures.
     console.log('Sigstore bundles:');
@@ -194,6 +200,8 @@ async function main(): Promise<void> {
   }
   console.log('\nverify throughput (signature, types, subject, policy; ECDSA P-256), one core:');
   await verifyThroughput();
+  console.log('\ndeploy gate: verify --policy beside the same checks as flags, and with --vsa, one core:');
+  await gateThroughput();
   console.log('\nSigstore bundles:');
   await bundles();
 }
