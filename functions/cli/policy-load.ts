@@ -61,12 +61,10 @@ async function keysOf(source: KeySource, base: string, where: string): Promise<T
   if (source.kind === 'url') {
     let text: string;
     try {
+      // One deadline for the whole exchange, body included; no redirects (the policy names the host it trusts).
       const res = await fetch(source.url, { signal: AbortSignal.timeout(KEY_FETCH_DEADLINE_MS), redirect: 'error' });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const length = Number(res.headers.get('content-length') ?? 0);
-      if (length > MAX_KEY_SET_BYTES) throw new Error('the key set is larger than 1 MiB');
-      text = await res.text();
-      if (text.length > MAX_KEY_SET_BYTES) throw new Error('the key set is larger than 1 MiB');
+      text = await boundedText(res, MAX_KEY_SET_BYTES);
     } catch (err) {
       const e = err as Error & { cause?: Error };
       throw new UsageError(
@@ -88,6 +86,26 @@ async function keysOf(source: KeySource, base: string, where: string): Promise<T
   } catch (err) {
     throw new UsageError(`${where}: ${file}: ${printable((err as Error).message)}`);
   }
+}
+
+/** The body as text, refused (and the stream cancelled) once it passes `max` bytes. */
+async function boundedText(res: Response, max: number): Promise<string> {
+  if (Number(res.headers.get('content-length') ?? 0) > max) throw new Error('the key set is larger than 1 MiB');
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new Error('the key set is larger than 1 MiB');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function keySetFrom(text: string, where: string): TrustedKey[] {

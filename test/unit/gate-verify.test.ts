@@ -8,6 +8,8 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
@@ -143,6 +145,7 @@ describe('verify --policy', () => {
   let dir: string;
   let envelopes: string;
   let keyFile: string;
+  let keySet: string;
   const policyFile = (name: string, body: string, key = 'provenance-key.pem') => {
     const f = join(dir, `${name.replace(/\W+/g, '-')}.yaml`);
     writeFileSync(f, `apiVersion: build-provenance/policy/v1\nkeys:\n  - pem: ${key}\n${body}\n`);
@@ -164,6 +167,9 @@ describe('verify --policy', () => {
     const { keyId, pem } = await signer.publicKey();
     keyFile = join(dir, 'provenance-key.pem');
     writeFileSync(keyFile, `# ${keyId} (ECDSA_P256_SHA256)\n${pem}`);
+    keySet = JSON.stringify([
+      { keyId, algorithm: 'ECDSA_P256_SHA256', pem, state: 'ENABLED', createTime: '2026-01-01T00:00:00Z' },
+    ]);
     // Two envelopes for the artifact, as two tasks would make (each with a finding the policies may refuse).
     const lines = [
       await signStatement(statement(['LATE_REPORT']), signer),
@@ -215,6 +221,61 @@ describe('verify --policy', () => {
       r.lines.some((l) => l.startsWith(`${file}:2:1: keys: no key of the policy`)),
       r.lines.join('\n'),
     );
+  });
+
+  it("keys from a key-set file and a key-set URL (bounded, no redirects); a key set without the envelope's key refused", async () => {
+    writeFileSync(join(dir, 'keys.json'), keySet);
+    const f = join(dir, 'keyset.yaml');
+    writeFileSync(f, 'apiVersion: build-provenance/policy/v1\nkeys:\n  - keySet: keys.json\n');
+    assert.ok((await viaPolicy(f)).ok);
+    const served: Record<string, (res: import('node:http').ServerResponse) => void> = {
+      '/v1/keys': (res) => res.end(keySet),
+      '/big': (res) => res.end('['.padEnd(2 * 1024 * 1024, ' ')),
+      '/moved': (res) => {
+        res.writeHead(302, { location: '/v1/keys' });
+        res.end();
+      },
+      '/other': (res) =>
+        res.end(JSON.stringify([{ keyId: 'projects/p/k/1', pem: readFileSync(join(dir, 'other-key.pem'), 'utf8') }])),
+    };
+    const server = createServer((req, res) => (served[req.url ?? ''] ?? ((r) => r.writeHead(404).end()))(res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const urlPolicy = (path: string) => {
+        const file = join(dir, `url-${path.slice(1).replace(/\W/g, '')}.yaml`);
+        writeFileSync(file, `apiVersion: build-provenance/policy/v1\nkeys:\n  - url: ${base}${path}\n`);
+        return file;
+      };
+      assert.ok((await viaPolicy(urlPolicy('/v1/keys'))).ok);
+      await assert.rejects(
+        viaPolicy(urlPolicy('/big')),
+        (e: Error) => e instanceof UsageError && /larger than 1 MiB/.test(e.message),
+      );
+      await assert.rejects(
+        viaPolicy(urlPolicy('/moved')),
+        (e: Error) => e instanceof UsageError && /:3:5: keys: cannot fetch/.test(e.message),
+      );
+      await assert.rejects(
+        viaPolicy(urlPolicy('/missing')),
+        (e: Error) => e instanceof UsageError && /HTTP 404/.test(e.message),
+      );
+      const other = await viaPolicy(urlPolicy('/other'));
+      assert.equal(other.ok, false);
+      assert.ok(
+        other.lines.some((l) =>
+          /signed with key "local:sha256:[0-9a-f]+", which is not in the key set \(projects\/p\/k\/1\)/.test(l),
+        ),
+        other.lines.join('\n'),
+      );
+      assert.ok(
+        other.lines.some((l) => l.includes(':2:1: keys: no key of the policy (projects/p/k/1)')),
+        other.lines.join('\n'),
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('a subject pattern that covers nothing: a coded failure, pointing at the subjects line', async () => {
