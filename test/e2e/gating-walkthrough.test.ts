@@ -144,6 +144,12 @@ describe('docs/gating.md walkthrough against the service as npm start serves it'
     assert.equal(vsa.predicate.inputAttestations.length, 1);
   });
 
+  it('the README carries the same block, when it carries one', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    if (!readme.includes('<!-- walkthrough: gating -->')) return; // the walkthrough lives in docs/gating.md only
+    assert.equal(block('README.md', 'walkthrough: gating'), block('docs/gating.md', 'walkthrough: gating'));
+  });
+
   it('refuses a policy the build does not meet, writes a FAILED VSA, and verify-vsa refuses that', async () => {
     writeFileSync(
       join(work, 'examples', 'release-branch.yaml'),
