@@ -5,10 +5,10 @@
 import { type Command, Option } from 'commander';
 import { canonicalJson } from '../domain/report.js';
 import { printable } from '../verify/text.js';
-import { vsaStatement, signVsa, sha256Hex, type ResourceDigest } from '../verify/vsa.js';
+import type { ResourceDigest } from '../verify/vsa.js';
 import type { TrustedKey } from '../verify/keys.js';
 import { UsageError } from './exit-codes.js';
-import { policyKeys, readPolicy, type LoadedPolicy } from './policy-load.js';
+import type { LoadedPolicy } from './policy-load.js';
 import {
   defaultUrl,
   type PolicyFlags,
@@ -16,8 +16,6 @@ import {
   type VerifyOptions,
   type VerifyReport,
 } from './verify-command.js';
-import { vsaSigner } from './vsa-key.js';
-import { writeVsa } from './vsa-output.js';
 
 export interface GateOptions {
   policy?: string;
@@ -107,6 +105,8 @@ export async function prepareGate(opts: VerifyOptions & GateOptions): Promise<Pr
     throw new UsageError(
       `--policy names its own keys (its keys field): drop ${opts.key !== undefined ? '--key' : '--keys'}`,
     );
+  // Loaded on use: the YAML parser is not on every command's start-up path (build steps run this CLI often).
+  const { policyKeys, readPolicy } = await import('./policy-load.js');
   const loaded = readPolicy(opts.policy);
   return { rules: loaded.file.policy, trusted: await policyKeys(loaded), loaded };
 }
@@ -147,6 +147,11 @@ export async function writeGateVsa(
 ): Promise<string> {
   if (opts.vsa === undefined || !opts.vsaKey || !opts.verifierId || !opts.resourceUri)
     throw new UsageError('--vsa: usage');
+  const [{ signVsa, sha256Hex, vsaStatement }, { vsaSigner }, { writeVsa }] = await Promise.all([
+    import('../verify/vsa.js'),
+    import('./vsa-key.js'),
+    import('./vsa-output.js'),
+  ]);
   const policy = gate.loaded
     ? { uri: opts.policyUri ?? `file:${gate.loaded.path}`, sha256: gate.loaded.sha256 }
     : { uri: opts.policyUri ?? FLAGS_POLICY_URI, sha256: sha256Hex(canonicalJson(rules)) };

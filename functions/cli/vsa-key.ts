@@ -2,6 +2,7 @@
 // private key file, or a Cloud KMS key version as gcpkms://projects/…/cryptoKeyVersions/N
 // (cosign's form); EC P-256 either way. KMS_EMULATOR_HOST points the client at a local KMS server, as for the service.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { PemSigner } from '../adapters/pem-signer.js';
 import type { Signer } from '../ports/signer.js';
 import { DEFAULT_BACKEND_DEADLINE_MS } from '../adapters/backend-call.js';
@@ -23,10 +24,21 @@ export async function vsaSigner(spec: string): Promise<VsaKey> {
       throw new UsageError(
         `--vsa-key: expected gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`,
       );
-    const [{ KeyManagementServiceClient }, { KmsSigner }] = await Promise.all([
-      import('@google-cloud/kms'),
-      import('../adapters/kms-signer.js'),
-    ]);
+    // Required at run time, not bundled: the single-file CLI leaves the KMS client out
+    // (scripts/bundle-cli.js), and require (unlike import()) also looks on NODE_PATH.
+    const load = createRequire(__filename);
+    let kms: typeof import('@google-cloud/kms');
+    try {
+      kms = load('@google-cloud/kms') as typeof import('@google-cloud/kms');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+      // The single-file CLI leaves the KMS client out (scripts/bundle-cli.js).
+      throw new UsageError(
+        '--vsa-key gcpkms://: this single-file CLI has no Cloud KMS client; install it beside the file (npm i @google-cloud/kms@6, or NODE_PATH=<dir>/node_modules) or run the npm package',
+      );
+    }
+    const { KeyManagementServiceClient } = kms;
+    const { KmsSigner } = await import('../adapters/kms-signer.js');
     let options = {};
     const local = process.env.KMS_EMULATOR_HOST;
     if (local) {
@@ -35,7 +47,7 @@ export async function vsaSigner(spec: string): Promise<VsaKey> {
       if (i <= 0 || !Number.isInteger(port)) throw new UsageError(`KMS_EMULATOR_HOST="${local}": expected host:port`);
       // A local KMS server needs no Google credentials: don't spend seconds probing for a metadata server.
       process.env.METADATA_SERVER_DETECTION ??= 'none';
-      const { grpc } = await import('google-gax');
+      const { grpc } = load('google-gax') as typeof import('google-gax'); // installed with @google-cloud/kms
       options = { apiEndpoint: local.slice(0, i), port, sslCreds: grpc.credentials.createInsecure() };
     }
     const client = new KeyManagementServiceClient(options);

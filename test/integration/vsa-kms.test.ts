@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,6 +108,60 @@ describe('VSA signed with Cloud KMS (local KMS gRPC server)', () => {
     );
     await assert.rejects(vsaSigner('gcpkms://projects/p/keyRings/r'), UsageError);
     await assert.rejects(vsaSigner('/no/such/key.pem'), UsageError);
+  });
+
+  it('the single-file CLI: no KMS client inside; with @google-cloud/kms on NODE_PATH it signs, without it says what to install', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsa-kms-bundle-'));
+    const bundle = join(dir, 'provenance.cjs');
+    execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.js'), bundle], { stdio: 'ignore' });
+    assert.ok(
+      !readFileSync(bundle, 'utf8').includes('google.cloud.kms.v1.KeyManagementService'),
+      'the KMS client is not bundled',
+    );
+    const signer = LocalSigner.ephemeral();
+    const statement = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'gs://b/app.tar', digest: { sha256: SHA } }],
+      predicateType: 'https://slsa.dev/provenance/v1',
+      predicate: { buildDefinition: {}, runDetails: { builder: { id: 'https://b' } } },
+    } as unknown as Statement;
+    writeFileSync(join(dir, 'app.intoto.jsonl'), `${JSON.stringify(await signStatement(statement, signer))}\n`);
+    writeFileSync(join(dir, 'key.pem'), (await signer.publicKey()).pem);
+    const args = [
+      bundle,
+      'verify',
+      '--key',
+      'key.pem',
+      '--digest',
+      `sha256:${SHA}`,
+      '--provenance',
+      'app.intoto.jsonl',
+      '--vsa',
+      'app.vsa.intoto.jsonl',
+      '--vsa-key',
+      `gcpkms://${KEY('gate-p256')}`,
+      '--verifier-id',
+      'https://gate.example.com',
+      '--resource-uri',
+      'gs://b/app.tar',
+    ];
+    const env: NodeJS.ProcessEnv = { ...process.env, KMS_EMULATOR_HOST: `127.0.0.1:${kms.port}` };
+    delete env.NODE_PATH;
+    await assert.rejects(
+      run(process.execPath, args, { cwd: dir, env }),
+      (e: { code: number; stderr: string }) =>
+        e.code === 2 && /this single-file CLI has no Cloud KMS client; install it beside the file/.test(e.stderr),
+    );
+    const ok = await run(process.execPath, args, {
+      cwd: dir,
+      env: { ...env, NODE_PATH: join(root, 'node_modules') },
+      timeout: 60_000,
+    });
+    assert.match(ok.stderr, /VSA \(PASSED\) written to app\.vsa\.intoto\.jsonl/);
+    assert.equal(
+      JSON.parse(readFileSync(join(dir, 'app.vsa.intoto.jsonl'), 'utf8')).signatures[0].keyid,
+      KEY('gate-p256'),
+    );
   });
 
   it('the CLI: verify --vsa-key gcpkms://… writes a KMS-signed VSA and exits', async () => {

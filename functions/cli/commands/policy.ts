@@ -3,10 +3,8 @@
 // are read and parsed too; key-set URLs are checked for form only (no fetch).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatProblem, parsePolicyFile, type PolicyProblem } from '../../verify/policy-file.js';
-import { policyKeys } from '../policy-load.js';
+import type { PolicyProblem } from '../../verify/policy-file.js';
 import { CliError, EXIT, UsageError } from '../exit-codes.js';
-import { sha256Hex } from '../../verify/vsa.js';
 
 export function registerPolicyCommand(program: Command): void {
   const policy = program.command('policy').description('deploy-gate policy files (docs/gating.md)');
@@ -26,6 +24,12 @@ export function registerPolicyCommand(program: Command): void {
       } catch (err) {
         throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
+      // Loaded on use: the YAML parser is not on every command's start-up path (build steps run this CLI often).
+      const [{ formatProblem, parsePolicyFile }, { policyKeys }, { sha256Hex }] = await Promise.all([
+        import('../../verify/policy-file.js'),
+        import('../policy-load.js'),
+        import('../../verify/vsa.js'),
+      ]);
       const parsed = parsePolicyFile(bytes.toString('utf8'));
       const problems: PolicyProblem[] = 'problems' in parsed ? parsed.problems : [];
       if ('policy' in parsed) {
