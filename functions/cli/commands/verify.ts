@@ -62,9 +62,9 @@ export function registerVerifyCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Example (a deploy gate: the release pipeline's identity built app.tar from main):
+Example (a deploy gate: the release pipeline's identity built app.tar from main; --builder-id is\nthe service's BUILDER_ID, as terraform output builder_id prints it):
   provenance verify --keys keys.json --artifact dist/app.tar --url https://provenance-api-abc123-uc.a.run.app \\
-    --reporter builder@my-project.iam.gserviceaccount.com --builder-id https://cloudbuild.googleapis.com/GoogleHostedWorker \\
+    --reporter builder@my-project.iam.gserviceaccount.com --builder-id https://report-abc123-uc.a.run.app \\
     --source-uri https://github.com/example/app --source-ref refs/heads/main
 
 Exit codes: 0 an envelope passed every check; 1 none did (FAIL lines on stderr, or the --json verdicts);
