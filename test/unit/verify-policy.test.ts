@@ -473,6 +473,21 @@ describe('provenance verify (the bin): policy flags and --json', () => {
     assert.equal(ok.status, 0, ok.stderr);
   });
 
+  it('never pools across envelopes: each must pass every check on its own', async () => {
+    // One envelope has the right source, the other the right reporter: neither has both.
+    const input = await files(
+      statement({ reporter: 'someone@example.com' }),
+      statement({ deps: [git(APP, ['refs/heads/feature'])] }),
+    );
+    const r = cli('verify', ...input, '--reporter', 'builder@example.com', '--source-uri', APP, '--source-ref', MAIN);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stderr, /FAIL: line 1: the task was reported by "someone@example.com"/);
+    assert.match(
+      r.stderr,
+      /FAIL: line 2: source git\+https:\/\/github.com\/example\/app@a{40} is on refs\/heads\/feature/,
+    );
+  });
+
   it('(h) --json: one verdict per envelope, codes and fields, exit codes unchanged, no stack trace', async () => {
     const input = await files(
       statement(),
