@@ -25,7 +25,11 @@ export function repositoryKey(uri: string): string | undefined {
 
 /** repositoryKey by a URL parse (WHATWG, as git's curl reads it): for every URI. */
 export function parsedRepositoryKey(uri: string): string | undefined {
-  const url = URL.parse(withoutGitPlus(uri));
+  // The URL parser drops leading and trailing controls and spaces, and tabs and newlines anywhere; so
+  // does this, before "git+" is looked for, so that no such spelling hides a checkout from its rule.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is this pattern's job
+  const cleaned = uri.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '').replace(/[\t\n\r]/g, '');
+  const url = URL.parse(withoutGitPlus(cleaned));
   if (!url || !REPO_SCHEMES.has(url.protocol) || !url.hostname || url.search || url.hash) return undefined;
   const path = url.pathname.includes('%') ? url.pathname.replace(/%([0-9A-Fa-f]{2})/g, unreserved) : url.pathname;
   return keyOf(url.hostname, path);

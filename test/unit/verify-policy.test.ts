@@ -194,6 +194,8 @@ describe('source rules are per named repository, never pooled', () => {
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/x/../b'));
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/./b'));
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/%62'));
+    assert.ok(sameRepository('https://github.com/a/b', ' git+https://github.com/a/b\n'));
+    assert.ok(sameRepository('https://github.com/a/b', 'git+ht\ttps://github.com/a/\nb'));
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com\\a\\b'));
     assert.ok(
       sameRepository('https://github.com/a/b', 'https://github.com./a/b') === false,
