@@ -91,7 +91,9 @@ function verdict(
     ...statementFailures,
     ...checks.flatMap((check) => check(statement, policy, now)),
   ];
-  return { ok: failures.length === 0, ...base, subjects: subjectsOf(statement), failures, statement };
+  // Never ok without a verified key, whatever else holds (openEnvelope also reports its absence).
+  const ok = failures.length === 0 && opened.verifiedKey !== undefined;
+  return { ok, ...base, subjects: subjectsOf(statement), failures, statement };
 }
 
 function sha256(text: string): string {

@@ -19,7 +19,8 @@ export interface OpenedEnvelope {
 
 /** The bytes of RFC 4648 standard base64 with padding, only if `text` is exactly how they encode. */
 export function strictBase64(text: string): Buffer | undefined {
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) return undefined;
+  // Node's decoder skips what is not base64 and accepts the URL-safe alphabet; encoding the bytes
+  // again gives the one canonical spelling, so only a text equal to it is canonical.
   const bytes = Buffer.from(text, 'base64');
   return bytes.toString('base64') === text ? bytes : undefined; // non-zero padding bits are not canonical
 }

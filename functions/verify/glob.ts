@@ -14,6 +14,17 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${source}$`, 'su');
 }
 
+/** Compiled patterns, kept: a policy's few patterns are applied to every envelope. Bounded, as patterns may come from files. */
+const compiled = new Map<string, RegExp>();
+
 export function matchesAny(name: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => globToRegExp(p).test(name));
+  return patterns.some((p) => {
+    let re = compiled.get(p);
+    if (!re) {
+      if (compiled.size >= 1024) compiled.clear();
+      re = globToRegExp(p);
+      compiled.set(p, re);
+    }
+    return re.test(name);
+  });
 }

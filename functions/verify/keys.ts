@@ -34,11 +34,7 @@ export function fingerprint(key: crypto.KeyObject): string {
 
 /** Whether `sig` is a signature of `message` by `key`, as Cloud KMS makes them for the key's type. */
 export function signatureVerifies(key: crypto.KeyObject, message: Buffer, sig: Buffer): boolean {
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    const hash = curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
-    return crypto.verify(message, key, sig, hash);
-  }
+  if (key.asymmetricKeyType === 'ec') return crypto.verify(message, key, sig, ecdsaDigest(key));
   if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') {
     // KMS RSA-PSS: salt length = digest length; SHA-256 except the SHA-512 variant.
     // @sigstore/core's verify takes no padding options, so node's is called directly.
@@ -56,4 +52,16 @@ export function signatureVerifies(key: crypto.KeyObject, message: Buffer, sig: B
     });
   }
   return false;
+}
+
+/** The digest KMS signs with on the key's curve; kept per key (reading the curve allocates, and it is asked per signature). */
+const curveDigests = new WeakMap<crypto.KeyObject, string>();
+function ecdsaDigest(key: crypto.KeyObject): string {
+  let digest = curveDigests.get(key);
+  if (digest === undefined) {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    digest = curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
+    curveDigests.set(key, digest);
+  }
+  return digest;
 }

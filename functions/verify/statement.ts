@@ -1,6 +1,7 @@
 // The in-toto statement inside a verified envelope, still untrusted in shape:
 // read as UTF-8 JSON, its types checked, its subjects listed. Policy checks
 // then read fields from it with `at`, each checking the type it needs.
+import { isUtf8 } from 'node:buffer';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from '../provenance/statement.js';
 import type { EnvelopeVerdict, VerificationFailure } from './policy.js';
 import { describeType, isObject, quote } from './text.js';
@@ -10,7 +11,8 @@ export type UntrustedStatement = Record<string, unknown>;
 export function readStatement(payload: Buffer): { statement?: UntrustedStatement; failures: VerificationFailure[] } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+    if (!isUtf8(payload)) throw new Error('not UTF-8');
+    parsed = JSON.parse(payload.toString('utf8'));
   } catch {
     return { failures: [{ code: 'MALFORMED_STATEMENT', message: 'the payload is not UTF-8 JSON', field: 'payload' }] };
   }

@@ -17,7 +17,7 @@ import { signStatement } from '../../functions/provenance/dsse.js';
 import { verifyEnvelope, verifyEnvelopeText } from '../../functions/verify/engine.js';
 import { parsePublicKeys, type TrustedKey } from '../../functions/verify/keys.js';
 import type { FailureCode, VerificationPolicy } from '../../functions/verify/policy.js';
-import { sameRepository } from '../../functions/verify/repository.js';
+import { parsedRepositoryKey, repositoryKey, sameRepository } from '../../functions/verify/repository.js';
 import { globToRegExp } from '../../functions/verify/glob.js';
 
 const SHA = 'cd'.repeat(32);
@@ -190,6 +190,27 @@ describe('source rules are per named repository, never pooled', () => {
     assert.ok(!sameRepository('https://github.com/a/b', 'https://github.com/a/b/c'));
     assert.ok(!sameRepository('gs://bucket/a/b', 'https://bucket/a/b'));
     assert.ok(sameRepository('gs://bucket/x', 'git+gs://bucket/x'));
+    // Spellings a URL parser (and so git) reads as the same path.
+    assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/x/../b'));
+    assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/./b'));
+    assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/%62'));
+    assert.ok(sameRepository('https://github.com/a/b', ' git+https://github.com/a/b\n'));
+    assert.ok(sameRepository('https://github.com/a/b', 'git+ht\ttps://github.com/a/\nb'));
+    assert.ok(sameRepository('https://github.com/a/b', 'https://github.com\\a\\b'));
+    assert.ok(
+      sameRepository('https://github.com/a/b', 'https://github.com./a/b') === false,
+      'a trailing dot is another name',
+    );
+    // The fast reading of plain URIs gives what the URL parse gives.
+    for (const uri of [
+      'git+https://github.com/example/app',
+      'https://github.com/Example/App.GIT/',
+      'ssh://source.example.co.uk/a_b/c~d/e.f-g',
+      'git://x-y.example/a/b//',
+      'http://github.com',
+      'https://github.com/a/b.git.git',
+    ])
+      assert.equal(repositoryKey(uri), parsedRepositoryKey(uri), uri);
   });
 });
 
@@ -452,6 +473,21 @@ describe('provenance verify (the bin): policy flags and --json', () => {
       'https://builder.example',
     );
     assert.equal(ok.status, 0, ok.stderr);
+  });
+
+  it('never pools across envelopes: each must pass every check on its own', async () => {
+    // One envelope has the right source, the other the right reporter: neither has both.
+    const input = await files(
+      statement({ reporter: 'someone@example.com' }),
+      statement({ deps: [git(APP, ['refs/heads/feature'])] }),
+    );
+    const r = cli('verify', ...input, '--reporter', 'builder@example.com', '--source-uri', APP, '--source-ref', MAIN);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stderr, /FAIL: line 1: the task was reported by "someone@example.com"/);
+    assert.match(
+      r.stderr,
+      /FAIL: line 2: source git\+https:\/\/github.com\/example\/app@a{40} is on refs\/heads\/feature/,
+    );
   });
 
   it('(h) --json: one verdict per envelope, codes and fields, exit codes unchanged, no stack trace', async () => {

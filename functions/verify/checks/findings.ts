@@ -3,6 +3,7 @@
 // hold none of the refused codes. Every byproduct named "findings" is read,
 // and one that cannot be read fails: absence of a finding must be shown, not
 // assumed.
+import { isUtf8 } from 'node:buffer';
 import { strictBase64 } from '../envelope.js';
 import type { VerificationFailure, VerificationPolicy } from '../policy.js';
 import type { UntrustedStatement } from '../statement.js';
@@ -39,7 +40,8 @@ function findingsIn(byproduct: Record<string, unknown>): unknown[] | undefined {
   const bytes = strictBase64(byproduct.content);
   if (!bytes) return undefined;
   try {
-    const list = at(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)), 'findings');
+    if (!isUtf8(bytes)) return undefined;
+    const list = at(JSON.parse(bytes.toString('utf8')), 'findings');
     return Array.isArray(list) ? list : undefined;
   } catch {
     return undefined;

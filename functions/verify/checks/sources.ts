@@ -5,7 +5,7 @@
 // another branch, or another repository on an allowed branch, cannot make a
 // rule hold.
 import type { SourceRule, VerificationFailure, VerificationPolicy } from '../policy.js';
-import { sameRepository } from '../repository.js';
+import { repositoryMatcher } from '../repository.js';
 import type { UntrustedStatement } from '../statement.js';
 import { at, describeType, isObject, printable } from '../text.js';
 
@@ -28,7 +28,8 @@ export function checkSources(statement: UntrustedStatement, policy: Verification
 }
 
 function checkRule(rule: SourceRule, deps: Record<string, unknown>[]): VerificationFailure[] {
-  const from = deps.filter((d) => typeof d.uri === 'string' && sameRepository(d.uri, rule.uri));
+  const same = repositoryMatcher(rule.uri);
+  const from = deps.filter((d) => typeof d.uri === 'string' && same(d.uri));
   if (from.length === 0)
     return [
       {
