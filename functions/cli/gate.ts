@@ -45,7 +45,18 @@ export function addGateOptions(cmd: Command): Command {
       '--resource-uri <uri>',
       'the artifact as the VSA names it (resourceUri), e.g. gs://bucket/app.tar or an image reference',
     )
-    .addOption(new Option('--policy-uri <uri>', "the policy's URI in the VSA (default: file:<--policy path>)"));
+    .addOption(new Option('--policy-uri <uri>', "the policy's URI in the VSA (default: file:<--policy path>)"))
+    .addHelpText(
+      'after',
+      `
+Example (a deploy gate: a committed policy file, and a signed VSA of the verdict for the next stage; docs/gating.md):
+  provenance verify --policy deploy/policy.yaml --digest sha256:… --url https://provenance-api-abc123-uc.a.run.app \\
+    --vsa app.vsa.intoto.jsonl --vsa-key gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/gate/cryptoKeyVersions/1 \\
+    --verifier-id https://gate.example.com/release --resource-uri us-docker.pkg.dev/p/release/app@sha256:…
+With --policy, the policy flags and --key/--keys are wrong usage (the file states the whole policy; exit 2).
+A verdict writes its VSA, PASSED (exit 0) or FAILED (exit 1).
+`,
+    );
 }
 
 /** The policy flags a policy file replaces: given together, the gate would have two sources of truth. */
