@@ -158,6 +158,12 @@ export async function writeGateVsa(
 ): Promise<string> {
   if (opts.vsa === undefined || !opts.vsaKey || !opts.verifierId || !opts.resourceUri)
     throw new UsageError('--vsa: usage');
+  // A resource URI that names a digest (image@sha256:…) must name this artifact's: a VSA never vouches for another.
+  const named = /sha256:([0-9a-f]{64})/i.exec(opts.resourceUri)?.[1]?.toLowerCase();
+  if (named !== undefined && named !== report.digest)
+    throw new UsageError(
+      `--resource-uri names sha256:${named}, but the artifact verified is sha256:${report.digest}: no VSA written`,
+    );
   const [{ signVsa, sha256Hex, vsaStatement }, { vsaSigner }, { writeVsa }] = await Promise.all([
     import('../verify/vsa.js'),
     import('./vsa-key.js'),

@@ -314,6 +314,28 @@ describe('verify --policy', () => {
       viaPolicy(file, { vsa: join(dir, 'x.intoto.jsonl') }),
       (e: Error) => e instanceof UsageError && /--vsa needs --vsa-key, --verifier-id, --resource-uri/.test(e.message),
     );
+    // A resource URI naming another digest: no VSA vouches for it.
+    const gateKey = join(dir, 'gate-key-2.pem');
+    writeFileSync(
+      gateKey,
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
+    const elsewhere = {
+      policy: file,
+      digest: `sha256:${SHA}`,
+      provenance: envelopes,
+      vsa: join(dir, 'elsewhere.intoto.jsonl'),
+      vsaKey: gateKey,
+      verifierId: 'https://gate.example.com',
+      resourceUri: `us-docker.pkg.dev/p/r/app@sha256:${'0'.repeat(64)}`,
+    };
+    const g = await prepareGate(elsewhere);
+    await assert.rejects(
+      writeGateVsa(elsewhere, g, await runVerify(elsewhere, g.rules, NOW, g.trusted), g.rules ?? {}, NOW, 'x'),
+      (e: Error) =>
+        e instanceof UsageError &&
+        /--resource-uri names sha256:0{64}, but the artifact verified is sha256:3c/.test(e.message),
+    );
   });
 
   it('--vsa: PASSED and FAILED summaries, signed, that verify-vsa reads', async () => {
