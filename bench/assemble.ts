@@ -13,13 +13,14 @@ import { ReportIngest } from '../functions/lifecycle/ingest.js';
 import { systemClock } from '../functions/ports/clock.js';
 import type { Sha256Hex } from '../functions/domain/report.js';
 import { startEmulator } from '../functions/local/emulators.js';
-import { signStatement, statementBytes, type Envelope } from '../functions/provenance/dsse.js';
+import { statementBytes } from '../functions/provenance/dsse.js';
 import { loadConfig } from '../functions/config.js';
 import { assembleProvenance, REPORT_BYTES_PER_STATEMENT_BYTE } from '../functions/provenance/statement.js';
-import { parsePublicKeys, verifyEnvelope } from '../functions/provenance/verify.js';
 import { applyStage, type TaskRecord } from '../functions/domain/task.js';
-import { reportId, type StoredReport } from '../functions/domain/report.js';
+import { reportId } from '../functions/domain/report.js';
 import { OWNER } from './assemble-shared.js';
+import { verifyBench } from './verify.js';
+import { gateThroughput } from './gate.js';
 
 const SIZES = [100, 1_000, 10_000];
 const RUNS = 3;
@@ -74,73 +75,6 @@ function runWorker(env: NodeJS.ProcessEnv, taskId: string): Promise<Figures> {
       else resolve(JSON.parse(line) as Figures);
     });
   });
-}
-
-function statementOf(deps: number) {
-  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
-  let task: TaskRecord = applyStage(undefined, {
-    key: 'k',
-    taskId: 'bench',
-    owner: OWNER,
-    now: at(0),
-    report: { stage: 'STARTED', recipe: 'r', pid: 1 },
-  });
-  task = applyStage(task, {
-    key: 'k',
-    taskId: 'bench',
-    owner: OWNER,
-    now: at(9),
-    report: { stage: 'UPLOAD_COMPLETE' },
-  });
-  const reports: StoredReport[] = Array.from({ length: deps }, (_, i) => {
-    const report = {
-      kind: 'git' as const,
-      repo: `https://github.com/example/dep-${i}`,
-      commit: i.toString(16).padStart(40, '0'),
-      refs: ['refs/heads/main'],
-    };
-    return { id: reportId(report), report, receivedAt: at(1), lastReceivedAt: at(1), expireAt: at(99) };
-  });
-  const artifact = {
-    kind: 'artifact' as const,
-    sha256: 'ab'.repeat(32) as Sha256Hex,
-    location: { type: 'gcs' as const, uri: 'gs://out/app.tar' },
-    sbomSubjects: [],
-  };
-  reports.push({
-    id: reportId(artifact),
-    report: artifact,
-    receivedAt: at(2),
-    lastReceivedAt: at(2),
-    expireAt: at(99),
-  });
-  return assembleProvenance(task, reports, { builderId: 'b' });
-}
-
-/** verifyEnvelope (what `provenance verify` runs) over many typical envelopes, the key parsed once. */
-async function verifyThroughput(): Promise<void> {
-  const signer = LocalSigner.ephemeral();
-  const keys = parsePublicKeys((await signer.publicKey()).pem);
-  const policy = {
-    digest: 'ab'.repeat(32),
-    builderId: 'b',
-    sourceUri: 'https://github.com/example/dep-1',
-    sourceRefs: ['refs/heads/main'],
-  };
-  for (const deps of [20, 10_000]) {
-    const envelopes: Envelope[] = [];
-    for (let i = 0; i < (deps > 1000 ? 5 : 1000); i++) envelopes.push(await signStatement(statementOf(deps), signer));
-    let n = 0;
-    const start = performance.now();
-    while (performance.now() - start < 2000) {
-      for (const e of envelopes) if (verifyEnvelope(e, keys, policy).ok) n++;
-    }
-    const perSecond = n / ((performance.now() - start) / 1000);
-    const kib = (Buffer.from(envelopes[0]!.payload, 'base64').length / 1024).toFixed(0);
-    console.log(
-      `  envelopes with ${String(deps).padStart(6)} dependencies (${kib} KiB payload): ${perSecond.toFixed(deps > 1000 ? 1 : 0)} envelopes/s${deps < 1000 ? ' (aim ≥ 1,000/s)' : ''}`,
-    );
-  }
 }
 
 /** n artifacts with 2,000-character names, each declaring itself the SBOM of all the others (issue 16's case). */
@@ -311,11 +245,17 @@ async function limits(env: NodeJS.ProcessEnv, ingest: ReportIngest): Promise<voi
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_ASSEMBLE_ONLY === 'gate') {
+    // BENCH_ASSEMBLE_ONLY=gate npm run bench:assemble: just the deploy gate's figures.
+    console.log('deploy gate: verify --policy beside the same checks as flags, and with --vsa, one core:');
+    return gateThroughput();
+  }
   if (process.env.BENCH_ASSEMBLE_ONLY === 'bundles') {
     // BENCH_ASSEMBLE_ONLY=bundles npm run bench:assemble: just the Sigstore bundle figures.
     console.log('Sigstore bundles:');
     return bundles();
   }
+  if (process.env.BENCH_ASSEMBLE_ONLY === 'verify') return verifyBench(); // or: npm run bench:verify
   const emu = await startEmulator('firestore');
   const env = {
     ...process.env,
@@ -370,8 +310,10 @@ async function main(): Promise<void> {
     await db.terminate();
     await emu.stop();
   }
-  console.log('\nverify throughput (signature, types, subject, policy; ECDSA P-256), one core:');
-  await verifyThroughput();
+  console.log('\nverify (what `provenance verify` runs per envelope) beside @sigstore/verify, one core, ECDSA P-256:');
+  await verifyBench();
+  console.log('\ndeploy gate: verify --policy beside the same checks as flags, and with --vsa, one core:');
+  await gateThroughput();
   console.log('\nSigstore bundles:');
   await bundles();
 }
@@ -379,8 +321,7 @@ async function main(): Promise<void> {
 /**
  * Bundles served per second from /v1/artifacts/…/bundle against /provenance
  * (the read API over the in-memory store, HTTP on loopback, autocannon, in
- * alternating rounds), and @sigstore/verify's throughput beside verifyEnvelope
- * on the same envelopes.
+ * alternating rounds). Verifying them: bench/verify.ts.
  */
 async function bundles(): Promise<void> {
   const { MemoryTaskStore } = await import('../functions/adapters/memory-task-store.js');
@@ -391,10 +332,6 @@ async function bundles(): Promise<void> {
   const { DevIssuer, DEV_ISSUER } = await import('../functions/adapters/dev-issuer.js');
   const { localServer, listen } = await import('../functions/local/server.js');
   const { taskKey } = await import('../functions/domain/task.js');
-  const { envelopeToBundle } = await import('../functions/provenance/bundle.js');
-  const { bundleFromJSON } = await import('@sigstore/bundle');
-  const { Verifier, toSignedEntity, toTrustMaterial } = await import('@sigstore/verify');
-  const { createPublicKey } = await import('node:crypto');
   const { load } = await import('./lib.js');
 
   const tasks = new MemoryTaskStore();
@@ -452,31 +389,6 @@ async function bundles(): Promise<void> {
   } finally {
     server.close();
   }
-
-  const envelopes: Envelope[] = [];
-  for (let i = 0; i < 500; i++) envelopes.push(await signStatement(statementOf(20), signer));
-  const keys = parsePublicKeys((await signer.publicKey()).pem);
-  const pub = createPublicKey((await signer.publicKey()).pem);
-  const trust = toTrustMaterial(
-    { mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never,
-    () => ({ publicKey: pub, validFor: () => true }),
-  );
-  const sigstore = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
-  const bundleJson = envelopes.map((e) => envelopeToBundle(e));
-  const rate = (f: () => number) => {
-    let n = 0;
-    const start = performance.now();
-    while (performance.now() - start < 2000) n += f();
-    return n / ((performance.now() - start) / 1000);
-  };
-  const ours = rate(() => envelopes.filter((e) => verifyEnvelope(e, keys, { digest: 'ab'.repeat(32) }).ok).length);
-  const theirs = rate(() => {
-    for (const b of bundleJson) sigstore.verify(toSignedEntity(bundleFromJSON(b)));
-    return bundleJson.length;
-  });
-  console.log(
-    `  verify, one core, 20-dependency envelopes: provenance verify ${ours.toFixed(0)}/s; @sigstore/verify on the same as bundles ${theirs.toFixed(0)}/s`,
-  );
 }
 
 main().catch((err) => {

@@ -32,3 +32,12 @@ output "builder_id" {
   description = "The exact BUILDER_ID in every statement: pass it to `provenance verify --builder-id`."
   value       = local.builder_id
 }
+
+output "binauthz_gate" {
+  description = "The deploy gate (binauthz_gate = true): attestor, its KMS key version (the gate's --vsa-key, as gcpkms://…) and the gate's service account; null otherwise."
+  value = var.binauthz_gate ? {
+    attestor        = google_binary_authorization_attestor.gate["gate"].id
+    vsa_key         = "gcpkms://${google_kms_crypto_key.gate["gate"].id}/cryptoKeyVersions/${data.google_kms_crypto_key_version.gate["gate"].version}"
+    service_account = google_service_account.gate["gate"].email
+  } : null
+}

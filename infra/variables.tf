@@ -217,3 +217,9 @@ variable "read_page_envelopes" {
     error_message = "read_page_envelopes must be an integer from 1 to 1000."
   }
 }
+
+variable "binauthz_gate" {
+  description = "Create the deploy gate's Binary Authorization attestor, its Container Analysis note, its KMS key and the gate's service account (docs/gating.md)."
+  type        = bool
+  default     = false
+}

@@ -7,8 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { ReadApiError } from './read-client.js';
-import { runVerify, type VerifyOptions } from './verify-command.js';
-import { collectList, tokenOption } from './options.js';
 import { CliError } from './exit-codes.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerCollectCommand } from './commands/collect.js';
@@ -17,6 +15,9 @@ import { registerFetchCommand } from './commands/fetch.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerRedriveCommand } from './commands/redrive.js';
 import { registerDevTokenCommand } from './commands/dev-token.js';
+import { registerVerifyCommand } from './commands/verify.js';
+import { registerPolicyCommand } from './commands/policy.js';
+import { registerVerifyVsaCommand } from './commands/verify-vsa.js';
 
 export const program = new Command('provenance')
   .description(
@@ -36,33 +37,9 @@ registerRunCommand(program);
 registerFetchCommand(program);
 registerKeysCommand(program);
 
-program
-  .command('verify')
-  .description("verify an artifact's provenance with the public key alone; exit 0 only if every check holds")
-  .option('--key <pem>', 'public key file (PEM; several keys allowed)')
-  .option(
-    '--keys <file>',
-    "key set (GET /v1/keys JSON): the key is picked by the envelope's keyid; without --key/--keys, fetched from --url",
-  )
-  .option('--artifact <file>', 'the artifact (its sha256 is computed)')
-  .option('--digest <sha256>', "the artifact's digest, sha256:<hex>")
-  .option('--provenance <file>', 'envelopes to check (JSON lines or one envelope); default: fetch from --url')
-  .option('--bundle <file>', 'a Sigstore bundle to check (.sigstore.json, as fetch --format bundle writes)')
-  .option('--url <service>', 'fetch the envelopes from this service (env PROVENANCE_URL)')
-  .addOption(tokenOption())
-  .option('--builder-id <id>', 'require this builder id')
-  .option('--reporter <email>', 'require that this identity reported the task (repeatable: any of them)', collectList)
-  .option('--source-uri <uri>', 'require a git dependency from this repository')
-  .option('--source-ref <ref>', 'require the source on this ref (repeatable: any of them)', collectList)
-  .action(async (opts: VerifyOptions) => {
-    const report = await runVerify(opts);
-    (report.ok ? process.stdout : process.stderr).write(
-      report.lines.map((l) => `${report.ok ? '' : 'FAIL: '}${l}\n`).join(''),
-    );
-    if (report.ok && report.notes?.length)
-      process.stderr.write(report.notes.map((n) => `note: not counted: ${n}\n`).join(''));
-    if (!report.ok) process.exitCode = 1;
-  });
+registerVerifyCommand(program);
+registerVerifyVsaCommand(program);
+registerPolicyCommand(program);
 
 registerRedriveCommand(program);
 registerDevTokenCommand(program);

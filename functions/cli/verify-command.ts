@@ -1,25 +1,39 @@
 // `provenance verify`: decide whether an artifact's provenance holds, with the
-// public key alone. Passes when at least one envelope passes every check (an
-// artifact may have provenance from several tasks); otherwise every failure of
-// every entry is reported, one line each. Malformed entries are failures of
-// their own; they never stop the others from being checked.
+// public key alone. The flags become one VerificationPolicy (buildPolicyFromFlags;
+// a policy file can hand runVerify its own), the engine (functions/verify/)
+// judges every envelope, and this module reads the inputs and renders the
+// verdicts. Passes when at least one envelope passes every check (an artifact
+// may have provenance from several tasks); otherwise every failure of every
+// entry is reported. Malformed entries are failures of their own; they never
+// stop the others from being checked.
 import { readFileSync } from 'node:fs';
-import { envelopeEntries, type EnvelopeEntry } from '../provenance/dsse.js';
 import { bundleToEnvelope } from '../provenance/bundle.js';
 import { keysFor, parseKeySet } from '../provenance/key-set.js';
-import {
-  parsePublicKeys,
-  printable,
-  verifyEnvelope,
-  type TrustedKey,
-  type VerifyPolicy,
-} from '../provenance/verify.js';
+import { unreadableVerdict, verifyEnvelope } from '../verify/engine.js';
+import { envelopeEntries, type EnvelopeEntry } from '../verify/entries.js';
+import { parsePublicKeys, type TrustedKey } from '../verify/keys.js';
+import type { EnvelopeVerdict, VerificationPolicy } from '../verify/policy.js';
+import { repositoryKey } from '../verify/repository.js';
+import { at, printable, safeJsonLine } from '../verify/text.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { parseDigest, sha256File } from './digest.js';
 import { UsageError } from './exit-codes.js';
 import { readFlagFile } from './flag-file.js';
 
-export interface VerifyOptions {
+/** The policy flags (each repeatable one is a list). */
+export interface PolicyFlags {
+  builderId?: string[];
+  reporter?: string[];
+  sourceUri?: string[];
+  sourceRef?: string[];
+  configSourceUri?: string[];
+  configSourceEntryPoint?: string;
+  refuseFinding?: string[];
+  maxAge?: string;
+  subjectPattern?: string[];
+}
+
+export interface VerifyOptions extends PolicyFlags {
   /** PEM file (one or more public keys). */
   key?: string;
   /** Key set file: GET /v1/keys JSON. Without --key or --keys, the key set comes from --url. */
@@ -31,27 +45,108 @@ export interface VerifyOptions {
   bundle?: string;
   url?: string;
   token?: string;
-  builderId?: string;
-  reporter?: string[];
-  sourceUri?: string;
-  sourceRef?: string[];
+  /** One JSON verdict per envelope on stdout instead of the text lines. */
+  json?: boolean;
+}
+
+/** A policy without the artifact's digest: the digest comes from --artifact or --digest. */
+export type PolicyRules = Omit<VerificationPolicy, 'expectedDigest'>;
+
+export interface EntryVerdict {
+  /** Where the envelope was: "line 3", "entry 2", "the file" or the bundle file. */
+  entry: string;
+  verdict: EnvelopeVerdict;
 }
 
 export interface VerifyReport {
   ok: boolean;
-  /** Lines to print: the passing envelope's summary, or every failure. */
+  /** sha256 hex of the artifact. */
+  digest: string;
+  /** One verdict per envelope checked (empty when none could be: no provenance, an unreadable key set). */
+  verdicts: EntryVerdict[];
+  /** Text lines: the passing envelope's summary, or every failure. */
   lines: string[];
   /** When it passed: entries that were malformed or failed, for a note on stderr. */
   notes?: string[];
 }
 
-export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
+const FULL_REF = /^refs\/[^\s]+$/;
+const FINDING_CODE = /^[A-Za-z0-9_.-]+$/;
+
+/** The policy the flags ask for; wrong usage throws a UsageError (exit 2) that says what to do. */
+export function buildPolicyFromFlags(opts: PolicyFlags): PolicyRules {
+  for (const r of opts.reporter ?? [])
+    if (!/^[^\s@]+@[^\s@]+$/.test(r)) throw new UsageError(`--reporter: "${printable(r)}" is not an email address`);
+  for (const b of opts.builderId ?? []) if (b.trim() === '') throw new UsageError('--builder-id: empty');
+  const sourceUris = opts.sourceUri ?? [];
+  const sourceRefs = opts.sourceRef ?? [];
+  if (sourceRefs.length && sourceUris.length === 0)
+    throw new UsageError(
+      '--source-ref needs --source-uri: name the repository whose checkouts must be on the ref, e.g. --source-uri https://github.com/example/app --source-ref refs/heads/main',
+    );
+  for (const u of [...sourceUris, ...(opts.configSourceUri ?? [])])
+    if (repositoryKey(u) === undefined)
+      throw new UsageError(
+        `"${printable(u)}" is not a repository URL (https, http, ssh or git, with or without git+), e.g. https://github.com/example/app`,
+      );
+  for (const r of sourceRefs)
+    if (!FULL_REF.test(r))
+      throw new UsageError(
+        `--source-ref: "${printable(r)}" is not a full ref name${/^[^\s/]+$/.test(r) ? `; did you mean refs/heads/${printable(r)}?` : ' (refs/heads/<branch> or refs/tags/<tag>)'}`,
+      );
+  if (opts.configSourceEntryPoint !== undefined && !opts.configSourceUri?.length)
+    throw new UsageError('--config-source-entry-point needs --config-source-uri');
+  for (const f of opts.refuseFinding ?? [])
+    if (!FINDING_CODE.test(f))
+      throw new UsageError(`--refuse-finding: "${printable(f)}" is not a finding code (e.g. FETCH_AFTER_COMPILE)`);
+  for (const p of opts.subjectPattern ?? []) if (p === '') throw new UsageError('--subject-pattern: empty');
+  const maxAge = opts.maxAge === undefined ? undefined : parseDuration(opts.maxAge);
+  return {
+    ...(opts.builderId?.length ? { expectedBuilderIds: opts.builderId } : {}),
+    ...(opts.reporter?.length ? { expectedReporters: opts.reporter } : {}),
+    ...(sourceUris.length
+      ? { expectedSources: sourceUris.map((uri) => ({ uri, ...(sourceRefs.length ? { refs: sourceRefs } : {}) })) }
+      : {}),
+    ...(opts.configSourceUri?.length
+      ? {
+          expectedConfigSources: opts.configSourceUri.map((uri) => ({
+            uri,
+            ...(opts.configSourceEntryPoint !== undefined ? { entryPoint: opts.configSourceEntryPoint } : {}),
+          })),
+        }
+      : {}),
+    ...(opts.refuseFinding?.length ? { refusedFindings: opts.refuseFinding } : {}),
+    ...(maxAge !== undefined ? { maxAgeSeconds: maxAge } : {}),
+    ...(opts.subjectPattern?.length ? { subjectPatterns: opts.subjectPattern } : {}),
+  };
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** "90", "90s", "15m", "12h", "30d" → seconds. */
+function parseDuration(text: string): number {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(text);
+  if (!m) throw new UsageError(`--max-age: "${printable(text)}" is not a duration (seconds, or e.g. 15m, 12h, 30d)`);
+  return Number(m[1]) * (UNIT_SECONDS[m[2] || 's'] ?? 1);
+}
+
+/**
+ * Verifies an artifact's provenance. `rules` default to the policy flags; a
+ * caller with a policy from elsewhere (a policy file) hands its own.
+ */
+export async function runVerify(
+  opts: VerifyOptions,
+  rules: PolicyRules = buildPolicyFromFlags(opts),
+  now: Date = new Date(),
+  /** Keys from elsewhere (a policy file's); default: --key, --keys or the service's key set. */
+  givenKeys?: Trusted,
+): Promise<VerifyReport> {
   const oneInput = 'give exactly one of --artifact <file> or --digest sha256:<hex>';
   if ((opts.artifact === undefined) === (opts.digest === undefined)) throw new UsageError(oneInput);
   if ([opts.provenance, opts.bundle, opts.url].filter((x) => x !== undefined).length > 1)
     throw new UsageError('give at most one of --provenance <file>, --bundle <file> or --url <service>');
-  for (const r of opts.reporter ?? [])
-    if (!/^[^\s@]+@[^\s@]+$/.test(r)) throw new UsageError(`--reporter: "${printable(r)}" is not an email address`);
+  if (opts.key !== undefined && opts.keys !== undefined)
+    throw new UsageError('give at most one of --key <pem> or --keys <key set>');
   let digest: string;
   if (opts.digest !== undefined) {
     const d = parseDigest(opts.digest);
@@ -62,66 +157,69 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   } else {
     throw new UsageError(oneInput);
   }
-  if (opts.key !== undefined && opts.keys !== undefined)
-    throw new UsageError('give at most one of --key <pem> or --keys <key set>');
-  const trusted = await trustedKeys(opts);
-  if ('failure' in trusted) return { ok: false, lines: [trusted.failure] };
-  const { keys, keySet } = trusted;
+  const failed = (line: string): VerifyReport => ({ ok: false, digest, verdicts: [], lines: [line] });
+  const trusted = givenKeys ?? (await trustedKeys(opts));
+  if ('failure' in trusted) return failed(trusted.failure);
   const entries = await entriesToCheck(opts, digest);
-  if ('failure' in entries) return { ok: false, lines: [entries.failure] };
-  if (entries.length === 0) return { ok: false, lines: [`no provenance for sha256:${digest}`] };
+  if ('failure' in entries) return failed(entries.failure);
+  if (entries.length === 0) return failed(`no provenance for sha256:${digest}`);
 
-  const policy: VerifyPolicy = {
-    digest,
-    ...(opts.builderId !== undefined ? { builderId: opts.builderId } : {}),
-    ...(opts.reporter?.length ? { reporters: opts.reporter } : {}),
-    ...(opts.sourceUri !== undefined ? { sourceUri: opts.sourceUri } : {}),
-    ...(opts.sourceRef?.length ? { sourceRefs: opts.sourceRef } : {}),
-  };
-  const check = (e: (typeof entries)[number]) => {
-    if (e.error !== undefined) return { ok: false, failures: [e.error] };
-    if (!keySet) return verifyEnvelope(e.value, keys, policy);
-    const pick = keysFor(e.value, keys);
-    if ('missing' in pick)
-      return {
-        ok: false,
-        failures: [
-          `signed with key "${printable(pick.missing)}", which is not in the key set (${keys.map((k) => printable(k.name)).join(', ')})`,
-        ],
-      };
-    return verifyEnvelope(e.value, pick.keys, policy);
-  };
-  const results = entries.map((e) => ({ where: e.where, result: check(e) }));
+  const policy: VerificationPolicy = { ...rules, expectedDigest: digest };
+  const verdicts = entries.map((e) => ({ entry: e.where, verdict: judge(e, trusted, policy, now) }));
   const prefix = (where: string) => (entries.length > 1 ? `${where}: ` : '');
-  const failures = results.flatMap(({ where, result: r }) =>
-    r.ok ? [] : r.failures.map((f) => `${prefix(where)}${f}`),
+  const failures = verdicts.flatMap(({ entry, verdict }) =>
+    verdict.ok ? [] : verdict.failures.map((f) => `${prefix(entry)}${f.message}`),
   );
-  const passed = results.map((r) => r.result).find((r) => r.ok);
-  if (passed && 'statement' in passed && passed.statement && passed.verifiedBy) {
-    const s = passed.statement as unknown as {
-      predicate: {
-        runDetails: { builder: { id: unknown }; metadata?: { invocationId?: unknown } };
-        buildDefinition: { internalParameters?: { reporter?: unknown } };
-      };
-    };
-    const detail = [
-      `builder ${printable(s.predicate.runDetails.builder.id)}`,
-      `task ${printable(s.predicate.runDetails.metadata?.invocationId)}`,
-      `reporter ${printable(s.predicate.buildDefinition.internalParameters?.reporter)}`,
-    ];
-    return {
-      ok: true,
-      lines: [`verified sha256:${digest}: signed by ${printable(passed.verifiedBy.name)}; ${detail.join('; ')}`],
-      notes: failures,
-    };
-  }
-  return { ok: false, lines: failures };
+  const passed = verdicts.find((v) => v.verdict.ok)?.verdict;
+  if (passed?.verifiedKey === undefined) return { ok: false, digest, verdicts, lines: failures };
+  const s = passed.statement;
+  const detail = [
+    `builder ${printable(at(s, 'predicate', 'runDetails', 'builder', 'id'))}`,
+    `task ${printable(at(s, 'predicate', 'runDetails', 'metadata', 'invocationId'))}`,
+    `reporter ${printable(at(s, 'predicate', 'buildDefinition', 'internalParameters', 'reporter'))}`,
+  ];
+  return {
+    ok: true,
+    digest,
+    verdicts,
+    lines: [`verified sha256:${digest}: signed by ${printable(passed.verifiedKey)}; ${detail.join('; ')}`],
+    notes: failures,
+  };
+}
+
+/** One JSON object per envelope: for gates that parse the output (`--json`). Safe to print on a terminal. */
+export function jsonLines(report: VerifyReport): string[] {
+  return report.verdicts.map(({ entry, verdict: v }) =>
+    safeJsonLine({
+      entry,
+      ok: v.ok,
+      verifiedKey: v.verifiedKey ?? null,
+      subjects: v.subjects,
+      failures: v.failures.map((f) => ({ code: f.code, message: f.message, field: f.field ?? null })),
+      envelopeSha256: v.envelopeSha256,
+    }),
+  );
+}
+
+export interface Trusted {
+  keys: TrustedKey[];
+  /** A key set: the key is picked by the envelope's keyid. */
+  keySet: boolean;
+}
+
+function judge(e: EnvelopeEntry, trusted: Trusted, policy: VerificationPolicy, now: Date): EnvelopeVerdict {
+  if (e.error !== undefined) return unreadableVerdict(e.text, e.error);
+  if (!trusted.keySet) return verifyEnvelope(e.value, trusted.keys, policy, now, e.text);
+  const pick = keysFor(e.value, trusted.keys);
+  if ('keys' in pick) return verifyEnvelope(e.value, pick.keys, policy, now, e.text);
+  // No key of the set has the keyid it claims: judged with no trusted key, and the message says which key it needs.
+  const v = verifyEnvelope(e.value, [], policy, now, e.text);
+  const message = `signed with key "${printable(pick.missing)}", which is not in the key set (${trusted.keys.map((k) => printable(k.name)).join(', ')})`;
+  return { ...v, failures: v.failures.map((f) => (f.code === 'NO_TRUSTED_KEY' ? { ...f, message } : f)) };
 }
 
 /** The keys to verify with: --key's PEM, or a key set (--keys, else the service's /v1/keys) picked from by keyid. */
-async function trustedKeys(
-  opts: VerifyOptions,
-): Promise<{ keys: TrustedKey[]; keySet: boolean } | { failure: string }> {
+async function trustedKeys(opts: VerifyOptions): Promise<Trusted | { failure: string }> {
   if (opts.key !== undefined) {
     let keys: TrustedKey[];
     try {
@@ -170,16 +268,17 @@ export function defaultUrl(): string {
 
 /** A bundle file → the one envelope it wraps, or the reason it is not a usable bundle (a FAIL line). */
 function bundleEntry(text: string, file: string): EnvelopeEntry {
-  if (text.trim() === '') return { where: file, error: `${file} is empty: not a Sigstore bundle` };
+  if (text.trim() === '') return { where: file, text, error: `${file} is empty: not a Sigstore bundle` };
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { where: file, error: `${file} is not JSON: not a Sigstore bundle` };
+    return { where: file, text, error: `${file} is not JSON: not a Sigstore bundle` };
   }
   try {
-    return { where: file, value: bundleToEnvelope(json).envelope };
+    const { envelope } = bundleToEnvelope(json);
+    return { where: file, text: JSON.stringify(envelope), value: envelope };
   } catch (err) {
-    return { where: file, error: `${file}: ${printable((err as Error).message)}` };
+    return { where: file, text, error: `${file}: ${printable((err as Error).message)}` };
   }
 }

@@ -1,6 +1,7 @@
 // What a build step can report, as validated, normalised values. The API edge
 // turns wire messages into these; everything inward trusts them.
 import { hash } from 'node:crypto';
+import { json } from '@sigstore/core';
 
 /** 64 lowercase hex characters. */
 export type Sha256Hex = string & { readonly __brand: 'sha256' };
@@ -111,21 +112,12 @@ export function reportId(report: ContentReport): string {
   return hash('sha256', canonicalJson(report), 'hex').slice(0, 40);
 }
 
-/** JSON with object keys sorted and undefined dropped: same value, same bytes. */
+/**
+ * JSON with object keys sorted and undefined dropped: same value, same bytes.
+ * @sigstore/core's canonicalize sorts the keys; the JSON round trip first turns
+ * the value into plain JSON (Dates as ISO strings, undefined members dropped),
+ * which canonicalize does not do itself.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
+  return json.canonicalize(JSON.parse(JSON.stringify(value)));
 }

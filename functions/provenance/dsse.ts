@@ -1,6 +1,7 @@
 // DSSE envelopes (https://github.com/secure-systems-lab/dsse): the signature
 // covers the pre-authentication encoding of (payloadType, payload), never the
 // raw JSON, so a payload cannot be reinterpreted under another type.
+import { dsse } from '@sigstore/core';
 import { canonicalJson } from '../domain/report.js';
 import type { Statement } from './statement.js';
 import type { Signer } from '../ports/signer.js';
@@ -10,10 +11,9 @@ export type { Envelope } from '../ports/envelope.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
-/** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body */
+/** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, as @sigstore/core encodes it (the verifier uses the same). */
 export function pae(payloadType: string, payload: Uint8Array): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
+  return dsse.preAuthEncoding(payloadType, Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
 }
 
 /** The statement's bytes: canonical JSON, so the same statement signs the same bytes. */

@@ -111,6 +111,8 @@ async function walkthrough(svc: Service, taskId: string) {
       artifact,
       '--provenance',
       jsonl,
+      '--source-uri',
+      'https://github.com/example/app',
       '--source-ref',
       'refs/heads/release',
       '--builder-id',
@@ -138,10 +140,16 @@ function assertWalkthrough(r: Awaited<ReturnType<typeof walkthrough>>, keyId: st
   );
   assert.equal(r.fromService.code, 0, r.fromService.stderr);
   assert.equal(r.wrongRef.code, 1);
-  assert.deepEqual(r.wrongRef.stderr.trim().split('\n').sort(), [
+  const [builderLine, sourceLine, ...more] = r.wrongRef.stderr.trim().split('\n').sort();
+  assert.deepEqual(more, []);
+  assert.equal(
+    builderLine,
     `FAIL: builder id is "${r.fromFile.stdout.match(/builder (\S+);/)?.[1] ?? '?'}", not "https://someone.else"`,
-    'FAIL: source is on refs/heads/main, not on refs/heads/release',
-  ]);
+  );
+  assert.match(
+    sourceLine ?? '',
+    /^FAIL: source git\+https:\/\/github\.com\/example\/app@[0-9a-f]{40} is on refs\/heads\/main, not on refs\/heads\/release$/,
+  );
   assert.equal(r.otherArtifact.code, 1);
   assert.equal(r.otherArtifact.stderr.trim(), `FAIL: no subject has sha256 ${'0'.repeat(64)}`);
 }

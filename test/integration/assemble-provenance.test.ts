@@ -16,7 +16,9 @@ import { taskKey, type Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
 import { systemClock } from '../../functions/ports/clock.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
-import { verifyEnvelope } from '../../functions/provenance/verify.js';
+import { verifyEnvelope } from '../../functions/verify/engine.js';
+import { parsePublicKeys } from '../../functions/verify/keys.js';
+import { at } from '../../functions/verify/text.js';
 import { assertStatementToSpec, statementOf } from '../helpers/statement-spec.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
@@ -169,14 +171,21 @@ describe('assembleProvenance (functions-framework CloudEvents, Firestore emulato
     );
     assert.deepEqual(Object.keys(keys[0]!).sort(), ['algorithm', 'createTime', 'keyId', 'pem', 'state']);
     assert.equal(keys[0]!.state, 'ENABLED');
-    const result = verifyEnvelope(envelope!, keys[0]!.pem, {
-      digest: artifact,
-      builderId: 'https://builder.test/v1',
-      sourceUri: 'https://github.com/example/dep-9999',
-      sourceRefs: ['refs/heads/main'],
-    });
+    const result = verifyEnvelope(
+      envelope!,
+      parsePublicKeys(keys[0]!.pem),
+      {
+        expectedDigest: artifact,
+        expectedBuilderIds: ['https://builder.test/v1'],
+        expectedSources: [{ uri: 'https://github.com/example/dep-9999', refs: ['refs/heads/main'] }],
+      },
+      new Date(),
+    );
     assert.deepEqual(result.failures, []);
-    assert.equal(result.statement!.predicate.buildDefinition.resolvedDependencies.length, 10_000);
+    assert.equal(
+      (at(result.statement, 'predicate', 'buildDefinition', 'resolvedDependencies') as unknown[]).length,
+      10_000,
+    );
     assertStatementToSpec(statementOf(envelope!));
   });
 });

@@ -8,7 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { KmsIntegrityError, KmsSigner } from '../../functions/adapters/kms-signer.js';
 import { IN_TOTO_PAYLOAD_TYPE, signStatement } from '../../functions/provenance/dsse.js';
-import { verifyEnvelope } from '../../functions/provenance/verify.js';
+import { verifyEnvelope } from '../../functions/verify/engine.js';
+import { parsePublicKeys } from '../../functions/verify/keys.js';
 import { keysFor, parseKeySet } from '../../functions/provenance/key-set.js';
 import type { Statement } from '../../functions/provenance/statement.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
@@ -60,7 +61,10 @@ describe('KmsSigner against a local KMS gRPC server', () => {
       const env = await signStatement(statement, signer);
       assert.equal(env.payloadType, IN_TOTO_PAYLOAD_TYPE);
       assert.equal(env.signatures[0]!.keyid, KEY(name));
-      assert.deepEqual(verifyEnvelope(env, pk.pem, { digest: '2'.repeat(64) }).failures, []);
+      assert.deepEqual(
+        verifyEnvelope(env, parsePublicKeys(pk.pem), { expectedDigest: '2'.repeat(64) }, new Date()).failures,
+        [],
+      );
     });
   }
 
@@ -123,9 +127,9 @@ describe('KmsSigner against a local KMS gRPC server', () => {
     for (const env of [old, fresh]) {
       const pick = keysFor(env, keys);
       assert.ok('keys' in pick);
-      const r = verifyEnvelope(env, pick.keys, { digest: '2'.repeat(64) });
+      const r = verifyEnvelope(env, pick.keys, { expectedDigest: '2'.repeat(64) }, new Date());
       assert.deepEqual(r.failures, []);
-      assert.equal(r.verifiedBy?.name, env.signatures[0]!.keyid);
+      assert.equal(r.verifiedKey, env.signatures[0]!.keyid);
     }
     const withoutV1 = parseKeySet(JSON.parse(JSON.stringify(set.filter((k) => k.keyId !== v(1)))));
     assert.deepEqual(keysFor(old, withoutV1), { missing: v(1) });

@@ -12,7 +12,9 @@ import type { Sha256Hex } from '../../functions/domain/report.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import type { Signer } from '../../functions/ports/signer.js';
 import { AssemblyBusyError, ProvenanceAssembler } from '../../functions/provenance/assembler.js';
-import { verifyEnvelope } from '../../functions/provenance/verify.js';
+import { verifyEnvelope } from '../../functions/verify/engine.js';
+import { parsePublicKeys } from '../../functions/verify/keys.js';
+import { at } from '../../functions/verify/text.js';
 
 const owner: Identity = { issuer: 'https://accounts.google.com', subject: '42', email: 'builder@example.com' };
 const SHA = 'ab'.repeat(32) as Sha256Hex;
@@ -66,13 +68,19 @@ describe('ProvenanceAssembler', () => {
     const [env] = await s.provenance.envelopesForTask(key);
     assert.ok(env);
     assert.deepEqual(await s.provenance.envelopesForSubject(SHA), [env]);
-    const r = verifyEnvelope(env, (await s.signer.publicKey()).pem, {
-      digest: SHA,
-      builderId: 'https://builder.test',
-      sourceRefs: ['refs/heads/main'],
-    });
+    const r = verifyEnvelope(
+      env,
+      parsePublicKeys((await s.signer.publicKey()).pem),
+      {
+        expectedDigest: SHA,
+        expectedBuilderIds: ['https://builder.test'],
+        expectedSources: [{ uri: 'https://github.com/example/app', refs: ['refs/heads/main'] }],
+      },
+      new Date(),
+    );
     assert.deepEqual(r.failures, []);
-    assert.equal(r.statement!.predicate.runDetails.metadata.invocationId, 'b1');
+    assert.deepEqual(r.subjects, [{ name: 'gs://out/app.tar', digest: { sha256: SHA } }]);
+    assert.equal(at(r.statement, 'predicate', 'runDetails', 'metadata', 'invocationId'), 'b1');
   });
 
   it('signs once for 5 concurrent deliveries; the others are told to retry, and a retry is a no-op', async () => {

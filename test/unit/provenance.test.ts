@@ -10,7 +10,9 @@ import type { Stage } from '../../functions/domain/stage.js';
 import { assembleProvenance, NoSubjectsError, type Statement } from '../../functions/provenance/statement.js';
 import { assertStatementToSpec } from '../helpers/statement-spec.js';
 import { pae, signStatement, IN_TOTO_PAYLOAD_TYPE, type Envelope } from '../../functions/provenance/dsse.js';
-import { verifyEnvelope } from '../../functions/provenance/verify.js';
+import { verifyEnvelope as judge } from '../../functions/verify/engine.js';
+import { parsePublicKeys } from '../../functions/verify/keys.js';
+import type { FailureCode } from '../../functions/verify/policy.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
 
 const GOLDEN = join(__dirname, '..', '..', '..', 'test', 'golden');
@@ -195,11 +197,12 @@ describe('assembleProvenance', () => {
 
 describe('DSSE and verify', () => {
   const policy = {
-    digest: `sha256:${sha('2')}`,
-    builderId: 'b',
-    sourceUri: 'https://github.com/example/app',
-    sourceRefs: ['refs/heads/main'],
+    expectedDigest: `sha256:${sha('2')}`,
+    expectedBuilderIds: ['b'],
+    expectedSources: [{ uri: 'https://github.com/example/app', refs: ['refs/heads/main'] }],
   };
+  const verifyEnvelope = (env: unknown, pem: string, p: Partial<typeof policy> = policy) =>
+    judge(env, parsePublicKeys(pem), { ...policy, ...p }, new Date());
 
   it('signs over the PAE and verifies with the public key alone', async () => {
     const { task, reports } = fixture();
@@ -207,7 +210,7 @@ describe('DSSE and verify', () => {
     const env = await signStatement(assembleProvenance(task, reports, { builderId: 'b' }), signer);
     assert.equal(env.payloadType, IN_TOTO_PAYLOAD_TYPE);
     const { pem } = await signer.publicKey();
-    const r = verifyEnvelope(env, pem, policy);
+    const r = verifyEnvelope(env, pem);
     assert.deepEqual(r.failures, []);
     assert.equal(r.ok, true);
   });
@@ -224,8 +227,8 @@ describe('DSSE and verify', () => {
     const signer = LocalSigner.ephemeral();
     const env = await signStatement(assembleProvenance(task, reports, { builderId: 'b' }), signer);
     const { pem } = await signer.publicKey();
-    const cases: [string, Envelope, object, RegExp][] = [
-      ['other key', env, {}, /no signature verifies/],
+    const cases: [string, Envelope, object, FailureCode, RegExp][] = [
+      ['other key', env, {}, 'SIGNATURE_INVALID', /no signature verifies/],
       [
         'tampered payload',
         {
@@ -235,21 +238,34 @@ describe('DSSE and verify', () => {
           ),
         },
         {},
+        'SIGNATURE_INVALID',
         /no signature verifies/,
       ],
-      ['wrong digest', env, { digest: sha('9') }, /no subject has sha256/],
-      ['wrong builder', env, { builderId: 'evil' }, /builder id/],
-      ['wrong repo', env, { sourceUri: 'https://github.com/evil/app' }, /no git dependency/],
-      ['wrong ref', env, { sourceRefs: ['refs/heads/stable'] }, /not on refs\/heads\/stable/],
-      ['wrong payload type', { ...env, payloadType: 'text/plain' }, {}, /payloadType/],
+      ['wrong digest', env, { expectedDigest: sha('9') }, 'NO_SUBJECT', /no subject has sha256/],
+      ['wrong builder', env, { expectedBuilderIds: ['evil'] }, 'BUILDER_ID_MISMATCH', /builder id/],
+      [
+        'wrong repo',
+        env,
+        { expectedSources: [{ uri: 'https://github.com/evil/app' }] },
+        'SOURCE_MISSING',
+        /no git dependency/,
+      ],
+      [
+        'wrong ref',
+        env,
+        { expectedSources: [{ uri: 'https://github.com/example/app', refs: ['refs/heads/stable'] }] },
+        'SOURCE_REF_MISMATCH',
+        /not on refs\/heads\/stable/,
+      ],
+      ['wrong payload type', { ...env, payloadType: 'text/plain' }, {}, 'PAYLOAD_TYPE_MISMATCH', /payloadType/],
     ];
-    for (const [name, e, over, re] of cases) {
+    for (const [name, e, over, code, re] of cases) {
       const key = name === 'other key' ? (await LocalSigner.ephemeral().publicKey()).pem : pem;
-      const r = verifyEnvelope(e, key, { ...policy, ...over });
+      const r = verifyEnvelope(e, key, over);
       assert.equal(r.ok, false, name);
       assert.ok(
-        r.failures.some((f) => re.test(f)),
-        `${name}: ${r.failures.join('; ')}`,
+        r.failures.some((f) => f.code === code && re.test(f.message)),
+        `${name}: ${JSON.stringify(r.failures)}`,
       );
     }
   });
@@ -276,9 +292,12 @@ describe('DSSE and verify', () => {
         payload: payload.toString('base64'),
         signatures: [{ keyid: 'k', sig: sig.toString('base64') }],
       };
-      const r = verifyEnvelope(env, kp.publicKey.export({ type: 'spki', format: 'pem' }).toString(), {
-        digest: sha('2'),
-      });
+      const r = judge(
+        env,
+        parsePublicKeys(kp.publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+        { expectedDigest: sha('2') },
+        new Date(),
+      );
       assert.deepEqual(r.failures, []);
     }
   });

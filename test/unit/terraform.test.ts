@@ -210,6 +210,46 @@ describe('infra/*.tf, checked offline', () => {
     assert.deepEqual([...granted].sort(), [...table].sort());
   });
 
+  it('grants the deploy gate (binauthz.tf) exactly the roles of its table in docs/security.md, only with binauthz_gate', () => {
+    const table = new Set(
+      [
+        ...readFileSync(join(root, 'docs', 'security.md'), 'utf8').matchAll(
+          /^\| (gate) \| (roles\/[\w.]+) \| ([^|]+?) \|$/gm,
+        ),
+      ].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
+    );
+    assert.ok(table.size >= 4, `read ${table.size} gate rows`);
+    const r = files['binauthz.tf']!.resource! as Record<string, Record<string, Record<string, unknown>[]>>;
+    const on: Record<string, string> = {
+      google_kms_crypto_key_iam_member: 'key binauthz-attestor',
+      google_container_analysis_note_iam_member: 'note provenance-gate',
+      google_project_iam_member: 'project',
+      google_binary_authorization_attestor_iam_member: 'attestor provenance-gate',
+    };
+    const granted = new Set<string>();
+    for (const [type, byName] of Object.entries(r)) {
+      if (!type.endsWith('_iam_member')) continue;
+      assert.ok(on[type], `${type}: a grant the test does not know`);
+      for (const b of Object.values(byName).flat()) {
+        assert.match(String(b.member), /google_service_account\.gate\[/, `${type}: granted to the gate only`);
+        granted.add(`gate ${b.role} ${on[type]}`);
+      }
+    }
+    assert.deepEqual([...granted].sort(), [...table].sort());
+    // Everything in the file exists only with binauthz_gate = true.
+    for (const [type, byName] of Object.entries(r))
+      for (const [name, [b]] of Object.entries(byName))
+        assert.match(
+          String(b!.for_each),
+          /local\.gate|var\.binauthz_gate/,
+          `${type}.${name} is not behind binauthz_gate`,
+        );
+    assert.match(JSON.stringify(files['binauthz.tf']!.locals), /var\.binauthz_gate/);
+    const key = r.google_kms_crypto_key!.gate![0]! as { version_template: { algorithm: string }[]; purpose: string };
+    assert.equal(key.purpose, 'ASYMMETRIC_SIGN');
+    assert.equal(key.version_template[0]!.algorithm, 'EC_SIGN_P256_SHA256');
+  });
+
   it('uses only resource types, arguments and blocks that the pinned google provider has', () => {
     // infra/schema/google-provider.json: extracted from @cdktf/provider-google by scripts/extract-provider-schema.js.
     const schema = JSON.parse(readFileSync(join(infra, 'schema', 'google-provider.json'), 'utf8')) as {

@@ -11,7 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
 import { IN_TOTO_PAYLOAD_TYPE, pae, signStatement, type Envelope } from '../../functions/provenance/dsse.js';
-import { printable, strictBase64, verifyEnvelope } from '../../functions/provenance/verify.js';
+import { verifyEnvelope as judge } from '../../functions/verify/engine.js';
+import { strictBase64 } from '../../functions/verify/envelope.js';
+import { parsePublicKeys, type TrustedKey } from '../../functions/verify/keys.js';
+import type { FailureCode, VerificationPolicy } from '../../functions/verify/policy.js';
+import { printable } from '../../functions/verify/text.js';
 
 const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
 const SHA = 'ab'.repeat(32);
@@ -43,6 +47,35 @@ function statement(over: Record<string, unknown> = {}) {
     },
     ...over,
   };
+}
+
+const CODES = new Set<FailureCode>([
+  'MALFORMED_ENVELOPE',
+  'PAYLOAD_TYPE_MISMATCH',
+  'SIGNATURE_INVALID',
+  'NO_TRUSTED_KEY',
+  'MALFORMED_STATEMENT',
+  'STATEMENT_TYPE_MISMATCH',
+  'PREDICATE_TYPE_MISMATCH',
+  'NO_SUBJECT',
+  'SUBJECT_NAME_NOT_COVERED',
+  'BUILDER_ID_MISMATCH',
+  'REPORTER_MISMATCH',
+  'SOURCE_MISSING',
+  'SOURCE_REF_MISMATCH',
+  'CONFIG_SOURCE_MISMATCH',
+  'REFUSED_FINDING',
+  'PROVENANCE_TOO_OLD',
+]);
+
+/** The engine with a PEM text and a policy given by its expected digest and other fields. */
+function verifyEnvelope(envelope: unknown, keys: string | TrustedKey[], policy: Partial<VerificationPolicy> = {}) {
+  return judge(
+    envelope,
+    typeof keys === 'string' ? parsePublicKeys(keys) : keys,
+    { expectedDigest: SHA, ...policy },
+    new Date(),
+  );
 }
 
 async function signed(signer: LocalSigner, value: unknown): Promise<Envelope> {
@@ -111,21 +144,53 @@ describe('verifyEnvelope on hostile input', () => {
         await signed(signer, statement({ predicate: { ...statement().predicate, runDetails: { builder: null } } })),
       ],
     ];
+    // What each shape must fail with (besides anything else it fails).
+    const expected: Record<string, FailureCode> = {
+      null: 'MALFORMED_ENVELOPE',
+      'a number': 'MALFORMED_ENVELOPE',
+      'a list': 'MALFORMED_ENVELOPE',
+      'payload null': 'MALFORMED_ENVELOPE',
+      'payload a number': 'MALFORMED_ENVELOPE',
+      'payloadType missing': 'MALFORMED_ENVELOPE',
+      'signatures [null]': 'MALFORMED_ENVELOPE',
+      'signatures a string': 'MALFORMED_ENVELOPE',
+      'signatures empty': 'MALFORMED_ENVELOPE',
+      'sig a number': 'MALFORMED_ENVELOPE',
+      'keyid an object': 'MALFORMED_ENVELOPE',
+      'payload not JSON': 'MALFORMED_STATEMENT',
+      'payload a JSON list': 'MALFORMED_STATEMENT',
+      'payload JSON null': 'MALFORMED_STATEMENT',
+      'payload invalid UTF-8': 'MALFORMED_STATEMENT',
+      'subject an object': 'NO_SUBJECT',
+      'subject [null]': 'NO_SUBJECT',
+      'subject digest null': 'NO_SUBJECT',
+      'predicate null': 'MALFORMED_STATEMENT',
+      'predicate a string': 'MALFORMED_STATEMENT',
+      'dependencies [null, 1]': 'SOURCE_MISSING',
+      'refs not a list': 'SOURCE_REF_MISMATCH',
+      'builder null': 'BUILDER_ID_MISMATCH',
+    };
+    assert.equal(shapes.length, 23);
     for (const [what, envelope] of shapes) {
       let r: ReturnType<typeof verifyEnvelope> | undefined;
       assert.doesNotThrow(
         () =>
           (r = verifyEnvelope(envelope, pem, {
-            digest: SHA,
-            builderId: 'https://builder.example',
-            reporters: ['builder@example.com'],
-            sourceUri: 'https://github.com/example/app',
-            sourceRefs: ['refs/heads/main'],
+            expectedBuilderIds: ['https://builder.example'],
+            expectedReporters: ['builder@example.com'],
+            expectedSources: [{ uri: 'https://github.com/example/app', refs: ['refs/heads/main'] }],
           })),
         what,
       );
       assert.equal(r!.ok, false, what);
       assert.ok(r!.failures.length > 0, what);
+      const codes = r!.failures.map((f) => f.code);
+      assert.ok(codes.includes(expected[what]!), `${what}: ${JSON.stringify(r!.failures)}`);
+      assert.ok(
+        r!.failures.every((f) => CODES.has(f.code) && printable(f.message, Number.POSITIVE_INFINITY) === f.message),
+        what,
+      );
+      assert.equal(JSON.parse(JSON.stringify(r!.subjects)).length, r!.subjects.length, what);
     }
   });
 
@@ -135,7 +200,7 @@ describe('verifyEnvelope on hostile input', () => {
     let good = await signed(signer, statement());
     for (let k = 1; !good.payload.endsWith('=') || !/[+/]/.test(good.payload); k++)
       good = await signed(signer, statement({ padding: '?~'.repeat(k) }));
-    assert.ok(verifyEnvelope(good, pem, { digest: SHA }).ok);
+    assert.ok(verifyEnvelope(good, pem).ok);
     const variants: [string, Partial<Envelope>][] = [
       ['payload with a newline', { payload: `${good.payload.slice(0, 8)}\n${good.payload.slice(8)}` }],
       ['payload without padding', { payload: good.payload.replace(/=+$/, '') }],
@@ -143,11 +208,11 @@ describe('verifyEnvelope on hostile input', () => {
       ['signature with a space', { signatures: [{ keyid: 'k', sig: ` ${good.signatures[0]!.sig}` }] }],
     ];
     for (const [what, over] of variants) {
-      const r = verifyEnvelope({ ...good, ...over }, pem, { digest: SHA });
+      const r = verifyEnvelope({ ...good, ...over }, pem);
       assert.equal(r.ok, false, what);
       assert.ok(
-        r.failures.some((f) => /canonical base64/.test(f)),
-        `${what}: ${r.failures}`,
+        r.failures.some((f) => f.code === 'MALFORMED_ENVELOPE' && /canonical base64/.test(f.message)),
+        `${what}: ${JSON.stringify(r.failures)}`,
       );
     }
     assert.equal(strictBase64('YQ==')?.toString(), 'a');
@@ -167,9 +232,9 @@ describe('verifyEnvelope on hostile input', () => {
       { keyid: 'evil', sig: env.signatures[0]!.sig },
     ];
     const keys = `# key-a (EC)\n${(await a.publicKey()).pem}# key-b (EC)\n${(await b.publicKey()).pem}`;
-    const r = verifyEnvelope(env, keys, { digest: SHA });
-    assert.equal(r.ok, true, r.failures.join('; '));
-    assert.equal(r.verifiedBy?.name, 'key-b');
+    const r = verifyEnvelope(env, keys);
+    assert.equal(r.ok, true, JSON.stringify(r.failures));
+    assert.equal(r.verifiedKey, 'key-b');
   });
 
   it('escapes terminal control sequences and bidi characters from the envelope', () => {

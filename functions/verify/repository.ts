@@ -1,0 +1,68 @@
+// Whether two URIs name the same source repository. A rule about a repository
+// must see every checkout of it, however the build spelled its URI: otherwise
+// a second checkout (on another branch) under another spelling would escape
+// the rule. So the comparison is on a key that ignores what does not change
+// the repository: "git+", the scheme among https/http/ssh/git, a user name, a
+// port, letter case, dot segments, percent-encoded unreserved characters,
+// trailing slashes and one trailing ".git".
+
+const REPO_SCHEMES = new Set(['https:', 'http:', 'ssh:', 'git:']);
+
+/**
+ * URIs that URL parsing leaves as they are (a lowercase DNS name, no user,
+ * port, percent sign, backslash, dot segment, query or fragment): their key
+ * is read off directly, three times faster than a URL parse. Everything else
+ * is parsed (parsedRepositoryKey); both give the same key for these.
+ */
+const PLAIN =
+  /^(?:git\+)?(?:https?|ssh|git):\/\/((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)((?:\/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*)\/*$/;
+
+/** The repository's identity (host and path), or undefined when the URI is not a git-style URL. */
+export function repositoryKey(uri: string): string | undefined {
+  const plain = PLAIN.exec(uri);
+  return plain ? keyOf(plain[1] ?? '', plain[2] ?? '') : parsedRepositoryKey(uri);
+}
+
+/** repositoryKey by a URL parse (WHATWG, as git's curl reads it): for every URI. */
+export function parsedRepositoryKey(uri: string): string | undefined {
+  // The URL parser drops leading and trailing controls and spaces, and tabs and newlines anywhere; so
+  // does this, before "git+" is looked for, so that no such spelling hides a checkout from its rule.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is this pattern's job
+  const cleaned = uri.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '').replace(/[\t\n\r]/g, '');
+  const url = URL.parse(withoutGitPlus(cleaned));
+  if (!url || !REPO_SCHEMES.has(url.protocol) || !url.hostname || url.search || url.hash) return undefined;
+  const path = url.pathname.includes('%') ? url.pathname.replace(/%([0-9A-Fa-f]{2})/g, unreserved) : url.pathname;
+  return keyOf(url.hostname, path);
+}
+
+function keyOf(host: string, pathname: string): string {
+  let path = pathname;
+  while (path.endsWith('/')) path = path.slice(0, -1);
+  path = path.toLowerCase();
+  if (path.endsWith('.git')) path = path.slice(0, -4);
+  return `${host.toLowerCase()}${path}`;
+}
+
+/** A percent-encoded unreserved character (RFC 3986 2.3) decoded; any other escape kept. */
+function unreserved(encoded: string, hex: string): string {
+  const c = String.fromCharCode(Number.parseInt(hex, 16));
+  return /[A-Za-z0-9._~-]/.test(c) ? c : encoded;
+}
+
+const withoutGitPlus = (uri: string) => (uri.startsWith('git+') ? uri.slice(4) : uri);
+
+/** Same repository (see above); URIs that are not git-style URLs are compared as written, without "git+". */
+export function sameRepository(a: string, b: string): boolean {
+  return repositoryMatcher(b)(a);
+}
+
+/** A test for "same repository as `uri`", with `uri`'s key computed once. */
+export function repositoryMatcher(uri: string): (other: string) => boolean {
+  const key = repositoryKey(uri);
+  const bare = withoutGitPlus(uri);
+  return (other) => {
+    const k = repositoryKey(other);
+    if (key !== undefined || k !== undefined) return key === k;
+    return withoutGitPlus(other) === bare;
+  };
+}

@@ -1,0 +1,146 @@
+// Checking a VSA the way a deployer does (slsa-verifier's verify-vsa): the
+// DSSE signature with the gate's public key, then the statement against what
+// the deployer expects: the artifact's digest among the subjects, the verifier
+// id, the resource URI, PASSED, and every required level. The envelope is
+// untrusted input of any shape; nothing here throws or does I/O, and each
+// mismatch is one coded failure (strings from the envelope escaped).
+import { IN_TOTO_PAYLOAD_TYPE, pae } from '../provenance/dsse.js';
+import { STATEMENT_TYPE } from '../provenance/statement.js';
+import { strictBase64 } from './envelope.js';
+import { signatureVerifies, type TrustedKey } from './keys.js';
+import { printable } from './text.js';
+import { levelMet } from './levels.js';
+import { VSA_PREDICATE_TYPE } from './vsa.js';
+
+export type VsaFailureCode =
+  | 'VSA_MALFORMED'
+  | 'VSA_SIGNATURE_INVALID'
+  | 'VSA_PREDICATE_TYPE_MISMATCH'
+  | 'VSA_SUBJECT_MISMATCH'
+  | 'VSA_VERIFIER_MISMATCH'
+  | 'VSA_RESOURCE_URI_MISMATCH'
+  | 'VSA_RESULT_FAILED'
+  | 'VSA_LEVEL_INSUFFICIENT';
+
+export interface VsaFailure {
+  code: VsaFailureCode;
+  message: string;
+  field?: string;
+}
+
+/** What the deployer expects (slsa-verifier verify-vsa's flags). */
+export interface VsaExpectations {
+  /** sha256 hex of the artifact. */
+  expectedDigest: string;
+  expectedVerifierId: string;
+  expectedResourceUri: string;
+  /** Levels that must each be met (SLSA_BUILD_LEVEL_1 is met by _1, _2, _3). */
+  expectedLevels?: string[];
+}
+
+export interface VsaVerdict {
+  ok: boolean;
+  failures: VsaFailure[];
+  /** Name of the trusted key the signature verified with. */
+  verifiedKey?: string;
+  timeVerified?: string;
+  verifiedLevels?: string[];
+}
+
+export function verifyVsa(envelope: unknown, keys: TrustedKey[], expect: VsaExpectations): VsaVerdict {
+  const failures: VsaFailure[] = [];
+  const fail = (code: VsaFailureCode, message: string, field?: string) =>
+    failures.push({ code, message, ...(field ? { field } : {}) });
+  const done = (): VsaVerdict => ({ ok: false, failures });
+  if (!isObject(envelope)) {
+    fail('VSA_MALFORMED', 'the VSA is not a DSSE envelope (payloadType, payload, signatures)');
+    return done();
+  }
+  const { payloadType, payload, signatures } = envelope;
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    fail('VSA_MALFORMED', `payloadType is ${quote(payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}`, 'payloadType');
+    return done();
+  }
+  const body = typeof payload === 'string' ? strictBase64(payload) : undefined;
+  if (!body) {
+    fail('VSA_MALFORMED', 'payload is missing or not canonical base64', 'payload');
+    return done();
+  }
+  const message = pae(IN_TOTO_PAYLOAD_TYPE, body);
+  let verifiedKey: TrustedKey | undefined;
+  for (const s of Array.isArray(signatures) ? signatures : []) {
+    const sig = isObject(s) && typeof s.sig === 'string' ? strictBase64(s.sig) : undefined;
+    if (sig) verifiedKey ??= keys.find((k) => signatureVerifies(k.key, message, sig));
+  }
+  if (!verifiedKey) {
+    // Nothing in an unsigned statement is worth reading further.
+    fail('VSA_SIGNATURE_INVALID', 'no signature on the VSA verifies with the given public key(s)', 'signatures');
+    return done();
+  }
+  let statement: unknown;
+  try {
+    statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch {
+    fail('VSA_MALFORMED', 'the payload is not UTF-8 JSON', 'payload');
+    return done();
+  }
+  if (!isObject(statement) || statement._type !== STATEMENT_TYPE) {
+    fail('VSA_MALFORMED', `the payload is not an in-toto Statement v1 (${STATEMENT_TYPE})`, '_type');
+    return done();
+  }
+  if (statement.predicateType !== VSA_PREDICATE_TYPE) {
+    fail(
+      'VSA_PREDICATE_TYPE_MISMATCH',
+      `predicateType is ${quote(statement.predicateType)}, not ${VSA_PREDICATE_TYPE}`,
+      'predicateType',
+    );
+    return done();
+  }
+  const digest = expect.expectedDigest.toLowerCase().replace(/^sha256:/, '');
+  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  if (!subjects.some((s) => isObject(s) && isObject(s.digest) && s.digest.sha256 === digest))
+    fail('VSA_SUBJECT_MISMATCH', `no subject of the VSA has sha256 ${digest}`, 'subject');
+  const p = isObject(statement.predicate) ? statement.predicate : {};
+  const verifierId = isObject(p.verifier) ? p.verifier.id : undefined;
+  if (verifierId !== expect.expectedVerifierId)
+    fail(
+      'VSA_VERIFIER_MISMATCH',
+      `verifier id is ${quote(verifierId)}, not ${quote(expect.expectedVerifierId)}`,
+      'predicate.verifier.id',
+    );
+  if (p.resourceUri !== expect.expectedResourceUri)
+    fail(
+      'VSA_RESOURCE_URI_MISMATCH',
+      `resource URI is ${quote(p.resourceUri)}, not ${quote(expect.expectedResourceUri)}`,
+      'predicate.resourceUri',
+    );
+  if (p.verificationResult !== 'PASSED')
+    fail(
+      'VSA_RESULT_FAILED',
+      `verification result is ${quote(p.verificationResult)}, not "PASSED"`,
+      'predicate.verificationResult',
+    );
+  const levels = Array.isArray(p.verifiedLevels)
+    ? p.verifiedLevels.filter((l): l is string => typeof l === 'string')
+    : [];
+  for (const want of expect.expectedLevels ?? [])
+    if (!levelMet(want, levels))
+      fail(
+        'VSA_LEVEL_INSUFFICIENT',
+        `verified levels ${levels.length ? levels.map((l) => printable(l)).join(', ') : '(none)'} do not meet ${printable(want)}`,
+        'predicate.verifiedLevels',
+      );
+  return {
+    ok: failures.length === 0,
+    failures,
+    verifiedKey: verifiedKey.name,
+    ...(typeof p.timeVerified === 'string' ? { timeVerified: p.timeVerified } : {}),
+    verifiedLevels: levels,
+  };
+}
+
+const quote = (value: unknown) => (value === undefined ? 'missing' : `"${printable(value)}"`);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
