@@ -17,6 +17,7 @@ import { artifactBody, type ArtifactWhere } from './report/bodies.js';
 import { checkBody } from './report/methods.js';
 import type { BatchItem } from './report/reporter.js';
 import { jsonObjectLines } from './json-lines.js';
+import { printable } from '../provenance/verify.js';
 
 export const DEFAULT_OUTPUTS_DIR = '/builder/outputs';
 /** An outputs file is a list of artifacts, not an artifact: a bigger one was put there by mistake. */
@@ -49,7 +50,8 @@ export function collectOutputs(dir: string): Collected | { dir: string; missing:
   const unreadable: string[] = [];
   let files = 0;
   for (const name of names) {
-    const path = join(dir, name);
+    // Names are whatever the build's steps wrote: printed with control and bidi characters escaped.
+    const path = printable(join(dir, name), 1000);
     const read = readEntry(root, join(root, name));
     if (typeof read === 'string') {
       unreadable.push(`${path}: ${read}`);
@@ -82,7 +84,8 @@ function readEntry(root: string, path: string): Buffer | string {
         return 'a dangling symbolic link';
       }
       const rel = relative(root, target);
-      if (rel.startsWith('..') || isAbsolute(rel)) return `a symbolic link out of the folder (to ${target})`;
+      if (rel.startsWith('..') || isAbsolute(rel))
+        return `a symbolic link out of the folder (to ${printable(target, 1000)})`;
     }
     const st = statSync(target);
     if (st.isDirectory()) return 'a directory, not a file';

@@ -135,3 +135,13 @@ it('collect: a file without read permission is path: reason (run as nobody when 
     items: 1,
   });
 });
+
+it('collect: names from the folder are printed with control characters escaped', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outputs-'));
+  writeFileSync(join(dir, 'evil\u001b[2J\n.jsonl'), 'nope\n');
+  const found = collectOutputs(dir);
+  assert.ok(!('missing' in found));
+  assert.deepEqual(found.problems, [
+    `${dir}/evil\\u{1b}[2J\\u{a}.jsonl:1: not JSON: expected a JSON value at character 1`,
+  ]);
+});
