@@ -8,7 +8,7 @@
 // Every line is checked first; any malformed line is reported as
 // file:line: reason and nothing is sent. An entry of the folder that cannot be
 // read as a file (a dangling link, a link out of the folder, a directory, a
-// FIFO, no permission) is reported as path: reason; it fails the command but
+// FIFO, no permission, over 16 MiB) is reported as path: reason; it fails the command but
 // does not hide the files beside it, which are read and reported. Nothing is
 // ever opened that is not a regular file inside the folder (a FIFO would block).
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
@@ -17,8 +17,11 @@ import { artifactBody, type ArtifactWhere } from './report/bodies.js';
 import { checkBody } from './report/methods.js';
 import type { BatchItem } from './report/reporter.js';
 import { jsonObjectLines } from './json-lines.js';
+import { printable } from '../provenance/verify.js';
 
 export const DEFAULT_OUTPUTS_DIR = '/builder/outputs';
+/** An outputs file is a list of artifacts, not an artifact: a bigger one was put there by mistake. */
+export const MAX_OUTPUTS_FILE_BYTES = 16 * 1024 * 1024;
 
 export interface Collected {
   dir: string;
@@ -47,7 +50,8 @@ export function collectOutputs(dir: string): Collected | { dir: string; missing:
   const unreadable: string[] = [];
   let files = 0;
   for (const name of names) {
-    const path = join(dir, name);
+    // Names are whatever the build's steps wrote: printed with control and bidi characters escaped.
+    const path = printable(join(dir, name), 1000);
     const read = readEntry(root, join(root, name));
     if (typeof read === 'string') {
       unreadable.push(`${path}: ${read}`);
@@ -80,11 +84,14 @@ function readEntry(root: string, path: string): Buffer | string {
         return 'a dangling symbolic link';
       }
       const rel = relative(root, target);
-      if (rel.startsWith('..') || isAbsolute(rel)) return `a symbolic link out of the folder (to ${target})`;
+      if (rel.startsWith('..') || isAbsolute(rel))
+        return `a symbolic link out of the folder (to ${printable(target, 1000)})`;
     }
     const st = statSync(target);
     if (st.isDirectory()) return 'a directory, not a file';
     if (!st.isFile()) return `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'})`;
+    if (st.size > MAX_OUTPUTS_FILE_BYTES)
+      return `${st.size} bytes, more than an outputs list may hold (${MAX_OUTPUTS_FILE_BYTES})`;
     return readFileSync(target);
   } catch (err) {
     return reasonOf(err);

@@ -419,8 +419,9 @@ describe('the build step CLI against the local server', () => {
       });
       assert.equal(r.code, 0, r.stderr);
       assert.ok(hung.length >= 2, `${hung.length} heartbeat(s) in flight`);
-      // 0.6 s of command, start-up and three stage reports; a heartbeat waiting out its 30 s budget would show.
-      assert.ok(r.ms < 0.6 * 1000 + 2500, `run took ${r.ms.toFixed(0)} ms`);
+      // A heartbeat waiting out its 30 s budget would hold the exit ≥ 30 s; 0.6 s of command, start-up and
+      // three stage reports (STARTED now before the command) take a few seconds on a loaded machine.
+      assert.ok(r.ms < 15_000, `run took ${r.ms.toFixed(0)} ms`);
       assert.equal((await taskOf('run-hb'))?.state, 'COMPLETE');
     } finally {
       proxy.closeAllConnections();

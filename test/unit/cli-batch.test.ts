@@ -4,11 +4,11 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchItems } from '../../functions/cli/commands/report/batch.js';
-import { collectOutputs } from '../../functions/cli/collect.js';
+import { collectOutputs, MAX_OUTPUTS_FILE_BYTES } from '../../functions/cli/collect.js';
 
 it('reads JSON lines into batch items, naming the line and the problem of each bad one', () => {
   const text = [
@@ -96,9 +96,12 @@ it('collect: an entry that cannot be read is path: reason, and never hides the f
   symlinkSync('a.jsonl', join(dir, 'inside.jsonl'));
   mkdirSync(join(dir, 'sub.jsonl'));
   execFileSync('mkfifo', [join(dir, 'pipe.jsonl')]);
+  writeFileSync(join(dir, 'big.jsonl'), '');
+  truncateSync(join(dir, 'big.jsonl'), MAX_OUTPUTS_FILE_BYTES + 1); // sparse: no disk used
   const found = collectOutputs(dir);
   assert.ok(!('missing' in found));
   assert.deepEqual(found.unreadable, [
+    `${dir}/big.jsonl: ${MAX_OUTPUTS_FILE_BYTES + 1} bytes, more than an outputs list may hold (${MAX_OUTPUTS_FILE_BYTES})`,
     `${dir}/dangling.jsonl: a dangling symbolic link`,
     `${dir}/out.jsonl: a symbolic link out of the folder (to ${realpathSync(outside)}/stolen.jsonl)`,
     `${dir}/pipe.jsonl: not a regular file (a FIFO)`,
@@ -131,4 +134,14 @@ it('collect: a file without read permission is path: reason (run as nobody when 
     files: 1,
     items: 1,
   });
+});
+
+it('collect: names from the folder are printed with control characters escaped', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outputs-'));
+  writeFileSync(join(dir, 'evil\u001b[2J\n.jsonl'), 'nope\n');
+  const found = collectOutputs(dir);
+  assert.ok(!('missing' in found));
+  assert.deepEqual(found.problems, [
+    `${dir}/evil\\u{1b}[2J\\u{a}.jsonl:1: not JSON: expected a JSON value at character 1`,
+  ]);
 });
