@@ -195,6 +195,14 @@ describe('source rules are per named repository, never pooled', () => {
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/./b'));
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/%62'));
     assert.ok(sameRepository('https://github.com/a/b', ' git+https://github.com/a/b\n'));
+    assert.ok(
+      sameRepository('https://github.com/a/app', 'https://\uff27\uff29\uff34\uff28\uff35\uff22.com/A/APP'),
+      'IDNA-mapped host',
+    );
+    assert.ok(sameRepository('https://github.com/a/app', 'https://github.com/a/%41pp'));
+    assert.ok(sameRepository('https://github.com/a/app', 'https://github.com/a/a\tpp'));
+    assert.ok(sameRepository('https://github.com/a/app.git', 'https://github.com/x/..\\a\\APP.GIT'));
+    assert.ok(!sameRepository('https://github.com/a/app', 'https://github.com/a/app-config'));
     assert.ok(sameRepository('https://github.com/a/b', 'git+ht\ttps://github.com/a/\nb'));
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com\\a\\b'));
     assert.ok(
