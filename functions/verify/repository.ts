@@ -60,7 +60,15 @@ export function sameRepository(a: string, b: string): boolean {
 export function repositoryMatcher(uri: string): (other: string) => boolean {
   const key = repositoryKey(uri);
   const bare = withoutGitPlus(uri);
+  const last = key === undefined || !key.includes('/') ? '' : key.slice(key.lastIndexOf('/') + 1);
+  // A cheap necessary condition, so most dependencies of a statement cost no key: a URI whose key
+  // is `key` holds the key's last path segment as written, up to letter case, unless it has a
+  // percent sign (decoded) or a tab or newline (dropped) in it. Path characters are otherwise kept
+  // as they are or percent-encoded, never turned into others. Not used for a segment that is empty
+  // or percent-encoded itself, nor for a host (the host is IDNA-mapped).
+  const prefilter = last !== '' && !last.includes('%');
   return (other) => {
+    if (prefilter && !/[%\t\n\r]/.test(other) && !other.toLowerCase().includes(last)) return false;
     const k = repositoryKey(other);
     if (key !== undefined || k !== undefined) return key === k;
     return withoutGitPlus(other) === bare;

@@ -195,6 +195,14 @@ describe('source rules are per named repository, never pooled', () => {
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/./b'));
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com/a/%62'));
     assert.ok(sameRepository('https://github.com/a/b', ' git+https://github.com/a/b\n'));
+    assert.ok(
+      sameRepository('https://github.com/a/app', 'https://\uff27\uff29\uff34\uff28\uff35\uff22.com/A/APP'),
+      'IDNA-mapped host',
+    );
+    assert.ok(sameRepository('https://github.com/a/app', 'https://github.com/a/%41pp'));
+    assert.ok(sameRepository('https://github.com/a/app', 'https://github.com/a/a\tpp'));
+    assert.ok(sameRepository('https://github.com/a/app.git', 'https://github.com/x/..\\a\\APP.GIT'));
+    assert.ok(!sameRepository('https://github.com/a/app', 'https://github.com/a/app-config'));
     assert.ok(sameRepository('https://github.com/a/b', 'git+ht\ttps://github.com/a/\nb'));
     assert.ok(sameRepository('https://github.com/a/b', 'https://github.com\\a\\b'));
     assert.ok(
@@ -488,6 +496,28 @@ describe('provenance verify (the bin): policy flags and --json', () => {
       r.stderr,
       /FAIL: line 2: source git\+https:\/\/github.com\/example\/app@a{40} is on refs\/heads\/feature/,
     );
+  });
+
+  it('--json with a key set: an envelope signed by a key the set lacks is NO_TRUSTED_KEY, naming the key', async () => {
+    const input = await files(statement());
+    const other = LocalSigner.ephemeral();
+    const set = await other.verificationKeys();
+    const dir = mkdtempSync(join(tmpdir(), 'verify-keyset-'));
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify(set));
+    const r = cli('verify', '--keys', join(dir, 'keys.json'), ...input.slice(2), '--json');
+    assert.equal(r.status, 1, r.stderr);
+    const [first] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(first.verifiedKey, null);
+    assert.deepEqual(
+      first.failures.map((f: { code: string }) => f.code),
+      ['NO_TRUSTED_KEY'],
+    );
+    assert.match(first.failures[0].message, /signed with key "local:sha256:[0-9a-f]{64}", which is not in the key set/);
+    // The statement was still read: its subjects are listed.
+    assert.deepEqual(first.subjects, [{ name: 'gs://out/app.tar', digest: { sha256: SHA } }]);
   });
 
   it('(h) --json: one verdict per envelope, codes and fields, exit codes unchanged, no stack trace', async () => {
