@@ -260,6 +260,7 @@ describe('GCS sink (local stand-in for the Cloud Storage JSON API)', () => {
     let closed = 0;
     const silent = createServer((s) => {
       sockets.push(s);
+      s.resume(); // read (and drop) the request, so the peer's FIN is seen
       s.on('close', () => closed++);
       s.on('error', () => undefined);
     });
