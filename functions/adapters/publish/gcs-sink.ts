@@ -14,11 +14,10 @@
 // cancels the request and closes its socket, which http.request's `signal`
 // does (the socket is destroyed, whatever state the request is in).
 import { createHash } from 'node:crypto';
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { crc32c } from '@aws-crypto/crc32c';
 import type { Storage } from '@google-cloud/storage';
 import { PublishConflictError, type PublishOutcome, type SignedProvenance, type Sink } from '../../ports/publisher.js';
+import { HttpCaller, type HttpResult } from './http-call.js';
 
 /** What is written beside `object`: the suffix, its content type and which bytes. */
 const OBJECTS = [
@@ -151,10 +150,7 @@ export class GcsSink implements Sink {
     return this.storage.apiEndpoint.replace(/\/+$/, '');
   }
 
-  /**
-   * One request; the response body read whole up to `maxBytes` (more is an error).
-   * `signal` destroys the request and its socket, at any stage.
-   */
+  /** One JSON API request with the library's credentials (none for an emulator, like the library). */
   private async request(
     url: string,
     method: 'GET' | 'POST',
@@ -164,49 +160,13 @@ export class GcsSink implements Sink {
     signal: AbortSignal,
   ): Promise<HttpResult> {
     const all: Record<string, string> = { ...headers };
-    if (body) all['content-length'] = String(body.length);
-    // Like the library: an emulator (STORAGE_EMULATOR_HOST, a custom apiEndpoint) gets no credentials.
     if (!this.storage.customEndpoint || this.storage.useAuthWithCustomEndpoint) {
       for (const [k, v] of await this.storage.authClient.getRequestHeaders(url)) all[k] = v;
     }
-    signal.throwIfAborted();
-    const https = url.startsWith('https:');
-    return new Promise<HttpResult>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(url, {
-        method,
-        headers: all,
-        signal,
-        agent: https ? this.httpsAgent : this.httpAgent,
-      });
-      // On abort, the reason (a TimeoutError for AbortSignal.timeout) says more than "aborted".
-      const fail = (err: unknown) => reject(signal.aborted ? signal.reason : err);
-      req.on('error', fail);
-      req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBytes) {
-            req.destroy(new Error(`the response from Cloud Storage is larger than ${maxBytes} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('error', fail);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      });
-      req.end(body);
-    });
+    return this.http.call({ url, method, headers: all, body, maxBytes, signal, peer: 'Cloud Storage' });
   }
 
-  // Kept-alive connections for the many objects of one task; an aborted request's socket is destroyed, not kept.
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
-}
-
-interface HttpResult {
-  status: number;
-  body: Buffer;
+  private readonly http = new HttpCaller();
 }
 
 /**
