@@ -231,7 +231,7 @@ describe('publishing provenance to OCI images (docker-registry on loopback)', ()
 
     // Two sweeps at once over the same stores, through a sink that counts publish() calls.
     let published = 0;
-    const real = new OciSink([parseOciRule(registry.host)]);
+    const real = new OciSink([parseOciRule(registry.host), parseOciRule(`${hanging.host}/slow`)]);
     const counting = {
       name: 'oci' as const,
       refuses: (t: string) => real.refuses(t),
@@ -251,7 +251,7 @@ describe('publishing provenance to OCI images (docker-registry on loopback)', ()
         recoveryGraceMs: 300_000,
         maxRecoveryAttempts: 5,
         maxTasksPerRun: 100,
-        publish: { sinks: [counting], concurrency: 4, deadlineMs: 5000 },
+        publish: { sinks: [counting], concurrency: 4, deadlineMs: 1000 },
       });
     const [a, b] = await Promise.all([sweeper().sweep(), sweeper().sweep()]);
     // oci-2 and oci-hang have failed publications; each is retried by one sweep only.

@@ -174,7 +174,10 @@ describe('publishing from the assembler', () => {
     assert.equal(many.record?.publications?.length, 2000, 'the gcs target has no enabled sink: no publication');
     assert.ok(many.record?.publications?.every((p) => p.state === 'published'));
     assert.equal(many.big, few.big, `large serialisations: ${few.big} with 20 subjects, ${many.big} with 2,000`);
-    assert.ok(many.big >= 2 && many.big <= 4, `${many.big} large serialisations (the envelope and the bundle at least)`);
+    assert.ok(
+      many.big >= 2 && many.big <= 4,
+      `${many.big} large serialisations (the envelope and the bundle at least)`,
+    );
   });
 
   it('derives canonical, deduplicated, sorted targets from the reports', async () => {
