@@ -14,7 +14,7 @@ import {
   resetVerdict,
   type ClaimFields,
 } from '../provenance/claim.js';
-import type { Attachment } from '../ports/attacher.js';
+import type { Publication } from '../ports/publisher.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 import { fromFirestore } from './firestore-task-store.js';
 import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
@@ -129,9 +129,13 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
     });
   }
 
-  recordAttachments(taskKey: string, attachments: Attachment[]): Promise<void> {
-    return backendCall(`firestore recordAttachments`, this.deadlineMs, async () => {
-      await this.doc(taskKey).update({ attachments: attachments.map((a) => ({ ...a })) });
+  recordPublications(taskKey: string, publications: Publication[]): Promise<void> {
+    return backendCall(`firestore recordPublications`, this.deadlineMs, async () => {
+      await this.doc(taskKey)
+        .update({ publications: publications.map((p) => ({ ...p })) })
+        .catch((err: { code?: number }) => {
+          if (err.code !== 5) throw err; // NOT_FOUND: no record, nothing to annotate
+        });
     });
   }
 

@@ -10,7 +10,7 @@ import {
   resetVerdict,
   type ClaimFields,
 } from '../provenance/claim.js';
-import type { Attachment } from '../ports/attacher.js';
+import type { Publication } from '../ports/publisher.js';
 import type { AssemblyResult, Claim, ProvenanceRecord, ProvenanceStore } from '../ports/provenance-store.js';
 
 type Doc = ProvenanceRecord & ClaimFields & { envelope?: Envelope };
@@ -71,9 +71,9 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     });
   }
 
-  async recordAttachments(taskKey: string, attachments: Attachment[]): Promise<void> {
+  async recordPublications(taskKey: string, publications: Publication[]): Promise<void> {
     const d = this.docs.get(taskKey);
-    if (d) this.docs.set(taskKey, { ...d, attachments: structuredClone(attachments) });
+    if (d) this.docs.set(taskKey, { ...d, publications: structuredClone(publications) });
   }
 
   async reset(taskKey: string, now: Date): Promise<'reset' | 'signed' | 'busy' | 'none'> {

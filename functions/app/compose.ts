@@ -23,7 +23,7 @@ import type { Notifier } from '../ports/notifier.js';
 import { TaskSweeper } from '../lifecycle/sweep.js';
 import { TaskRedriver } from '../lifecycle/redrive.js';
 import type { EventPublisher } from '../ports/events.js';
-import type { ImageAttacher } from '../ports/attacher.js';
+import type { Sink, SinkName } from '../ports/publisher.js';
 import { connectEndpoint } from '../api/connect-endpoint.js';
 import { SelfReport, selfReportMethods, type UploadCompleteHook } from '../api/self-report-service.js';
 import type { HttpHandler } from '../api/http.js';
@@ -157,14 +157,31 @@ export async function buildAssembler(
     leaseMs: config.assemblyLeaseSeconds * 1000,
     notifier: createNotifier(config),
     ...(config.provenanceRetentionDays ? { provenanceRetentionMs: config.provenanceRetentionDays * 86_400_000 } : {}),
-    ...(config.ociAttach ? { attacher: await createAttacher(config) } : {}),
+    ...(await publishing(config)),
   });
 }
 
-/** OCI_ATTACH=true: @sigstore/oci, signed into Google registries with the service account's token. */
-async function createAttacher(config: Config): Promise<ImageAttacher> {
-  const { OciAttacher, googleAccessToken } = await import('../adapters/oci-attacher.js');
-  return new OciAttacher(googleAccessToken(), config.backendDeadlineMs);
+/** PUBLISH_TO: the sinks the assembler and the sweep publish through, with the loop's bounds. */
+async function publishing(config: Config) {
+  if (config.publishTo.length === 0) return {};
+  const sinks = await Promise.all(config.publishTo.map((name) => createSink(name, config)));
+  return { publish: { sinks, concurrency: config.publishConcurrency, deadlineMs: config.publishDeadlineMs } };
+}
+
+/** One sink per PUBLISH_TO entry, loaded only when listed; each gets only its own allowlist. */
+export async function createSink(name: SinkName, config: Config): Promise<Sink> {
+  switch (name) {
+    case 'oci': {
+      const { OciSink, googleAccessToken, googleRegistryAuthorization } = await import(
+        '../adapters/publish/oci-sink.js'
+      );
+      return new OciSink(config.ociRegistries, { authorization: googleRegistryAuthorization(googleAccessToken()) });
+    }
+    case 'gcs':
+      throw new ConfigError('PUBLISH_TO=gcs: the GCS sink is not implemented in this build');
+    case 'cipd':
+      throw new ConfigError('PUBLISH_TO=cipd: the CIPD sink is not implemented in this build');
+  }
 }
 
 /** The sweep (expireTasks): republishes through `uploadComplete` (npm start passes its in-process one). */
@@ -187,7 +204,7 @@ export async function buildSweeper(
     maxRecoveryAttempts: config.recoveryMaxAttempts,
     maxTasksPerRun: config.sweepMaxTasks,
     concurrency: config.sweepConcurrency,
-    ...(config.ociAttach ? { attacher: await createAttacher(config) } : {}),
+    ...(await publishing(config)),
   });
 }
 

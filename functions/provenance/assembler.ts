@@ -10,12 +10,15 @@ import type { Signer } from '../ports/signer.js';
 import type { TaskStore } from '../ports/task-store.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import { log } from '../log.js';
+import type { StoredReport } from '../domain/report.js';
+import type { TaskRecord } from '../domain/task.js';
+import type { Publication } from '../ports/publisher.js';
+import type { Envelope } from './dsse.js';
 import { signStatement } from './dsse.js';
-import { attachFailedEvent, provenanceFailedEvent, signedEvent } from './events.js';
-import { attachAll } from './attach.js';
-import { envelopeToBundle } from './bundle.js';
-import type { ImageAttacher } from '../ports/attacher.js';
-import { assembleProvenance, NoSubjectsError, ociImages, type Statement } from './statement.js';
+import { provenanceFailedEvent, publishFailedEvents, signedEvent } from './events.js';
+import type { Sink } from '../ports/publisher.js';
+import { publicationTargets, publishAll, signedProvenance, type PublishOptions } from './publish.js';
+import { assembleProvenance, NoSubjectsError, type Statement } from './statement.js';
 
 export interface AssemblerDeps {
   tasks: TaskStore;
@@ -29,8 +32,8 @@ export interface AssemblerDeps {
   notifier?: Notifier;
   /** Retention of signed provenance; none when unset. */
   provenanceRetentionMs?: number;
-  /** OCI_ATTACH: attaches the bundle to the task's OCI images after signing. */
-  attacher?: ImageAttacher;
+  /** PUBLISH_TO: after signing, the provenance is published beside the task's artifacts through these sinks. */
+  publish?: { sinks: readonly Sink[] } & Omit<PublishOptions, 'now'>;
 }
 
 export type AssemblyOutcome =
@@ -101,14 +104,8 @@ export class ProvenanceAssembler {
       });
       if (!recorded) return { status: 'superseded' };
       // After the provenance is stored; a failure is recorded and retried by the sweep, never thrown.
-      const attachments = this.deps.attacher
-        ? await attachAll(this.deps.attacher, ociImages(task, reports), envelopeToBundle(envelope), () => clock.now())
-        : [];
-      if (attachments.length)
-        await provenance
-          .recordAttachments(taskKey, attachments)
-          .catch((err) => log('ERROR', 'could not record attachments', { taskKey, error: String(err) }));
-      const failed = attachments.filter((a) => a.state === 'failed');
+      const publications = await this.publish(task, reports, envelope, keyId);
+      const failed = publications.filter((p) => p.state === 'failed');
       await this.settled(
         taskKey,
         signedEvent(
@@ -119,7 +116,8 @@ export class ProvenanceAssembler {
         ),
         failed.length > 0,
       );
-      if (failed.length) await this.notify(attachFailedEvent(task, failed, clock.now()), taskKey);
+      for (const event of publishFailedEvents(task, publications, failed.length > 0, clock.now()))
+        await this.notify(event, taskKey);
       return {
         status: 'signed',
         subjects: subjects.length,
@@ -136,6 +134,32 @@ export class ProvenanceAssembler {
     }
   }
 
+  /** Publishes through every enabled sink; outcomes recorded (a lost record is logged: the status then shows none). */
+  private async publish(
+    task: TaskRecord,
+    reports: StoredReport[],
+    envelope: Envelope,
+    keyId: string,
+  ): Promise<Publication[]> {
+    const { publish, clock, provenance } = this.deps;
+    if (!publish?.sinks.length) return [];
+    const targets = publicationTargets(task, reports);
+    if (targets.length === 0) return [];
+    const publications = await publishAll(publish.sinks, targets, signedProvenance(task.taskId, envelope), {
+      concurrency: publish.concurrency,
+      deadlineMs: publish.deadlineMs,
+      now: () => clock.now(),
+    }).catch((err: unknown) => {
+      log('ERROR', 'publishing failed unexpectedly', { taskKey: task.key, keyId, error: String(err) });
+      return [];
+    });
+    if (publications.length)
+      await provenance
+        .recordPublications(task.key, publications)
+        .catch((err) => log('ERROR', 'could not record publications', { taskKey: task.key, error: String(err) }));
+    return publications;
+  }
+
   private retention(at: Date): { expireAt?: Date } {
     return this.deps.provenanceRetentionMs
       ? { expireAt: new Date(at.getTime() + this.deps.provenanceRetentionMs) }
@@ -148,7 +172,7 @@ export class ProvenanceAssembler {
    * lost clear is repaired by the sweep, a lost notification is logged.
    */
   private async settled(taskKey: string, event: ProvenanceEvent, keepRecovery = false): Promise<void> {
-    // A failed attachment keeps the recovery check: the sweep retries it.
+    // A failed publication keeps the recovery check: the sweep retries it.
     if (!keepRecovery)
       await this.deps.tasks
         .clearRecovery(taskKey)
