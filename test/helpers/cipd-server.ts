@@ -7,7 +7,8 @@
 // metadata rules (repo.proto): keys [a-z0-9_-]{1,400}, values under 512 KiB,
 // a fingerprint of the first 16 bytes of SHA-256("<key>:<value>") in hex,
 // identical pairs stored once, listings most recent first, NOT_FOUND for an
-// unknown instance, PERMISSION_DENIED without the expected Bearer token.
+// unknown instance, UNAUTHENTICATED without the expected Bearer token (when
+// started with one; else anonymous callers are served).
 // Every request is recorded, so a test can assert that none was made.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -59,12 +60,12 @@ export class CipdStandIn {
     private readonly server: Server,
     /** host:port, as a cipd:// target names it. */
     readonly host: string,
-    private readonly token: string,
+    private readonly token: string | undefined,
     private readonly caller: string,
   ) {}
 
-  /** Listens on a free loopback port; `token` is the Bearer token it accepts (as `caller`). */
-  static async start(token: string, caller = 'user:provenance@example.iam.gserviceaccount.com'): Promise<CipdStandIn> {
+  /** Listens on a free loopback port; `token`, if given, is the one Bearer token it accepts (as `caller`). */
+  static async start(token?: string, caller = 'user:provenance@example.iam.gserviceaccount.com'): Promise<CipdStandIn> {
     let standIn: CipdStandIn | undefined;
     const server = createServer((req, res) => {
       standIn?.handle(req, res).catch((err: unknown) => respondError(res, 13, String(err)));
@@ -112,7 +113,7 @@ export class CipdStandIn {
     const json = (req.headers['content-type'] ?? '').startsWith('application/json');
     const answerJson = /application\/json|encoding=json/.test(req.headers.accept ?? '');
     try {
-      if (req.headers.authorization !== `Bearer ${this.token}`)
+      if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`)
         throw new RpcError(CODE.UNAUTHENTICATED, 'bad or missing OAuth token');
       if (m[1] === 'AttachMetadata') {
         const r = decode(AttachMetadataRequestSchema, body, json);

@@ -1,7 +1,8 @@
 // The CIPD sink against a local pRPC server built from the same proto
 // (test/helpers/cipd-server.ts, CIPD's own Repository messages): no CIPD
-// server can run here. The sink reaches the loopback host over plain http only
-// because the test sets the test-only insecureLoopback option.
+// server can run here. The sink reaches the loopback host over plain http (and
+// without a token) only because the test sets the test-only insecureLoopback
+// option; what it sends a real, https host is checked by recording the calls.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,7 +19,10 @@ import {
   parseCipdTarget,
 } from '../../functions/adapters/publish/cipd-sink.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
+import type { HttpCall } from '../../functions/adapters/publish/http-call.js';
 import { HashAlgo } from '../../functions/gen/cipd/cipd_pb.js';
+import { AttachMetadataRequestSchema } from '../../functions/gen/cipd/repo_pb.js';
+import { fromBinary } from '@bufbuild/protobuf';
 import { envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { signStatement } from '../../functions/provenance/dsse.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE, type Statement } from '../../functions/provenance/statement.js';
@@ -75,7 +79,7 @@ describe('CIPD sink (local pRPC stand-in from the same proto)', () => {
   let target: string;
 
   before(async () => {
-    cipd = await CipdStandIn.start(TOKEN);
+    cipd = await CipdStandIn.start();
     cipd.addInstance(PKG, ref);
     sink = new CipdSink({ hosts: [cipd.host], accessToken: async () => TOKEN, insecureLoopback: true });
     provenance = await signedProvenance('task-cipd-1', digest);
@@ -90,8 +94,11 @@ describe('CIPD sink (local pRPC stand-in from the same proto)', () => {
     const [entry] = entries;
     assert.equal(entry?.key, CIPD_METADATA_KEY);
     assert.equal(entry?.contentType, CIPD_METADATA_CONTENT_TYPE);
-    assert.equal(Buffer.from(entry?.value ?? []).toString(), `${provenance.envelopeJson}\n`);
-    assert.ok(cipd.calls('AttachMetadata').every((r) => r.authorization === `Bearer ${TOKEN}`));
+    assert.equal(Buffer.from(entry?.value ?? []).toString(), provenance.envelopeJson);
+    assert.ok(
+      cipd.requests.every((r) => r.authorization === undefined),
+      'no credential over plain http',
+    );
 
     const dir = mkdtempSync(join(tmpdir(), 'cipd-verify-'));
     const key = join(dir, 'key.pem');
@@ -134,7 +141,7 @@ describe('CIPD sink (local pRPC stand-in from the same proto)', () => {
       'published',
     );
     const values = (cipd.metadata(PKG, r) ?? []).map((e) => Buffer.from(e.value).toString());
-    assert.deepEqual(values, ['{"someone":"else"}\n', `${provenance.envelopeJson}\n`]);
+    assert.deepEqual(values, ['{"someone":"else"}\n', provenance.envelopeJson]);
   });
 
   it('CIPD errors are failures that say what to do: unknown instance, no permission, legacy SHA-1 ids work', async () => {
@@ -146,13 +153,55 @@ describe('CIPD sink (local pRPC stand-in from the same proto)', () => {
       ),
       /NOT_FOUND/,
     );
-    const badToken = new CipdSink({ hosts: [cipd.host], accessToken: async () => 'wrong', insecureLoopback: true });
-    await assert.rejects(badToken.publish(target, provenance, AbortSignal.timeout(5000)), /UNAUTHENTICATED/);
+    const guarded = await CipdStandIn.start(TOKEN);
+    try {
+      guarded.addInstance(PKG, ref);
+      const anonymous = new CipdSink({ hosts: [guarded.host], accessToken: async () => TOKEN, insecureLoopback: true });
+      await assert.rejects(
+        anonymous.publish(`cipd://${guarded.host}/${PKG}@${iid}`, provenance, AbortSignal.timeout(5000)),
+        /UNAUTHENTICATED/,
+      );
+    } finally {
+      await guarded.close();
+    }
     const sha1 = createHash('sha1').update('legacy').digest('hex');
     cipd.addInstance(PKG, { hashAlgo: HashAlgo.SHA1, hexDigest: sha1 });
     assert.equal(
       await sink.publish(`cipd://${cipd.host}/${PKG}@${sha1}`, provenance, AbortSignal.timeout(5000)),
       'published',
+    );
+  });
+
+  it("an https host gets pRPC in binary with the service account's token", async () => {
+    const calls: HttpCall[] = [];
+    const http = {
+      call: async (c: HttpCall) => {
+        calls.push(c);
+        return { status: 200, headers: { 'x-prpc-grpc-code': '0' }, body: Buffer.alloc(0) }; // empty list, Empty
+      },
+    };
+    const prod = new CipdSink({
+      hosts: ['chrome-infra-packages.appspot.com'],
+      accessToken: async () => TOKEN,
+      insecureLoopback: true, // no effect on a non-loopback host
+      http,
+    });
+    const t = `cipd://chrome-infra-packages.appspot.com/${PKG}@${iid}`;
+    assert.equal(await prod.publish(t, provenance, AbortSignal.timeout(5000)), 'published');
+    assert.deepEqual(
+      calls.map((c) => [c.url, c.headers.authorization, c.headers['content-type']]),
+      ['ListMetadata', 'AttachMetadata'].map((m) => [
+        `https://chrome-infra-packages.appspot.com/prpc/cipd.Repository/${m}`,
+        `Bearer ${TOKEN}`,
+        'application/prpc; encoding=binary',
+      ]),
+    );
+    const attach = fromBinary(AttachMetadataRequestSchema, calls[1]?.body ?? Buffer.alloc(0));
+    assert.equal(attach.package, PKG);
+    assert.deepEqual([attach.instance?.hashAlgo, attach.instance?.hexDigest], [HashAlgo.SHA256, digest]);
+    assert.deepEqual(
+      attach.metadata.map((m) => [m.key, m.contentType, Buffer.from(m.value).toString()]),
+      [[CIPD_METADATA_KEY, CIPD_METADATA_CONTENT_TYPE, provenance.envelopeJson]],
     );
   });
 

@@ -106,7 +106,7 @@ describe('GCS sink (local stand-in for the Cloud Storage JSON API)', () => {
     const envelope = gcs.object(BUCKET, 'app/1.0/app.tgz.intoto.jsonl');
     const bundle = gcs.object(BUCKET, 'app/1.0/app.tgz.sigstore.json');
     assert.ok(envelope && bundle);
-    assert.equal(envelope.bytes.toString(), `${provenance.envelopeJson}\n`);
+    assert.equal(envelope.bytes.toString(), provenance.envelopeJson);
     assert.equal(bundle.bytes.toString(), provenance.bundleJson);
     assert.equal(envelope.contentType, 'application/x-ndjson');
     assert.equal(bundle.contentType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
@@ -185,7 +185,7 @@ describe('GCS sink (local stand-in for the Cloud Storage JSON API)', () => {
   });
 
   it('a composite object (no MD5) is compared by its bytes', async () => {
-    const ours = Buffer.from(`${provenance.envelopeJson}\n`);
+    const ours = Buffer.from(provenance.envelopeJson);
     gcs.seed(BUCKET, 'composite/a.tgz.intoto.jsonl', ours, { composite: true });
     gcs.seed(BUCKET, 'composite/a.tgz.sigstore.json', Buffer.from(provenance.bundleJson), { composite: true });
     assert.equal(

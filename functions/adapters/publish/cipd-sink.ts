@@ -1,7 +1,8 @@
 // The CIPD sink: attaches a task's provenance to each CIPD package instance it
 // names, as instance metadata (CIPD's Repository.AttachMetadata over pRPC):
 // key `slsa-provenance`, content type `application/x-ndjson`, value the
-// envelope line exactly as the .intoto.jsonl beside a GCS artifact holds it.
+// envelope line exactly as the .intoto.jsonl beside a GCS artifact holds it
+// (one JSON line, no trailing newline).
 // CIPD keeps metadata as a multimap (a key may hold several values; an
 // identical key/value pair is stored once), so a retry or a concurrent sweep
 // cannot duplicate an entry, and another value under the same key (another
@@ -10,8 +11,9 @@
 //
 // Only hosts on CIPD_HOSTS are contacted, over https with the service
 // account's token. A loopback host over plain http is admitted only with the
-// test-only `insecureLoopback` option (CIPD_INSECURE_LOOPBACK), and only for
-// 127.0.0.1 and [::1].
+// test-only `insecureLoopback` option (CIPD_INSECURE_LOOPBACK), only for
+// 127.0.0.1 and [::1], and gets no token: a credential never travels over
+// plain http (as an emulator gets none from the Google clients).
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { cipdDigest } from '../../domain/report.js';
 import { HashAlgo, type ObjectRef, ObjectRefSchema } from '../../gen/cipd/cipd_pb.js';
@@ -47,16 +49,19 @@ export interface CipdSinkOptions {
   hosts: Iterable<string>;
   /** An OAuth access token of the service account (scope userinfo.email), sent as a Bearer token. */
   accessToken: () => Promise<string>;
-  /** Test only: a listed 127.0.0.1 / [::1] host is reached over plain http. */
+  /** Test only: a listed 127.0.0.1 / [::1] host is reached over plain http, without a token. */
   insecureLoopback?: boolean;
+  /** Sends the requests (tests record them); a real HttpCaller by default. */
+  http?: Pick<HttpCaller, 'call'>;
 }
 
 export class CipdSink implements Sink {
   readonly name = 'cipd' as const;
   private readonly hosts: ReadonlySet<string>;
-  private readonly http = new HttpCaller();
+  private readonly http: Pick<HttpCaller, 'call'>;
 
   constructor(private readonly options: CipdSinkOptions) {
+    this.http = options.http ?? new HttpCaller();
     this.hosts = new Set([...options.hosts].map((h) => canonicalHost(h) ?? `invalid:${h}`));
   }
 
@@ -71,7 +76,7 @@ export class CipdSink implements Sink {
     const refused = this.refuses(target);
     if (refused !== undefined) throw new Error(refused); // publishAll asks first; never trust that
     const t = parseCipdTarget(target) as CipdTarget;
-    const value = Buffer.from(`${provenance.envelopeJson}\n`);
+    const value = Buffer.from(provenance.envelopeJson);
     if (value.length >= CIPD_MAX_METADATA_VALUE)
       throw new Error(
         `the envelope is ${value.length} bytes; CIPD metadata values must be smaller than ${CIPD_MAX_METADATA_VALUE} bytes`,
@@ -114,15 +119,13 @@ export class CipdSink implements Sink {
 
   /** One pRPC call (binary encoding); a non-OK gRPC code is an error naming it. */
   private async call(t: CipdTarget, method: string, body: Buffer, signal: AbortSignal): Promise<Buffer> {
-    const scheme = this.options.insecureLoopback && isLoopback(t.host) ? 'http' : 'https';
+    const insecure = this.options.insecureLoopback === true && isLoopback(t.host);
+    const headers: Record<string, string> = { 'content-type': PRPC_BINARY, accept: PRPC_BINARY };
+    if (!insecure) headers.authorization = `Bearer ${await this.options.accessToken()}`;
     const res = await this.http.call({
-      url: `${scheme}://${t.host}/prpc/cipd.Repository/${method}`,
+      url: `${insecure ? 'http' : 'https'}://${t.host}/prpc/cipd.Repository/${method}`,
       method: 'POST',
-      headers: {
-        'content-type': PRPC_BINARY,
-        accept: PRPC_BINARY,
-        authorization: `Bearer ${await this.options.accessToken()}`,
-      },
+      headers,
       body,
       maxBytes: MAX_RESPONSE_BYTES,
       signal,
@@ -139,6 +142,18 @@ export class CipdSink implements Sink {
     }
     return res.body;
   }
+}
+
+/** The service account's OAuth token for CIPD (which identifies callers by email: scope userinfo.email). */
+export function cipdAccessToken(): () => Promise<string> {
+  let auth: import('google-auth-library').GoogleAuth | undefined;
+  return async () => {
+    const { GoogleAuth } = await import('google-auth-library');
+    auth ??= new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/userinfo.email'] });
+    const token = await auth.getAccessToken();
+    if (!token) throw new Error('no access token for CIPD');
+    return token;
+  };
 }
 
 const GRPC_CODES = [

@@ -15,7 +15,6 @@
 // does (the socket is destroyed, whatever state the request is in).
 import { createHash } from 'node:crypto';
 import { crc32c } from '@aws-crypto/crc32c';
-import type { Storage } from '@google-cloud/storage';
 import { PublishConflictError, type PublishOutcome, type SignedProvenance, type Sink } from '../../ports/publisher.js';
 import { HttpCaller, type HttpResult } from './http-call.js';
 
@@ -31,12 +30,25 @@ const LONGEST_SUFFIX = Math.max(...OBJECTS.map((o) => Buffer.byteLength(o.suffix
 /** Response bodies we read whole (object resources, error JSON) are small; a larger one is not GCS's. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** The .intoto.jsonl content: the envelope line, newline-terminated, as GET …/provenance serves it. */
+/** The .intoto.jsonl content: the envelope as one JSON line (the port's envelopeJson, no trailing newline). */
 function envelopeLine(p: SignedProvenance): Buffer {
-  return Buffer.from(`${p.envelopeJson}\n`);
+  return Buffer.from(p.envelopeJson);
 }
 function bundleBytes(p: SignedProvenance): Buffer {
   return Buffer.from(p.bundleJson);
+}
+
+/**
+ * What the sink takes from a @google-cloud/storage `Storage`: its endpoint and
+ * credentials (structural, so both the library's CommonJS and ESM builds fit).
+ */
+export interface StorageClient {
+  /** https://storage.googleapis.com, or STORAGE_EMULATOR_HOST / the apiEndpoint option. */
+  apiEndpoint: string;
+  /** True for an emulator or a custom endpoint: the library sends no credentials there unless asked. */
+  customEndpoint: boolean;
+  useAuthWithCustomEndpoint?: boolean | undefined;
+  authClient: { getRequestHeaders(url?: string): Promise<Headers> };
 }
 
 export interface GcsTarget {
@@ -51,7 +63,7 @@ export class GcsSink implements Sink {
   constructor(
     /** GCS_BUCKETS: exact bucket names. */
     buckets: Iterable<string>,
-    private readonly storage: Storage,
+    private readonly storage: StorageClient,
   ) {
     this.buckets = new Set(buckets);
   }
