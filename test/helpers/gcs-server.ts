@@ -80,6 +80,11 @@ export class GcsStandIn {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Creates a bucket (the others answer 404, as GCS does for a bucket that does not exist). */
+  addBucket(bucket: string): void {
+    this.buckets.add(bucket);
+  }
+
   /** The stored object, or undefined. */
   object(bucket: string, name: string): GcsObject | undefined {
     return this.objects.get(key(bucket, name));
