@@ -164,7 +164,7 @@ export class GcsStandIn {
     }
     if (type === 'multipart') {
       const parts = multipart(header(req, 'content-type') ?? '', body);
-      if (!parts || parts.length !== 2 || !parts[0] || !parts[1])
+      if (parts?.length !== 2 || !parts[0] || !parts[1])
         return sendError(res, 400, 'invalid', 'Multipart upload needs exactly a metadata part and a media part');
       let resource: ObjectResourceIn;
       try {
