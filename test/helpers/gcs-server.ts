@@ -5,8 +5,9 @@
 //   POST /upload/storage/v1/b/{bucket}/o?uploadType=media|multipart|resumable
 //   PUT  the resumable session URI (Content-Range; 308 + Range for a partial chunk)
 //   GET  /storage/v1/b/{bucket}/o/{object} (the object resource; alt=media for the bytes,
-//        with x-goog-hash) — also without the /storage/v1 prefix, which is how
-//        @google-cloud/storage addresses STORAGE_EMULATOR_HOST
+//        with x-goog-hash; optional generation) — also at the mediaLink's
+//        /download/storage/v1 prefix (gcloud) and without a prefix (how
+//        @google-cloud/storage addresses STORAGE_EMULATOR_HOST)
 // with generations, ifGenerationMatch / ifGenerationNotMatch (412 conditionNotMet),
 // md5Hash and crc32c (base64, CRC32C big-endian) checked on upload when sent and
 // reported on every object, and GCS's error JSON {error:{code,message,errors}}.
@@ -126,13 +127,17 @@ export class GcsStandIn {
       if (req.method === 'PUT') return this.resume(req, res, url, body);
       return sendError(res, 405, 'methodNotAllowed', 'Method not allowed');
     }
-    const get = /^(?:\/storage\/v1)?\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
+    // objects.get: /storage/v1/b/…, the mediaLink /download/storage/v1/b/… (gcloud downloads there),
+    // and /b/… (@google-cloud/storage's STORAGE_EMULATOR_HOST base).
+    const get = /^(?:\/download)?(?:\/storage\/v1)?\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
     if (get && req.method === 'GET') {
       const bucket = decodeURIComponent(get[1] ?? '');
       const name = decodeURIComponent(get[2] ?? '');
       if (!this.buckets.has(bucket)) return sendError(res, 404, 'notFound', 'The specified bucket does not exist.');
       const o = this.objects.get(key(bucket, name));
-      if (!o) return sendError(res, 404, 'notFound', `No such object: ${bucket}/${name}`);
+      const generation = url.searchParams.get('generation');
+      if (!o || (generation !== null && generation !== String(o.generation)))
+        return sendError(res, 404, 'notFound', `No such object: ${bucket}/${name}`);
       const failed = preconditionFails(url.searchParams, o);
       if (failed) return sendError(res, 412, 'conditionNotMet', failed);
       if (url.searchParams.get('alt') === 'media') {

@@ -4,11 +4,12 @@
 // GCS is a local stand-in of the JSON API reached through STORAGE_EMULATOR_HOST
 // and CIPD a local pRPC server from CIPD's proto (test/helpers): no real
 // server of either can run here. Also: an off-list bucket is skipped with no
-// request; a squatted name is a recorded conflict, unchanged; a publication
+// request; `gcloud storage cat … | provenance verify --provenance -` as the
+// docs show it; a squatted name is a recorded conflict, unchanged; a publication
 // that failed is retried by the sweep, once across two concurrent sweeps.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -149,6 +150,32 @@ describe('publishing to GCS and CIPD through the service (local stand-ins)', () 
       { input: bytes, encoding: 'utf8' },
     );
     assert.equal(verify.status, 0, verify.stderr);
+
+    // The docs' command itself, with gcloud pointed at the stand-in (gcloud is here for the emulators).
+    // Asynchronously: the stand-in answers from this process.
+    const piped = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        'bash',
+        [
+          '-c',
+          `set -o pipefail; gcloud storage cat gs://${BUCKET}/app/1.0/app.tgz.intoto.jsonl | "${process.execPath}" "${cli}" verify --provenance - --digest sha256:${app} --keys "${keys}"`,
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: {
+            ...process.env,
+            CLOUDSDK_CONFIG: mkdtempSync(join(tmpdir(), 'gcloud-')),
+            CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${gcs.url}/storage/v1/`,
+            CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'true',
+            CLOUDSDK_CORE_PROJECT: 'test-project',
+          },
+        },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.match(piped.stdout, new RegExp(`verified sha256:${app}`));
   });
 
   it('a name already holding other bytes is recorded as a conflict and left as it was', async () => {
