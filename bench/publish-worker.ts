@@ -1,0 +1,119 @@
+// One task's publication, measured in a process of its own so its memory is
+// the assembler's: a task with the given OCI subjects (images already pushed
+// to the registry by the driver) is signed and published by the assembler,
+// through the OCI sink, then published again (a retry: everything is already
+// there). Prints one JSON line of figures.
+import { readFileSync } from 'node:fs';
+import { MemoryTaskStore } from '../functions/adapters/memory-task-store.js';
+import { MemoryProvenanceStore } from '../functions/adapters/memory-provenance-store.js';
+import { LocalSigner } from '../functions/adapters/local-signer.js';
+import { OciSink } from '../functions/adapters/publish/oci-sink.js';
+import { parseOciRule } from '../functions/adapters/publish/oci-allowlist.js';
+import { ReportIngest } from '../functions/domain/ingest.js';
+import type { Sha256Hex } from '../functions/domain/report.js';
+import { taskKey } from '../functions/domain/task.js';
+import { systemClock } from '../functions/ports/clock.js';
+import type { Sink } from '../functions/ports/publisher.js';
+import { ProvenanceAssembler } from '../functions/provenance/assembler.js';
+import { publicationTargets, publishAll, signedProvenance } from '../functions/provenance/publish.js';
+import { OWNER } from './assemble-shared.js';
+
+export interface PublishInput {
+  registry: string;
+  images: { image: string; digest: string }[];
+  concurrency: number;
+}
+
+async function main(): Promise<void> {
+  const input = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as PublishInput;
+  const tasks = new MemoryTaskStore();
+  const provenance = new MemoryProvenanceStore();
+  const ingest = new ReportIngest(tasks, systemClock, {
+    reporterAllowlist: new Set([OWNER.email]),
+    pidReporterAllowlist: new Set(),
+    reportRetentionMs: 86_400_000,
+  });
+  const taskId = `publish-${input.images.length}`;
+  await ingest.reportStage(OWNER, taskId, { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 1 });
+  for (const { image, digest } of input.images)
+    await ingest.addReport(OWNER, taskId, {
+      kind: 'artifact',
+      sha256: digest.slice('sha256:'.length) as Sha256Hex,
+      location: { type: 'oci', image },
+      sbomSubjects: [],
+    });
+  // BENCH HOOK (GCS): add 1,000 `gs://…` artifact reports here and a GcsSink on a local GCS-API server
+  // to `sinks` once the GCS sink is in this build (branch `sinks`); the driver prints "GCS: not measured" until then.
+  let requests = 0;
+  const sinks: Sink[] = [new OciSink([parseOciRule(input.registry)], { onRequest: () => requests++ })];
+  const assembler = new ProvenanceAssembler({
+    tasks,
+    provenance,
+    signer: LocalSigner.ephemeral(),
+    clock: systemClock,
+    builderId: 'https://bench.test',
+    leaseMs: 600_000,
+    publish: { sinks, concurrency: input.concurrency, deadlineMs: 60_000 },
+  });
+  const key = taskKey(OWNER, taskId);
+  // The statement alone (no sinks): the baseline the publication's memory is compared with.
+  const { task } = await ingest.reportStage(OWNER, taskId, { stage: 'UPLOAD_COMPLETE' });
+  global.gc?.();
+  const baseline = process.memoryUsage();
+  let rssPeak = baseline.rss;
+  let heapPeak = baseline.heapUsed;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    rssPeak = Math.max(rssPeak, m.rss);
+    heapPeak = Math.max(heapPeak, m.heapUsed);
+  }, 2);
+  const t0 = performance.now();
+  const outcome = await assembler.assemble(key);
+  const t1 = performance.now();
+  clearInterval(sampler);
+  const firstRequests = requests;
+  const record = await provenance.get(key);
+  const count = (publications: { state: string }[]) => {
+    const states: Record<string, number> = {};
+    for (const p of publications) states[p.state] = (states[p.state] ?? 0) + 1;
+    return states;
+  };
+
+  // A retry of every target (what a second sweep would do): all already there.
+  requests = 0;
+  const [envelope] = await provenance.envelopesForTask(key);
+  const t2 = performance.now();
+  const again = await publishAll(
+    sinks,
+    publicationTargets(task, await tasks.listReports(key)),
+    signedProvenance(taskId, envelope!),
+    {
+      concurrency: input.concurrency,
+      deadlineMs: 60_000,
+      now: () => new Date(),
+    },
+  );
+  const t3 = performance.now();
+  console.log(
+    JSON.stringify({
+      subjects: input.images.length,
+      outcome,
+      states: count(record?.publications ?? []),
+      retryStates: count(again),
+      ms: t1 - t0,
+      retryMs: t3 - t2,
+      requests: firstRequests,
+      retryRequests: requests,
+      envelopeBytes: envelope ? JSON.stringify(envelope).length : 0,
+      baselineRssMb: baseline.rss / 2 ** 20,
+      rssGrowthMb: (rssPeak - baseline.rss) / 2 ** 20,
+      heapGrowthMb: (heapPeak - baseline.heapUsed) / 2 ** 20,
+    }),
+  );
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

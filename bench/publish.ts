@@ -1,0 +1,93 @@
+// `npm run bench:publish`: one task's signed provenance published to 1,000 OCI
+// images on a local registry (Debian's docker-registry, started here), against
+// the same with 10 images: time to publish all, the assembler's peak memory
+// growth over its baseline (in a process of its own; the aim is growth
+// independent of the number of subjects beyond the statement, < 50 MiB at
+// 1,000), requests per subject, and the same for a retry (everything already
+// published). Prints figures; never passes or fails on time.
+// GCS: 1,000 `gs://` subjects on a local GCS-API server are added once the GCS
+// sink is in this build (see the BENCH HOOK in bench/publish-worker.ts).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pushImage, startRegistry } from '../test/helpers/registry.js';
+import type { PublishInput } from './publish-worker.js';
+
+const SIZES = [10, 1_000];
+const CONCURRENCY = 8;
+
+interface Figures {
+  subjects: number;
+  states: Record<string, number>;
+  retryStates: Record<string, number>;
+  ms: number;
+  retryMs: number;
+  requests: number;
+  retryRequests: number;
+  envelopeBytes: number;
+  baselineRssMb: number;
+  rssGrowthMb: number;
+  heapGrowthMb: number;
+}
+
+function runWorker(input: PublishInput): Promise<Figures> {
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-publish-')), 'input.json');
+  writeFileSync(file, JSON.stringify(input));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', join(__dirname, 'publish-worker.js'), file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) reject(new Error(`worker exited with ${code}: ${out}`));
+      else resolve(JSON.parse(line) as Figures);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const registry = await startRegistry();
+  try {
+    const max = Math.max(...SIZES);
+    const images: PublishInput['images'] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < max; i += 50) {
+      images.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(50, max - i) }, async (_, j) => {
+            const name = `bench/app${(i + j) % 20}`;
+            return { image: `${registry.host}/${name}`, digest: await pushImage(registry.host, name, `v${i + j}`) };
+          }),
+        )),
+      );
+    }
+    console.log(`pushed ${images.length} images in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const results: Figures[] = [];
+    for (const n of SIZES) {
+      const f = await runWorker({ registry: registry.host, images: images.slice(0, n), concurrency: CONCURRENCY });
+      results.push(f);
+      console.log(
+        `${String(n).padStart(5)} OCI subjects: ${(f.ms / 1000).toFixed(2)} s (${(f.ms / n).toFixed(1)} ms/subject, concurrency ${CONCURRENCY}), ` +
+          `${(f.requests / n).toFixed(1)} requests/subject, states ${JSON.stringify(f.states)}; ` +
+          `retry ${(f.retryMs / 1000).toFixed(2)} s, ${(f.retryRequests / n).toFixed(1)} requests/subject ${JSON.stringify(f.retryStates)}; ` +
+          `envelope ${(f.envelopeBytes / 1024).toFixed(0)} KiB, RSS ${f.baselineRssMb.toFixed(0)} MiB + ${f.rssGrowthMb.toFixed(1)} MiB peak growth, heap +${f.heapGrowthMb.toFixed(1)} MiB`,
+      );
+    }
+    const [small, large] = [results[0]!, results[results.length - 1]!];
+    console.log(
+      `growth ${small.subjects} → ${large.subjects} subjects: RSS +${small.rssGrowthMb.toFixed(1)} → +${large.rssGrowthMb.toFixed(1)} MiB ` +
+        `(envelope ${(small.envelopeBytes / 1024).toFixed(0)} → ${(large.envelopeBytes / 1024).toFixed(0)} KiB); aim: < 50 MiB at 1,000`,
+    );
+    console.log('GCS: not measured (the GCS sink is not in this build; see the BENCH HOOK in bench/publish-worker.ts)');
+  } finally {
+    await registry.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
