@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pushImage, startRegistry } from '../test/helpers/registry.js';
 import type { PublishInput } from './publish-worker.js';
 
-const SIZES = [10, 1_000];
+const SIZES = (process.env.BENCH_PUBLISH_SIZES ?? '10,1000').split(',').map(Number);
 const CONCURRENCY = 8;
 
 interface Figures {
@@ -29,6 +29,8 @@ interface Figures {
   baselineRssMb: number;
   rssGrowthMb: number;
   heapGrowthMb: number;
+  retainedHeapMb: number;
+  failures: string[];
 }
 
 function runWorker(input: PublishInput): Promise<Figures> {
@@ -52,18 +54,18 @@ async function main(): Promise<void> {
   const registry = await startRegistry();
   try {
     const max = Math.max(...SIZES);
-    const images: PublishInput['images'] = [];
+    const images: PublishInput['images'] = new Array(max);
     const t0 = performance.now();
-    for (let i = 0; i < max; i += 50) {
-      images.push(
-        ...(await Promise.all(
-          Array.from({ length: Math.min(50, max - i) }, async (_, j) => {
-            const name = `bench/app${(i + j) % 20}`;
-            return { image: `${registry.host}/${name}`, digest: await pushImage(registry.host, name, `v${i + j}`) };
-          }),
-        )),
-      );
-    }
+    // 20 repositories, each pushed to in sequence (parallel pushes of one shared blob into one repository race).
+    const REPOS = 20;
+    await Promise.all(
+      Array.from({ length: REPOS }, async (_, r) => {
+        for (let i = r; i < max; i += REPOS) {
+          const name = `bench/app${r}`;
+          images[i] = { image: `${registry.host}/${name}`, digest: await pushImage(registry.host, name, `v${i}`) };
+        }
+      }),
+    );
     console.log(`pushed ${images.length} images in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const results: Figures[] = [];
     for (const n of SIZES) {
@@ -73,8 +75,9 @@ async function main(): Promise<void> {
         `${String(n).padStart(5)} OCI subjects: ${(f.ms / 1000).toFixed(2)} s (${(f.ms / n).toFixed(1)} ms/subject, concurrency ${CONCURRENCY}), ` +
           `${(f.requests / n).toFixed(1)} requests/subject, states ${JSON.stringify(f.states)}; ` +
           `retry ${(f.retryMs / 1000).toFixed(2)} s, ${(f.retryRequests / n).toFixed(1)} requests/subject ${JSON.stringify(f.retryStates)}; ` +
-          `envelope ${(f.envelopeBytes / 1024).toFixed(0)} KiB, RSS ${f.baselineRssMb.toFixed(0)} MiB + ${f.rssGrowthMb.toFixed(1)} MiB peak growth, heap +${f.heapGrowthMb.toFixed(1)} MiB`,
+          `envelope ${(f.envelopeBytes / 1024).toFixed(0)} KiB, RSS ${f.baselineRssMb.toFixed(0)} MiB + ${f.rssGrowthMb.toFixed(1)} MiB peak growth, heap +${f.heapGrowthMb.toFixed(1)} MiB (+${f.retainedHeapMb.toFixed(1)} MiB retained after)`,
       );
+      if (f.failures.length) console.log(`  failures: ${f.failures.join(' | ')}`);
     }
     const [small, large] = [results[0]!, results[results.length - 1]!];
     console.log(
