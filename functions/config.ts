@@ -66,6 +66,8 @@ export interface Config {
   gcsBuckets: ReadonlySet<string>;
   /** CIPD_HOSTS: the only CIPD backends the CIPD sink writes to (lowercase host[:port]). */
   cipdHosts: ReadonlySet<string>;
+  /** CIPD_INSECURE_LOOPBACK (tests only): a listed 127.0.0.1/[::1] CIPD host is reached over plain http. */
+  cipdInsecureLoopback: boolean;
   /** Publications in flight at once, per task. */
   publishConcurrency: number;
   /** Deadline of one publication (all of its requests); past it the requests are aborted. */
@@ -184,7 +186,13 @@ function publishing(
   env: Env,
 ): Pick<
   Config,
-  'publishTo' | 'ociRegistries' | 'gcsBuckets' | 'cipdHosts' | 'publishConcurrency' | 'publishDeadlineMs'
+  | 'publishTo'
+  | 'ociRegistries'
+  | 'gcsBuckets'
+  | 'cipdHosts'
+  | 'cipdInsecureLoopback'
+  | 'publishConcurrency'
+  | 'publishDeadlineMs'
 > {
   const publishTo = new Set<SinkName>();
   for (const name of list(env.PUBLISH_TO)) {
@@ -230,6 +238,7 @@ function publishing(
     ociRegistries,
     gcsBuckets: new Set(gcsBuckets),
     cipdHosts: new Set(cipdHosts),
+    cipdInsecureLoopback: oneOf(env, 'CIPD_INSECURE_LOOPBACK', ['true', 'false'] as const, 'false') === 'true',
     publishConcurrency: int(env, 'PUBLISH_CONCURRENCY', 8, 1, 64),
     publishDeadlineMs: int(env, 'PUBLISH_DEADLINE_SECONDS', 30, 1, 300) * 1000,
   };

@@ -177,10 +177,21 @@ export async function createSink(name: SinkName, config: Config): Promise<Sink> 
       );
       return new OciSink(config.ociRegistries, { authorization: googleRegistryAuthorization(googleAccessToken()) });
     }
-    case 'gcs':
-      throw new ConfigError('PUBLISH_TO=gcs: the GCS sink is not implemented in this build');
-    case 'cipd':
-      throw new ConfigError('PUBLISH_TO=cipd: the CIPD sink is not implemented in this build');
+    case 'gcs': {
+      const [{ GcsSink }, { Storage }] = await Promise.all([
+        import('../adapters/publish/gcs-sink.js'),
+        import('@google-cloud/storage'),
+      ]);
+      return new GcsSink(config.gcsBuckets, new Storage()); // follows STORAGE_EMULATOR_HOST, like every Google client
+    }
+    case 'cipd': {
+      const { CipdSink, cipdAccessToken } = await import('../adapters/publish/cipd-sink.js');
+      return new CipdSink({
+        hosts: config.cipdHosts,
+        accessToken: cipdAccessToken(),
+        insecureLoopback: config.cipdInsecureLoopback,
+      });
+    }
   }
 }
 

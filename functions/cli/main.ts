@@ -94,8 +94,14 @@ program
   )
   .option('--artifact <file>', 'the artifact (its sha256 is computed)')
   .option('--digest <sha256>', "the artifact's digest, sha256:<hex>")
-  .option('--provenance <file>', 'envelopes to check (JSON lines or one envelope); default: fetch from --url')
-  .option('--bundle <file>', 'a Sigstore bundle to check (.sigstore.json, as fetch --format bundle writes)')
+  .option(
+    '--provenance <file>',
+    'envelopes to check (JSON lines or one envelope; - for standard input); default: fetch from --url',
+  )
+  .option(
+    '--bundle <file>',
+    'a Sigstore bundle to check (.sigstore.json, as fetch --format bundle writes; - for standard input)',
+  )
   .option('--url <service>', 'fetch the envelopes from this service (env PROVENANCE_URL)')
   .addOption(tokenOption())
   .option('--builder-id <id>', 'require this builder id')

@@ -154,13 +154,23 @@ async function trustedKeys(
 
 /** What to check: a bundle file, an envelopes file, or the service's envelopes naming the digest. */
 async function entriesToCheck(opts: VerifyOptions, digest: string): Promise<EnvelopeEntry[] | { failure: string }> {
-  if (opts.bundle !== undefined) return [bundleEntry(readFlagFile(opts.bundle, '--bundle'), opts.bundle)];
-  if (opts.provenance !== undefined) return envelopeEntries(readFlagFile(opts.provenance, '--provenance'));
+  if (opts.bundle !== undefined) return [bundleEntry(readInput(opts.bundle, '--bundle'), opts.bundle)];
+  if (opts.provenance !== undefined) return envelopeEntries(readInput(opts.provenance, '--provenance'));
   try {
     return envelopeEntries(await new ReadApiClient(opts.url ?? defaultUrl(), opts.token).provenanceText(digest));
   } catch (err) {
     if (err instanceof ReadApiError && err.status === 404) return { failure: err.message };
     throw err;
+  }
+}
+
+/** A file named by a flag, or standard input for "-" (`gcloud storage cat gs://b/app.tgz.intoto.jsonl | provenance verify --provenance - …`). */
+function readInput(path: string, flag: string): string {
+  if (path !== '-') return readFlagFile(path, flag);
+  try {
+    return readFileSync(0, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag}: standard input: ${(err as Error).message}`);
   }
 }
 
