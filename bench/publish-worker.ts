@@ -1,9 +1,14 @@
 // One task's publication, measured in a process of its own so its memory is
 // the assembler's: a task with the given OCI subjects (images already pushed
-// to the registry by the driver) is signed and published by the assembler,
-// through the OCI sink, then published again (a retry: everything is already
-// there). Prints one JSON line of figures.
+// to the registry by the driver) and GCS subjects (on the driver's local
+// GCS-API stand-in) is signed and published by the assembler through the OCI
+// and GCS sinks, then published again (a retry: everything is already there).
+// Between the two it prints "first-done" and waits for a line on stdin (the
+// driver counts the stand-in's requests). Prints one JSON line of figures.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Storage } from '@google-cloud/storage';
+import { GcsSink } from '../functions/adapters/publish/gcs-sink.js';
 import { MemoryTaskStore } from '../functions/adapters/memory-task-store.js';
 import { MemoryProvenanceStore } from '../functions/adapters/memory-provenance-store.js';
 import { LocalSigner } from '../functions/adapters/local-signer.js';
@@ -21,6 +26,8 @@ import { OWNER } from './assemble-shared.js';
 export interface PublishInput {
   registry: string;
   images: { image: string; digest: string }[];
+  /** The GCS stand-in's URL, its bucket and how many gs:// subjects. */
+  gcs?: { url: string; bucket: string; objects: number };
   concurrency: number;
 }
 
@@ -42,10 +49,16 @@ async function main(): Promise<void> {
       location: { type: 'oci', image },
       sbomSubjects: [],
     });
-  // BENCH HOOK (GCS): add 1,000 `gs://…` artifact reports here and a GcsSink on a local GCS-API server
-  // to `sinks` once the GCS sink is in this build (branch `sinks`); the driver prints "GCS: not measured" until then.
+  for (let i = 0; i < (input.gcs?.objects ?? 0); i++)
+    await ingest.addReport(OWNER, taskId, {
+      kind: 'artifact',
+      sha256: createHash('sha256').update(`gcs ${i}`).digest('hex') as Sha256Hex,
+      location: { type: 'gcs', uri: `gs://${input.gcs?.bucket}/${taskId}/app-${i}.tgz` },
+      sbomSubjects: [],
+    });
   let requests = 0;
   const sinks: Sink[] = [new OciSink([parseOciRule(input.registry)], { onRequest: () => requests++ })];
+  if (input.gcs) sinks.push(new GcsSink([input.gcs.bucket], new Storage({ apiEndpoint: input.gcs.url })));
   const assembler = new ProvenanceAssembler({
     tasks,
     provenance,
@@ -84,6 +97,8 @@ async function main(): Promise<void> {
     return states;
   };
 
+  console.log('first-done');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
   // A retry of every target (what a second sweep would do): all already there.
   requests = 0;
   const [envelope] = await provenance.envelopesForTask(key);
@@ -102,6 +117,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       subjects: input.images.length,
+      gcsSubjects: input.gcs?.objects ?? 0,
       outcome,
       states: count(record?.publications ?? []),
       retryStates: count(again),

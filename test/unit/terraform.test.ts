@@ -50,6 +50,7 @@ const LEFT_TO_DEFAULT: Record<string, string> = {
   HTTP_MAX_HEADER_BYTES: 'npm start only',
   OCI_ATTACH: 'deprecated: Terraform maps oci_attach into PUBLISH_TO',
   PUBLISH_DEADLINE_SECONDS: 'the default 30 s',
+  CIPD_INSECURE_LOOPBACK: 'tests only (plain HTTP to a CIPD stand-in on loopback)',
 };
 
 describe('infra/*.tf, checked offline', () => {

@@ -5,7 +5,7 @@
 // the registry has no Referrers API the sha256-<digest> referrers tag index
 // lists it. A registry off OCI_REGISTRIES is refused without a request.
 //
-// The distribution API calls are made here (http-client.ts) rather than
+// The distribution API calls are made here (http-call.ts) rather than
 // through @sigstore/oci, which cannot do what the port requires: it stamps
 // each artifact with the time of the push (so a retry pushes a second
 // referrer), cannot look for an existing one first, and follows a registry's
@@ -16,7 +16,7 @@
 // finds it and writes nothing.
 import { createHash } from 'node:crypto';
 import type { PublishOutcome, SignedProvenance, Sink } from '../../ports/publisher.js';
-import { HttpClient, type HttpAnswer } from './http-client.js';
+import { HttpCaller, type HttpCall, type HttpResult } from './http-call.js';
 import { ociAllowed, OciNameError, parseOciTarget, type OciRegistryRule, type OciTarget } from './oci-allowlist.js';
 
 export const BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -44,8 +44,6 @@ export interface OciSinkOptions {
   authorization?: (registry: string, signal: AbortSignal) => Promise<string | undefined>;
   /** Counts every request made (the bench's requests per subject). */
   onRequest?: (method: string, url: string) => void;
-  /** Kept-alive connections per registry (at least the publishing concurrency). */
-  maxSocketsPerRegistry?: number;
 }
 
 interface Bundle {
@@ -78,14 +76,12 @@ export class OciSink implements Sink {
    * or fail, on concurrent uploads of one blob).
    */
   private readonly bundles = new WeakMap<SignedProvenance, Bundle>();
-  private readonly http: HttpClient;
+  private readonly http = new HttpCaller();
 
   constructor(
     private readonly registries: readonly OciRegistryRule[],
     private readonly options: OciSinkOptions = {},
-  ) {
-    this.http = new HttpClient(options.maxSocketsPerRegistry ?? 16);
-  }
+  ) {}
 
   refuses(target: string): string | undefined {
     let parsed: OciTarget;
@@ -186,7 +182,7 @@ class Registry {
   constructor(
     private readonly image: OciTarget,
     private readonly signal: AbortSignal,
-    private readonly http: HttpClient,
+    private readonly http: HttpCaller,
     private readonly options: OciSinkOptions,
   ) {
     // Plain HTTP only for a registry on loopback (tests, a local mirror); TLS for every other.
@@ -209,7 +205,7 @@ class Registry {
   async referrers(noApi: Set<string>): Promise<{ api: boolean; list: Descriptor[] }> {
     if (!noApi.has(this.image.registry)) {
       const viaApi = await this.request('GET', `${this.base}/referrers/${this.image.digest}`, { accept: OCI_INDEX });
-      if (viaApi.status === 200 && (viaApi.headers['content-type'] ?? '').startsWith(OCI_INDEX))
+      if (viaApi.status === 200 && (header(viaApi, 'content-type') ?? '').startsWith(OCI_INDEX))
         return { api: true, list: indexManifests(parseJson(viaApi.body)) };
       if (viaApi.status === 404 || viaApi.status === 405) noApi.add(this.image.registry);
       else if (viaApi.status !== 200) throw this.unexpected('GET referrers', viaApi);
@@ -229,8 +225,8 @@ class Registry {
     const res = await this.request('HEAD', `${this.base}/manifests/${digest}`, { accept: MANIFEST_TYPES });
     if (res.status === 404) throw new OciRegistryError(`the image manifest ${digest} is not in the registry`);
     if (res.status !== 200) throw this.unexpected('HEAD the image manifest', res);
-    const size = Number(res.headers['content-length']);
-    const mediaType = (res.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const size = Number(header(res, 'content-length'));
+    const mediaType = (header(res, 'content-type') ?? '').split(';')[0]?.trim() ?? '';
     if (!Number.isSafeInteger(size) || size <= 0 || !mediaType)
       throw new OciRegistryError('the registry did not give the image manifest a media type and size');
     return { mediaType, digest, size };
@@ -243,7 +239,7 @@ class Registry {
     if (head.status !== 404) throw this.unexpected('HEAD a blob', head);
     const start = await this.request('POST', `${this.base}/blobs/uploads/`);
     if (start.status !== 202) throw this.unexpected('start a blob upload', start);
-    const location = new URL(start.headers.location ?? '', this.origin);
+    const location = new URL(header(start, 'location') ?? '', this.origin);
     if (location.origin !== this.origin)
       throw new OciRegistryError(`the registry sent the upload to another origin (${location.origin}); not followed`);
     location.searchParams.set('digest', digest);
@@ -257,19 +253,20 @@ class Registry {
     return { subjectHonoured: 'oci-subject' in res.headers };
   }
 
-  private request(method: string, url: string, headers: Record<string, string> = {}, body?: Buffer) {
+  private request(method: HttpCall['method'], url: string, headers: Record<string, string> = {}, body?: Buffer) {
     this.options.onRequest?.(method, url);
-    return this.http.request({
+    return this.http.call({
       method,
       url,
       headers: { ...headers, ...(this.auth ? { authorization: this.auth } : {}) },
-      ...(body ? { body } : {}),
+      body,
       signal: this.signal,
-      maxBodyBytes: MAX_BODY_BYTES,
+      maxBytes: MAX_BODY_BYTES,
+      peer: `the registry ${this.image.registry}`,
     });
   }
 
-  private unexpected(what: string, res: HttpAnswer): OciRegistryError {
+  private unexpected(what: string, res: HttpResult): OciRegistryError {
     const detail = res.body.subarray(0, 200).toString('utf8');
     return new OciRegistryError(
       `${what} at ${this.image.registry}/${this.image.repository}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`,
@@ -283,6 +280,11 @@ function indexManifests(index: unknown): Descriptor[] {
   return manifests.filter(
     (d): d is Descriptor => typeof d === 'object' && d !== null && typeof (d as Descriptor).digest === 'string',
   );
+}
+
+function header(res: HttpResult, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 function parseJson(body: Buffer): unknown {
