@@ -161,7 +161,7 @@ export class TaskSweeper {
   private async recover(task: TaskRecord, now: Date, result: SweepResult): Promise<void> {
     const record = await this.deps.provenance.get(task.key);
     const { publish } = this.deps;
-    if (record?.state === 'signed' && publish?.sinks.length && record.publications?.some((p) => p.state === 'failed')) {
+    if (record?.state === 'signed' && publish?.sinks.length && record.publications?.some(toRetry)) {
       await this.republish(publish, task, record.publications, now, result);
       return;
     }
@@ -234,7 +234,7 @@ export class TaskSweeper {
     if (!claimed) return; // another sweep is retrying them
     const [envelope] = await this.deps.provenance.envelopesForTask(task.key);
     if (!envelope) return;
-    const failed = publications.filter((p) => p.state === 'failed');
+    const failed = publications.filter(toRetry);
     const retried = await publishAll(
       publish.sinks,
       failed.map((p) => ({ sink: p.sink, target: p.target })),
@@ -245,7 +245,7 @@ export class TaskSweeper {
     result.publicationsRecovered += retried.filter((p) => p.state === 'published').length;
     const merged = mergePublications(publications, retried);
     await this.deps.provenance.recordPublications(task.key, merged);
-    const stillFailed = merged.filter((p) => p.state === 'failed');
+    const stillFailed = merged.filter(toRetry);
     const givingUp = stillFailed.length > 0 && attempt >= this.deps.maxRecoveryAttempts;
     if (stillFailed.length === 0 || givingUp) await this.deps.tasks.clearRecovery(task.key);
     if (givingUp)
@@ -268,6 +268,9 @@ export class TaskSweeper {
       );
   }
 }
+
+/** What the recovery pass publishes again: failed, or left pending by an assembler that stopped. */
+const toRetry = (p: Publication) => p.state === 'failed' || p.state === 'pending';
 
 /** The task's time in `field`: tasksDue returns only tasks that have one. */
 function dueAt(task: TaskRecord, field: DueField): Date {

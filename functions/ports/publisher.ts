@@ -51,7 +51,12 @@ export interface Sink {
 export interface Publication {
   sink: SinkName;
   target: string;
-  state: 'published' | 'skipped' | 'conflict' | 'failed';
+  /**
+   * 'pending': recorded before publishing starts (the assembler's write-ahead);
+   * one still pending after the assembler finished means it stopped mid-way, and
+   * the sweep retries it like a failed one.
+   */
+  state: 'published' | 'skipped' | 'conflict' | 'failed' | 'pending';
   /** The reason for skipped/conflict/failed (bounded length, printable). */
   error?: string;
   at: Date;

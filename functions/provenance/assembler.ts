@@ -43,6 +43,10 @@ export type AssemblyOutcome =
   | { status: 'ignored'; reason: string }
   | { status: 'superseded' };
 
+/** The reason a publication carries while it runs, and keeps if the assembler stops before its outcome is recorded. */
+export const PUBLISHING_INTERRUPTED =
+  'publishing; if this stays, the assembler stopped before it finished and the sweep retries it';
+
 /** Another delivery holds the claim: thrown so this one is retried later (by then it is a no-op). */
 export class AssemblyBusyError extends Error {
   override name = 'AssemblyBusyError';
@@ -143,8 +147,17 @@ export class ProvenanceAssembler {
   ): Promise<Publication[]> {
     const { publish, clock, provenance } = this.deps;
     if (!publish?.sinks.length) return [];
-    const targets = publicationTargets(task, reports);
+    const targets = publicationTargets(task, reports).filter((t) => publish.sinks.some((s) => s.name === t.sink));
     if (targets.length === 0) return [];
+    // Written ahead: if this process stops before the outcomes are recorded (the
+    // function's timeout), the targets stay pending and the sweep publishes them.
+    const at = clock.now();
+    await provenance
+      .recordPublications(
+        task.key,
+        targets.map((t) => ({ ...t, state: 'pending' as const, error: PUBLISHING_INTERRUPTED, at })),
+      )
+      .catch((err) => log('ERROR', 'could not record publications', { taskKey: task.key, error: String(err) }));
     const publications = await publishAll(publish.sinks, targets, signedProvenance(task.taskId, envelope), {
       concurrency: publish.concurrency,
       deadlineMs: publish.deadlineMs,

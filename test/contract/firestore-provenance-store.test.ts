@@ -47,3 +47,40 @@ it('Firestore: keeps a small envelope inline and splits one over 1 MiB into chun
   assert.equal((await db.collection(PROVENANCE).doc('b'.repeat(40)).collection(CHUNKS).get()).size, 0);
   assert.deepEqual(await store.envelopesForSubject('c'.repeat(64)), [big, small]);
 });
+
+it('Firestore: keeps publications out of the task document, in chunks under the limit, however many and however long', async () => {
+  const { db } = emulatorFirestore();
+  const store = new FirestoreProvenanceStore(db);
+  const k = randomBytes(20).toString('hex');
+  const c = await store.claim(k, new Date(), 60_000);
+  assert.equal(c.outcome, 'claimed');
+  const envelope = {
+    payloadType: 'application/vnd.in-toto+json',
+    payload: 'e30=',
+    signatures: [{ keyid: 'k', sig: 'c2ln' }],
+  };
+  await store.finish(k, (c as { token: string }).token, {
+    state: 'signed',
+    envelope,
+    subjects: ['c'.repeat(64)],
+    keyId: 'k',
+    at: new Date(),
+  });
+  // 2,000 targets of ~1 KiB with non-ASCII names: ~2.5 MB, more than a document holds.
+  const publications = Array.from({ length: 2000 }, (_, i) => ({
+    sink: 'gcs' as const,
+    target: `gs://b/${'é🙂'.repeat(300)}/${i}`,
+    state: 'failed' as const,
+    error: `HTTP 503 ${'x'.repeat(200)}`,
+    at: new Date(1_800_000_000_000 + i),
+  }));
+  await store.recordPublications(k, publications);
+  await store.recordPublications(k, publications); // replaced, not appended; the old chunks go
+  assert.deepEqual((await store.get(k))!.publications, publications);
+  const doc = await db.collection(PROVENANCE).doc(k).get();
+  assert.equal(doc.get('publications'), undefined, 'not in the task document');
+  const chunks = await db.collection(PROVENANCE).doc(k).collection(CHUNKS).get();
+  assert.ok(chunks.size >= 3, `${chunks.size} chunk documents`);
+  assert.ok(chunks.docs.every((d) => Buffer.byteLength(d.get('data') as string) <= CHUNK_BYTES));
+  assert.equal(chunks.size, doc.get('publicationChunks'), 'the replaced set was deleted');
+});

@@ -134,7 +134,7 @@ describe('publishing provenance to OCI images (docker-registry on loopback)', ()
   async function status(taskId: string): Promise<Status> {
     for (let i = 0; i < 400; i++) {
       const s = (await (await fetch(`${url}/v1/tasks/${taskId}?reporter=${DEV_DEFAULT_EMAIL}`)).json()) as Status;
-      if (s.provenance.state === 'signed' && s.provenance.publications) return s;
+      if (s.provenance.state === 'signed' && s.provenance.publications?.every((p) => p.state !== 'pending')) return s;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`task ${taskId} was not signed with publications`);

@@ -19,7 +19,7 @@ import {
   type Sink,
   type SinkName,
 } from '../../functions/ports/publisher.js';
-import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
+import { ProvenanceAssembler, PUBLISHING_INTERRUPTED } from '../../functions/provenance/assembler.js';
 import { MAX_REASON_LENGTH, publicationTargets, publishAll } from '../../functions/provenance/publish.js';
 
 const owner: Identity = { issuer: 'https://accounts.google.com', subject: '42', email: 'builder@example.com' };
@@ -178,6 +178,62 @@ describe('publishing from the assembler', () => {
       many.big >= 2 && many.big <= 4,
       `${many.big} large serialisations (the envelope and the bundle at least)`,
     );
+  });
+
+  it('records the targets as pending before publishing, so an assembler that stops mid-way leaves them to the sweep', async () => {
+    const tasks = new MemoryTaskStore();
+    const provenance = new MemoryProvenanceStore();
+    const clock = new ManualClock(new Date('2026-05-01T00:00:00Z'));
+    const ingest = new ReportIngest(tasks, clock, {
+      reporterAllowlist: new Set([owner.email]),
+      pidReporterAllowlist: new Set(),
+      reportRetentionMs: 86_400_000,
+    });
+    await ingest.reportStage(owner, 'wa', { stage: 'STARTED', recipe: 'r', pid: 7 });
+    await ingest.addReport(owner, 'wa', {
+      kind: 'artifact',
+      sha256: 'a'.repeat(64) as Sha256Hex,
+      location: { type: 'oci', image: 'reg.example/app' },
+      sbomSubjects: [],
+    });
+    await ingest.reportStage(owner, 'wa', { stage: 'UPLOAD_COMPLETE' });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let started: () => void = () => undefined;
+    const publishing = new Promise<void>((r) => {
+      started = r;
+    });
+    const sink: Sink = {
+      name: 'oci',
+      refuses: () => undefined,
+      publish: async () => {
+        started();
+        await held;
+        return 'published';
+      },
+    };
+    const assembler = new ProvenanceAssembler({
+      tasks,
+      provenance,
+      signer: LocalSigner.ephemeral(),
+      clock,
+      builderId: 'https://builder.test',
+      leaseMs: 60_000,
+      publish: { sinks: [sink], concurrency: 1, deadlineMs: 5000 },
+    });
+    const key = taskKey(owner, 'wa');
+    const done = assembler.assemble(key);
+    await publishing;
+    const during = (await provenance.get(key))?.publications;
+    assert.deepEqual(
+      during?.map((p) => [p.target, p.state, p.error]),
+      [[`reg.example/app@sha256:${'a'.repeat(64)}`, 'pending', PUBLISHING_INTERRUPTED]],
+    );
+    release();
+    assert.equal((await done).status, 'signed');
+    assert.equal((await provenance.get(key))?.publications?.[0]?.state, 'published');
   });
 
   it('derives canonical, deduplicated, sorted targets from the reports', async () => {

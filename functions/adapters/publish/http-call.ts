@@ -1,8 +1,10 @@
 // One HTTP request whose deadline really cancels it: the AbortSignal goes to
 // http.request, which destroys the request and its socket in any state
 // (connecting, sending, waiting, reading), and the response body is read
-// whole only up to a bound. Used by the sinks that speak plain HTTP APIs
-// (GCS's JSON API, CIPD's pRPC).
+// whole only up to a bound. Used by every sink (the OCI distribution API,
+// GCS's JSON API, CIPD's pRPC): no redirect is followed. Chosen over fetch for
+// its cost too: undici's fetch allocated several times more per request (5,000
+// registry requests: +129 MiB peak RSS with fetch, +40 MiB with http.request).
 import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
@@ -14,7 +16,7 @@ export interface HttpResult {
 
 export interface HttpCall {
   url: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
   headers: Record<string, string>;
   body?: Buffer | undefined;
   /** A larger response body fails the call (and closes its connection). */

@@ -5,17 +5,18 @@
 // the registry has no Referrers API the sha256-<digest> referrers tag index
 // lists it. A registry off OCI_REGISTRIES is refused without a request.
 //
-// The distribution API calls are made here with fetch rather than through
-// @sigstore/oci, which cannot do what the port requires: it stamps each
-// artifact with the time of the push (so a retry pushes a second referrer),
-// cannot look for an existing one first, and follows a registry's redirects to
-// any host. Every request carries the publication's AbortSignal, which aborts
-// the request and its socket; redirects are never followed; bodies are read
-// with a size cap. The artifact manifest is deterministic (no timestamp), so
+// The distribution API calls are made here (http-call.ts) rather than
+// through @sigstore/oci, which cannot do what the port requires: it stamps
+// each artifact with the time of the push (so a retry pushes a second
+// referrer), cannot look for an existing one first, and follows a registry's
+// redirects to any host. Every request carries the publication's AbortSignal,
+// which aborts the request and its socket; redirects are never followed;
+// bodies are read with a size cap. The artifact manifest is deterministic (no timestamp), so
 // the same bundle for the same image is the same manifest digest, and a retry
 // finds it and writes nothing.
 import { createHash } from 'node:crypto';
 import type { PublishOutcome, SignedProvenance, Sink } from '../../ports/publisher.js';
+import { HttpCaller, type HttpCall, type HttpResult } from './http-call.js';
 import { ociAllowed, OciNameError, parseOciTarget, type OciRegistryRule, type OciTarget } from './oci-allowlist.js';
 
 export const BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -45,6 +46,13 @@ export interface OciSinkOptions {
   onRequest?: (method: string, url: string) => void;
 }
 
+interface Bundle {
+  bytes: Buffer;
+  digest: string;
+  uploads: Map<string, Promise<void>>;
+  noReferrersApi: Set<string>;
+}
+
 interface Descriptor {
   mediaType: string;
   digest: string;
@@ -61,8 +69,14 @@ interface Index {
 
 export class OciSink implements Sink {
   readonly name = 'oci' as const;
-  /** The bundle's bytes per provenance: encoded once per task, however many images it has. */
-  private readonly bundles = new WeakMap<SignedProvenance, { bytes: Buffer; digest: string }>();
+  /**
+   * Per provenance (per task): the bundle's bytes, encoded once however many
+   * images it has, and the blob uploads in flight per repository, so images of
+   * one repository published at once upload the bundle once (registries race,
+   * or fail, on concurrent uploads of one blob).
+   */
+  private readonly bundles = new WeakMap<SignedProvenance, Bundle>();
+  private readonly http = new HttpCaller();
 
   constructor(
     private readonly registries: readonly OciRegistryRule[],
@@ -85,17 +99,19 @@ export class OciSink implements Sink {
     const refusal = this.refuses(target);
     if (refusal) throw new OciRegistryError(refusal); // the loop asks first; a sink never trusts that it did
     const image = parseOciTarget(target);
-    const registry = new Registry(image, signal, this.options);
+    const registry = new Registry(image, signal, this.http, this.options);
     await registry.signIn();
     const bundle = this.bundleOf(provenance);
 
-    const referrers = await registry.referrers();
+    const referrers = await registry.referrers(bundle.noReferrersApi);
     if (referrers.list.some((d) => d.annotations?.[BUNDLE_DIGEST_ANNOTATION] === bundle.digest))
       return 'already-published';
 
     const subject = await registry.manifestDescriptor(image.digest);
-    await registry.ensureBlob(bundle.bytes, bundle.digest);
-    await registry.ensureBlob(EMPTY_BLOB, sha256(EMPTY_BLOB));
+    await once(bundle.uploads, `${image.registry}/${image.repository}`, async () => {
+      await registry.ensureBlob(bundle.bytes, bundle.digest);
+      await registry.ensureBlob(EMPTY_BLOB, sha256(EMPTY_BLOB));
+    });
     const annotations = {
       [BUNDLE_DIGEST_ANNOTATION]: bundle.digest,
       'dev.sigstore.bundle.predicateType': 'https://slsa.dev/provenance/v1',
@@ -135,15 +151,26 @@ export class OciSink implements Sink {
     return 'published';
   }
 
-  private bundleOf(provenance: SignedProvenance): { bytes: Buffer; digest: string } {
+  private bundleOf(provenance: SignedProvenance): Bundle {
     let bundle = this.bundles.get(provenance);
     if (!bundle) {
       const bytes = Buffer.from(provenance.bundleJson, 'utf8');
-      bundle = { bytes, digest: sha256(bytes) };
+      bundle = { bytes, digest: sha256(bytes), uploads: new Map(), noReferrersApi: new Set() };
       this.bundles.set(provenance, bundle);
     }
     return bundle;
   }
+}
+
+/** Runs `work` once per key while it succeeds; a failure is forgotten, so the next caller tries again. */
+function once(inFlight: Map<string, Promise<void>>, key: string, work: () => Promise<void>): Promise<void> {
+  let running = inFlight.get(key);
+  if (!running) {
+    running = work();
+    inFlight.set(key, running);
+    running.catch(() => inFlight.delete(key));
+  }
+  return running;
 }
 
 /** One publication's requests to one repository, all under its signal. */
@@ -155,6 +182,7 @@ class Registry {
   constructor(
     private readonly image: OciTarget,
     private readonly signal: AbortSignal,
+    private readonly http: HttpCaller,
     private readonly options: OciSinkOptions,
   ) {
     // Plain HTTP only for a registry on loopback (tests, a local mirror); TLS for every other.
@@ -168,22 +196,25 @@ class Registry {
     this.auth = await this.options.authorization?.(this.image.registry, this.signal);
   }
 
-  /** The artifacts already referring to the image: the Referrers API's list, or else the referrers tag's index. */
-  async referrers(): Promise<{ api: boolean; list: Descriptor[] }> {
-    const viaApi = await this.request('GET', `${this.base}/referrers/${this.image.digest}`, { accept: OCI_INDEX });
-    if (viaApi.status === 200 && (viaApi.headers.get('content-type') ?? '').startsWith(OCI_INDEX))
-      return { api: true, list: indexManifests(await readJson(viaApi)) };
-    await discard(viaApi);
-    if (viaApi.status !== 404 && viaApi.status !== 200 && viaApi.status !== 405)
-      throw await this.unexpected('GET referrers', viaApi);
+  /**
+   * The artifacts already referring to the image: the Referrers API's list,
+   * or else the referrers tag's index. `noApi` remembers, per task, the
+   * registries that answered the Referrers API with 404 (a registry that has
+   * it answers 200 even when the list is empty), so they are not asked again.
+   */
+  async referrers(noApi: Set<string>): Promise<{ api: boolean; list: Descriptor[] }> {
+    if (!noApi.has(this.image.registry)) {
+      const viaApi = await this.request('GET', `${this.base}/referrers/${this.image.digest}`, { accept: OCI_INDEX });
+      if (viaApi.status === 200 && (header(viaApi, 'content-type') ?? '').startsWith(OCI_INDEX))
+        return { api: true, list: indexManifests(parseJson(viaApi.body)) };
+      if (viaApi.status === 404 || viaApi.status === 405) noApi.add(this.image.registry);
+      else if (viaApi.status !== 200) throw this.unexpected('GET referrers', viaApi);
+    }
     const tag = this.image.digest.replace(':', '-');
     const viaTag = await this.request('GET', `${this.base}/manifests/${tag}`, { accept: OCI_INDEX });
-    if (viaTag.status === 404) {
-      await discard(viaTag);
-      return { api: false, list: [] };
-    }
-    if (viaTag.status !== 200) throw await this.unexpected(`GET the referrers tag ${tag}`, viaTag);
-    const index = await readJson(viaTag);
+    if (viaTag.status === 404) return { api: false, list: [] };
+    if (viaTag.status !== 200) throw this.unexpected(`GET the referrers tag ${tag}`, viaTag);
+    const index = parseJson(viaTag.body);
     if ((index as { mediaType?: unknown }).mediaType !== OCI_INDEX)
       throw new OciRegistryError(`the referrers tag ${tag} is not an OCI image index; left as it is`);
     return { api: false, list: indexManifests(index) };
@@ -192,11 +223,10 @@ class Registry {
   /** The image manifest as a descriptor (the artifact's subject); it must exist. */
   async manifestDescriptor(digest: string): Promise<Descriptor> {
     const res = await this.request('HEAD', `${this.base}/manifests/${digest}`, { accept: MANIFEST_TYPES });
-    await discard(res);
     if (res.status === 404) throw new OciRegistryError(`the image manifest ${digest} is not in the registry`);
-    if (res.status !== 200) throw await this.unexpected('HEAD the image manifest', res);
-    const size = Number(res.headers.get('content-length'));
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    if (res.status !== 200) throw this.unexpected('HEAD the image manifest', res);
+    const size = Number(header(res, 'content-length'));
+    const mediaType = (header(res, 'content-type') ?? '').split(';')[0]?.trim() ?? '';
     if (!Number.isSafeInteger(size) || size <= 0 || !mediaType)
       throw new OciRegistryError('the registry did not give the image manifest a media type and size');
     return { mediaType, digest, size };
@@ -204,50 +234,40 @@ class Registry {
 
   async ensureBlob(bytes: Buffer, digest: string): Promise<void> {
     const head = await this.request('HEAD', `${this.base}/blobs/${digest}`);
-    await discard(head);
     // A registry may answer an existing blob with a redirect to its storage: it exists.
     if (head.status === 200 || head.status === 307 || head.status === 302) return;
-    if (head.status !== 404) throw await this.unexpected('HEAD a blob', head);
+    if (head.status !== 404) throw this.unexpected('HEAD a blob', head);
     const start = await this.request('POST', `${this.base}/blobs/uploads/`);
-    await discard(start);
-    if (start.status !== 202) throw await this.unexpected('start a blob upload', start);
-    const location = new URL(start.headers.get('location') ?? '', this.origin);
+    if (start.status !== 202) throw this.unexpected('start a blob upload', start);
+    const location = new URL(header(start, 'location') ?? '', this.origin);
     if (location.origin !== this.origin)
       throw new OciRegistryError(`the registry sent the upload to another origin (${location.origin}); not followed`);
     location.searchParams.set('digest', digest);
     const put = await this.request('PUT', location.href, { 'content-type': 'application/octet-stream' }, bytes);
-    await discard(put);
-    if (put.status !== 201) throw await this.unexpected('upload a blob', put);
+    if (put.status !== 201) throw this.unexpected('upload a blob', put);
   }
 
   async putManifest(reference: string, body: Buffer, mediaType: string): Promise<{ subjectHonoured: boolean }> {
     const res = await this.request('PUT', `${this.base}/manifests/${reference}`, { 'content-type': mediaType }, body);
-    await discard(res);
-    if (res.status !== 201) throw await this.unexpected(`PUT the manifest ${reference}`, res);
-    return { subjectHonoured: res.headers.has('oci-subject') };
+    if (res.status !== 201) throw this.unexpected(`PUT the manifest ${reference}`, res);
+    return { subjectHonoured: 'oci-subject' in res.headers };
   }
 
-  private async request(
-    method: string,
-    url: string,
-    headers: Record<string, string> = {},
-    body?: Buffer,
-  ): Promise<Response> {
+  private request(method: HttpCall['method'], url: string, headers: Record<string, string> = {}, body?: Buffer) {
     this.options.onRequest?.(method, url);
-    return fetch(url, {
+    return this.http.call({
       method,
+      url,
       headers: { ...headers, ...(this.auth ? { authorization: this.auth } : {}) },
-      ...(body ? { body: new Uint8Array(body) } : {}),
-      redirect: 'manual',
+      body,
       signal: this.signal,
+      maxBytes: MAX_BODY_BYTES,
+      peer: `the registry ${this.image.registry}`,
     });
   }
 
-  private async unexpected(what: string, res: Response): Promise<OciRegistryError> {
-    let detail = '';
-    if (!res.bodyUsed && res.body) {
-      detail = (await readText(res).catch(() => '')).slice(0, 200);
-    }
+  private unexpected(what: string, res: HttpResult): OciRegistryError {
+    const detail = res.body.subarray(0, 200).toString('utf8');
     return new OciRegistryError(
       `${what} at ${this.image.registry}/${this.image.repository}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`,
     );
@@ -262,41 +282,17 @@ function indexManifests(index: unknown): Descriptor[] {
   );
 }
 
-async function readText(res: Response): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) {
-    await discard(res);
-    throw new OciRegistryError(`the registry's answer is larger than ${MAX_BODY_BYTES} bytes`);
-  }
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw new OciRegistryError(`the registry's answer is larger than ${MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function header(res: HttpResult, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
-async function readJson(res: Response): Promise<unknown> {
-  const text = await readText(res);
+function parseJson(body: Buffer): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
     throw new OciRegistryError('the registry answered JSON that does not parse');
   }
-}
-
-/** Frees the connection: an unread body would hold it. */
-async function discard(res: Response): Promise<void> {
-  if (res.body && !res.bodyUsed) await res.body.cancel().catch(() => undefined);
 }
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
