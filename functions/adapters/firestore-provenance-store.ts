@@ -27,8 +27,27 @@ export const CHUNKS = 'chunks';
 /** Envelope bytes per chunk document: under 1 MiB with room for the field name and metadata. */
 export const CHUNK_BYTES = 900_000;
 
+/** What OCI_ATTACH recorded before publications (one release): read as the OCI sink's publications. */
+interface LegacyAttachment {
+  image: string;
+  state: 'attached' | 'failed';
+  error?: string;
+  at: Date;
+}
+
+function fromAttachments(attachments: LegacyAttachment[] | undefined): Publication[] | undefined {
+  return attachments?.map((a) => ({
+    sink: 'oci',
+    target: a.image,
+    state: a.state === 'attached' ? 'published' : 'failed',
+    ...(a.error ? { error: a.error } : {}),
+    at: a.at,
+  }));
+}
+
 type Doc = ProvenanceRecord &
   ClaimFields & {
+    attachments?: LegacyAttachment[];
     envelope?: string;
     chunkSet?: string;
     chunks?: number;
@@ -149,10 +168,11 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
         claimToken: _t,
         publicationSet: _s,
         publicationChunks: _p,
+        attachments,
         leaseUntil,
         ...record
       } = doc;
-      const publications = doc.publicationSet ? await this.publicationsOf(doc) : undefined;
+      const publications = doc.publicationSet ? await this.publicationsOf(doc) : fromAttachments(attachments);
       return {
         ...record,
         ...(record.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}),
@@ -179,7 +199,12 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
         const snap = await tx.get(ref);
         if (!snap.exists) return { set: token, chunks }; // gone meanwhile: drop what was written
         const doc = fromFirestore(snap.data()) as Doc;
-        tx.update(ref, { publicationSet: token, publicationChunks: chunks, publications: FieldValue.delete() });
+        tx.update(ref, {
+          publicationSet: token,
+          publicationChunks: chunks,
+          publications: FieldValue.delete(),
+          attachments: FieldValue.delete(), // OCI_ATTACH's field, superseded
+        });
         return doc.publicationSet ? { set: doc.publicationSet, chunks: doc.publicationChunks ?? 0 } : undefined;
       });
       if (previous) await this.deleteChunks(taskKey, previous.set, previous.chunks).catch(() => undefined);

@@ -84,3 +84,30 @@ it('Firestore: keeps publications out of the task document, in chunks under the 
   assert.ok(chunks.docs.every((d) => Buffer.byteLength(d.get('data') as string) <= CHUNK_BYTES));
   assert.equal(chunks.size, doc.get('publicationChunks'), 'the replaced set was deleted');
 });
+
+it('Firestore: reads what OCI_ATTACH recorded (attachments) as OCI publications, so the sweep still retries a failed one', async () => {
+  const { db } = emulatorFirestore();
+  const store = new FirestoreProvenanceStore(db);
+  const k = randomBytes(20).toString('hex');
+  const at = new Date('2026-06-01T00:00:00Z');
+  await db
+    .collection(PROVENANCE)
+    .doc(k)
+    .set({
+      taskKey: k,
+      state: 'signed',
+      subjects: ['c'.repeat(64)],
+      attempts: 1,
+      updatedAt: at,
+      attachments: [
+        { image: `reg.example/a@sha256:${'a'.repeat(64)}`, state: 'attached', at },
+        { image: `reg.example/b@sha256:${'b'.repeat(64)}`, state: 'failed', error: 'HTTP 503', at },
+      ],
+    });
+  const record = (await store.get(k))!;
+  assert.deepEqual(record.publications, [
+    { sink: 'oci', target: `reg.example/a@sha256:${'a'.repeat(64)}`, state: 'published', at },
+    { sink: 'oci', target: `reg.example/b@sha256:${'b'.repeat(64)}`, state: 'failed', error: 'HTTP 503', at },
+  ]);
+  assert.equal('attachments' in record, false);
+});
