@@ -2,6 +2,9 @@
 // local server read, parsed once, with errors naming the variable. The
 // configuration table in docs/configuration.md lists the same variables and defaults.
 import { DEV_DEFAULT_EMAIL } from './domain/dev-identity.js';
+import { OciNameError, parseOciRule, type OciRegistryRule } from './domain/oci-allowlist.js';
+import type { SinkName } from './ports/publisher.js';
+import { log } from './log.js';
 
 export interface Config {
   port: number;
@@ -55,8 +58,20 @@ export interface Config {
   sweepConcurrency: number;
   /** Deadline of every Firestore, Pub/Sub and KMS call; past it the request answers unavailable (503). */
   backendDeadlineMs: number;
-  /** Attach each task's Sigstore bundle to its OCI image subjects in their registries. */
-  ociAttach: boolean;
+  /** Where signed provenance is published beside the artifacts (PUBLISH_TO; OCI_ATTACH=true adds oci). */
+  publishTo: readonly SinkName[];
+  /** OCI_REGISTRIES: the only registries (and repository prefixes) the OCI sink writes to. */
+  ociRegistries: readonly OciRegistryRule[];
+  /** GCS_BUCKETS: the only buckets the GCS sink writes to (exact names). */
+  gcsBuckets: ReadonlySet<string>;
+  /** CIPD_HOSTS: the only CIPD backends the CIPD sink writes to (lowercase host[:port]). */
+  cipdHosts: ReadonlySet<string>;
+  /** CIPD_INSECURE_LOOPBACK (tests only): a listed 127.0.0.1/[::1] CIPD host is reached over plain http. */
+  cipdInsecureLoopback: boolean;
+  /** Publications in flight at once, per task. */
+  publishConcurrency: number;
+  /** Deadline of one publication (all of its requests); past it the requests are aborted. */
+  publishDeadlineMs: number;
   /** Task documents' retention (their expireAt); 0: kept forever. */
   taskRetentionDays: number;
   /** Signed provenance's retention; 0: kept forever. */
@@ -128,7 +143,7 @@ function readConfig(env: Env): Config {
     sweepMaxTasks: int(env, 'SWEEP_MAX_TASKS', 2000, 1, 100_000),
     sweepConcurrency: int(env, 'SWEEP_CONCURRENCY', 8, 1, 64),
     backendDeadlineMs: int(env, 'BACKEND_DEADLINE_SECONDS', 10, 1, 300) * 1000,
-    ociAttach: oneOf(env, 'OCI_ATTACH', ['true', 'false'] as const, 'false') === 'true',
+    ...publishing(env),
     taskRetentionDays: int(env, 'TASK_RETENTION_DAYS', 0, 0, 36500),
     provenanceRetentionDays: int(env, 'PROVENANCE_RETENTION_DAYS', 0, 0, 36500),
     maxStatementBytes: int(env, 'MAX_STATEMENT_BYTES', 16 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
@@ -166,6 +181,80 @@ function set(raw: string, norm: (s: string) => string): ReadonlySet<string> {
       .map((s) => norm(s.trim()))
       .filter(Boolean),
   );
+}
+
+const SINKS = ['oci', 'gcs', 'cipd'] as const;
+const BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
+const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[1-9]\d{0,4})?$/;
+
+/** PUBLISH_TO and the sinks' allowlists: deny by default, every entry strictly parsed. */
+function publishing(
+  env: Env,
+): Pick<
+  Config,
+  | 'publishTo'
+  | 'ociRegistries'
+  | 'gcsBuckets'
+  | 'cipdHosts'
+  | 'cipdInsecureLoopback'
+  | 'publishConcurrency'
+  | 'publishDeadlineMs'
+> {
+  const publishTo = new Set<SinkName>();
+  for (const name of list(env.PUBLISH_TO)) {
+    if (!(SINKS as readonly string[]).includes(name))
+      throw new ConfigError(`PUBLISH_TO: "${name}" is not a sink (expected a list of ${SINKS.join(', ')})`);
+    publishTo.add(name as SinkName);
+  }
+  if (oneOf(env, 'OCI_ATTACH', ['true', 'false'] as const, 'false') === 'true') {
+    log('WARNING', 'OCI_ATTACH is deprecated and will be removed in the next release: set PUBLISH_TO=oci', {
+      publishTo: [...publishTo],
+    });
+    publishTo.add('oci');
+  }
+  const ociRegistries = list(env.OCI_REGISTRIES).map((entry) => {
+    try {
+      return parseOciRule(entry);
+    } catch (err) {
+      if (err instanceof OciNameError) throw new ConfigError(`OCI_REGISTRIES: "${entry}": ${err.message}`);
+      throw err;
+    }
+  });
+  const gcsBuckets = list(env.GCS_BUCKETS).map((b) => {
+    if (!BUCKET.test(b) || b.includes('..') || (!b.includes('.') && b.length > 63) || b.startsWith('goog'))
+      throw new ConfigError(`GCS_BUCKETS: "${b}" is not a bucket name (no gs:// and no object path)`);
+    return b;
+  });
+  const cipdHosts = list(env.CIPD_HOSTS).map((h) => {
+    const host = h.toLowerCase();
+    if (host.length > 253 || !HOST.test(host))
+      throw new ConfigError(`CIPD_HOSTS: "${h}" is not a host name (host[:port], no scheme or path)`);
+    return host;
+  });
+  for (const [sink, allowlist, n] of [
+    ['oci', 'OCI_REGISTRIES', ociRegistries.length],
+    ['gcs', 'GCS_BUCKETS', gcsBuckets.length],
+    ['cipd', 'CIPD_HOSTS', cipdHosts.length],
+  ] as const) {
+    if (publishTo.has(sink) && n === 0)
+      log('WARNING', `PUBLISH_TO includes ${sink} but ${allowlist} is empty: every ${sink} target will be skipped`);
+  }
+  return {
+    publishTo: SINKS.filter((s) => publishTo.has(s)),
+    ociRegistries,
+    gcsBuckets: new Set(gcsBuckets),
+    cipdHosts: new Set(cipdHosts),
+    cipdInsecureLoopback: oneOf(env, 'CIPD_INSECURE_LOOPBACK', ['true', 'false'] as const, 'false') === 'true',
+    publishConcurrency: int(env, 'PUBLISH_CONCURRENCY', 8, 1, 64),
+    publishDeadlineMs: int(env, 'PUBLISH_DEADLINE_SECONDS', 30, 1, 300) * 1000,
+  };
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 const KEY_VERSION = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/\d+$/;

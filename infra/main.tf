@@ -32,10 +32,24 @@ locals {
     BACKEND_DEADLINE_SECONDS  = tostring(floor(var.function_timeout_seconds / 4))
     ASSEMBLY_LEASE_SECONDS    = tostring(var.function_timeout_seconds * 2)
     RECOVERY_GRACE_SECONDS    = tostring(var.function_timeout_seconds * 2 + 120)
-    OCI_ATTACH                = tostring(var.oci_attach)
     MAX_STATEMENT_BYTES       = tostring(var.max_statement_bytes)
     READ_PAGE_ENVELOPES       = tostring(var.read_page_envelopes)
   }
+  # Publishing (docs/publishing.md): only the assembler and the sweep publish.
+  publish_to = distinct(concat(var.publish_to, var.oci_attach ? ["oci"] : []))
+  publish_env = {
+    PUBLISH_TO          = join(",", local.publish_to)
+    OCI_REGISTRIES      = join(",", var.oci_registries)
+    GCS_BUCKETS         = join(",", var.gcs_buckets)
+    CIPD_HOSTS          = join(",", var.cipd_hosts)
+    PUBLISH_CONCURRENCY = tostring(var.publish_concurrency)
+  }
+  # Artifact Registry repositories named by oci_registries: [location, project, repository].
+  ar_repositories = distinct([
+    for e in var.oci_registries : regex("^([a-z0-9-]+)-docker\\.pkg\\.dev/([a-z0-9-]+)/([a-z0-9._-]+)", e)
+    if contains(local.publish_to, "oci") && can(regex("^[a-z0-9-]+-docker\\.pkg\\.dev/", e))
+  ])
+  publish_buckets = [for b in var.gcs_buckets : b if contains(local.publish_to, "gcs")]
 }
 
 resource "google_project_service" "apis" {
@@ -222,12 +236,35 @@ resource "google_project_iam_member" "firestore_user" {
   member   = google_service_account.sa[each.key].member
 }
 
-# OCI_ATTACH: the assembler attaches bundles to images, the sweep retries; both push to Artifact Registry.
-resource "google_project_iam_member" "registry_writer" {
-  for_each = var.oci_attach ? toset(["assembler", "sweeper"]) : toset([])
-  project  = var.project_id
-  role     = "roles/artifactregistry.writer"
-  member   = google_service_account.sa[each.key].member
+# Publishing: the assembler publishes, the sweep retries. Write access only on
+# the Artifact Registry repositories and buckets on the allowlists, never
+# project-wide (a reporter names the destination; the allowlist and these
+# grants bound where it can be).
+resource "google_artifact_registry_repository_iam_member" "publish_writer" {
+  for_each = {
+    for p in setproduct(local.ar_repositories, ["assembler", "sweeper"]) : "${join("/", p[0])} ${p[1]}" => { repo = p[0], sa = p[1] }
+  }
+  location   = each.value.repo[0]
+  project    = each.value.repo[1]
+  repository = each.value.repo[2]
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.sa[each.value.sa].member
+}
+
+# Create-only: objectCreator cannot delete or overwrite; objectViewer reads an
+# existing object to tell a retry (same bytes) from a conflict.
+resource "google_storage_bucket_iam_member" "publish_creator" {
+  for_each = { for p in setproduct(local.publish_buckets, ["assembler", "sweeper"]) : "${p[0]} ${p[1]}" => { bucket = p[0], sa = p[1] } }
+  bucket   = each.value.bucket
+  role     = "roles/storage.objectCreator"
+  member   = google_service_account.sa[each.value.sa].member
+}
+
+resource "google_storage_bucket_iam_member" "publish_viewer" {
+  for_each = { for p in setproduct(local.publish_buckets, ["assembler", "sweeper"]) : "${p[0]} ${p[1]}" => { bucket = p[0], sa = p[1] } }
+  bucket   = each.value.bucket
+  role     = "roles/storage.objectViewer"
+  member   = google_service_account.sa[each.value.sa].member
 }
 
 resource "google_pubsub_topic_iam_member" "publishers" {
@@ -311,7 +348,7 @@ resource "google_cloudfunctions2_function" "fn" {
       REPORTER_ALLOWLIST = join(",", var.reporters)
     } : {}, each.key == "assembleProvenance" ? {
       KMS_KEY_VERSION = local.key_version
-    } : {}, each.key == "provenanceApi" ? {
+    } : {}, contains(["assembleProvenance", "expireTasks"], each.key) ? local.publish_env : {}, each.key == "provenanceApi" ? {
       KMS_KEY_VERSION    = local.key_version
       READ_ACCESS        = var.public_reads ? "public" : "allowlist"
       READER_ALLOWLIST   = join(",", var.readers)

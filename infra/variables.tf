@@ -193,7 +193,7 @@ variable "report_retention_days" {
 }
 
 variable "oci_attach" {
-  description = "Attach each task's Sigstore bundle to its OCI image subjects in their registries (Artifact Registry: the assembler and the sweep get artifactregistry.writer)."
+  description = "Deprecated (removed in the next release): true adds \"oci\" to publish_to."
   type        = bool
   default     = false
 }
@@ -222,4 +222,56 @@ variable "binauthz_gate" {
   description = "Create the deploy gate's Binary Authorization attestor, its Container Analysis note, its KMS key and the gate's service account (docs/gating.md)."
   type        = bool
   default     = false
+}
+
+variable "publish_to" {
+  description = "Where signed provenance is published beside the artifacts (PUBLISH_TO): any of oci, gcs, cipd. Empty: served by the read API only."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for s in var.publish_to : contains(["oci", "gcs", "cipd"], s)])
+    error_message = "publish_to entries must be oci, gcs or cipd."
+  }
+}
+
+variable "oci_registries" {
+  description = "OCI_REGISTRIES: the only registries the OCI sink writes to, host[:port][/repository/prefix]. An Artifact Registry entry names LOCATION-docker.pkg.dev/PROJECT/REPOSITORY[/prefix], and the assembler and the sweep get artifactregistry.writer on that repository only."
+  type        = list(string)
+  default     = []
+  validation {
+    condition = alltrue([for e in var.oci_registries : can(regex("^[a-z0-9.-]+(:[1-9][0-9]{0,4})?(/[a-z0-9._-]+)*$", e)) && (
+      !can(regex("^[a-z0-9-]+-docker\\.pkg\\.dev", e)) || can(regex("^[a-z0-9-]+-docker\\.pkg\\.dev/[a-z][a-z0-9-]{4,28}[a-z0-9]/[a-z0-9._-]+(/[a-z0-9._-]+)*$", e))
+    )])
+    error_message = "oci_registries entries must be host[:port][/prefix]; an Artifact Registry entry must name LOCATION-docker.pkg.dev/PROJECT/REPOSITORY (IAM is granted per repository)."
+  }
+}
+
+variable "gcs_buckets" {
+  description = "GCS_BUCKETS: the only buckets the GCS sink writes to; the assembler and the sweep get storage.objectCreator and storage.objectViewer on each (create-only: no role that deletes or overwrites)."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for b in var.gcs_buckets : can(regex("^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", b)) && !startswith(b, "goog")])
+    error_message = "gcs_buckets entries must be bucket names (no gs:// and no path)."
+  }
+}
+
+variable "cipd_hosts" {
+  description = "CIPD_HOSTS: the only CIPD backends the CIPD sink writes to (host names). Write access is granted in CIPD's own ACLs, not in IAM."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for h in var.cipd_hosts : can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[1-9][0-9]{0,4})?$", h))])
+    error_message = "cipd_hosts entries must be host names such as chrome-infra-packages.appspot.com."
+  }
+}
+
+variable "publish_concurrency" {
+  description = "PUBLISH_CONCURRENCY: publications in flight at once per task (the assembler and the sweep)."
+  type        = number
+  default     = 8
+  validation {
+    condition     = var.publish_concurrency >= 1 && var.publish_concurrency <= 64 && floor(var.publish_concurrency) == var.publish_concurrency
+    error_message = "publish_concurrency must be an integer from 1 to 64."
+  }
 }

@@ -6,6 +6,9 @@
 // byte length and frame (provenance/envelope-frame.ts), so the read API pages
 // a subject's envelopes from their records and streams each one's text chunk
 // by chunk, never joined; envelopesFor* join them for callers that want objects.
+// Publications (one per artifact, with targets up to 2 KiB each) grow with the
+// number of subjects too, so they live in the same chunks collection, as
+// pub-{token}-{i}, never in the task's document.
 import { randomUUID } from 'node:crypto';
 import { FieldPath, FieldValue, type DocumentData, type Firestore } from '@google-cloud/firestore';
 import type { Envelope } from '../ports/envelope.js';
@@ -17,7 +20,7 @@ import {
   resetVerdict,
   type ClaimFields,
 } from '../ports/provenance-claim.js';
-import type { Attachment } from '../ports/attacher.js';
+import type { Publication } from '../ports/publisher.js';
 import type {
   AssemblyResult,
   Claim,
@@ -36,14 +39,35 @@ export const CHUNKS = 'chunks';
 /** Envelope bytes per chunk document: under 1 MiB with room for the field name and metadata. */
 export const CHUNK_BYTES = 900_000;
 
+/** What OCI_ATTACH recorded before publications (one release): read as the OCI sink's publications. */
+interface LegacyAttachment {
+  image: string;
+  state: 'attached' | 'failed';
+  error?: string;
+  at: Date;
+}
+
+function fromAttachments(attachments: LegacyAttachment[] | undefined): Publication[] | undefined {
+  return attachments?.map((a) => ({
+    sink: 'oci',
+    target: a.image,
+    state: a.state === 'attached' ? 'published' : 'failed',
+    ...(a.error ? { error: a.error } : {}),
+    at: a.at,
+  }));
+}
+
 type Doc = ProvenanceRecord &
   ClaimFields & {
+    attachments?: LegacyAttachment[];
     envelope?: string;
     chunkSet?: string;
     chunks?: number;
     /** Byte length of the envelope's JSON and its text around the payload (records written before them have neither). */
     envelopeBytes?: number;
     envelopeFrame?: EnvelopeFrame;
+    publicationSet?: string;
+    publicationChunks?: number;
   };
 
 /** What a page of a subject's envelopes reads of each record: not the envelope. */
@@ -126,7 +150,7 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
 
   // Chunks are written before the claim is settled, under names that carry the
   // claim token, so a delivery that loses its claim leaves only unreferenced chunks.
-  private async writeChunks(taskKey: string, token: string, json: string, expireAt?: Date): Promise<void> {
+  private async writeChunks(taskKey: string, token: string, json: string, expireAt?: Date): Promise<number> {
     const chunks = this.doc(taskKey).collection(CHUNKS);
     const writes: Promise<unknown>[] = [];
     for (let i = 0, at = 0; at < json.length; i++, at += this.chunkBytes) {
@@ -137,28 +161,88 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
       );
     }
     await Promise.all(writes);
+    return writes.length;
+  }
+
+  private async readChunks(taskKey: string, set: string, count: number): Promise<string> {
+    const chunks = this.doc(taskKey).collection(CHUNKS);
+    const refs = Array.from({ length: count }, (_, i) => chunks.doc(`${set}-${i}`));
+    if (refs.length === 0) return '';
+    const snaps = await this.db.getAll(...refs);
+    return snaps
+      .map((s, i) => {
+        if (!s.exists) throw new Error(`provenance for task ${taskKey}: chunk ${i} of ${refs.length} is missing`);
+        return s.get('data') as string;
+      })
+      .join('');
   }
 
   get(taskKey: string): Promise<ProvenanceRecord | undefined> {
     return backendCall(`firestore get`, this.deadlineMs, async () => {
       const snap = await this.doc(taskKey).get();
       if (!snap.exists) return undefined;
+      const doc = fromFirestore(snap.data()) as Doc;
       const {
         envelope: _e,
         chunkSet: _c,
         chunks: _n,
         claimToken: _t,
+        publicationSet: _s,
+        publicationChunks: _p,
+        attachments,
         leaseUntil,
         ...record
-      } = fromFirestore(snap.data()) as Doc;
-      return { ...record, ...(record.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}) };
+      } = doc;
+      const publications = doc.publicationSet ? await this.publicationsOf(doc) : fromAttachments(attachments);
+      return {
+        ...record,
+        ...(record.state === 'assembling' && leaseUntil ? { claimedUntil: leaseUntil } : {}),
+        ...(publications ? { publications } : {}),
+      };
     });
   }
 
-  recordAttachments(taskKey: string, attachments: Attachment[]): Promise<void> {
-    return backendCall(`firestore recordAttachments`, this.deadlineMs, async () => {
-      await this.doc(taskKey).update({ attachments: attachments.map((a) => ({ ...a })) });
+  /** Written as new chunks, then pointed at in one transaction; the old chunks are deleted after. */
+  recordPublications(taskKey: string, publications: Publication[]): Promise<void> {
+    return backendCall(`firestore recordPublications`, this.deadlineMs, async () => {
+      const ref = this.doc(taskKey);
+      const before = await ref.get();
+      if (!before.exists) return; // no record, nothing to annotate
+      const expireAt = (fromFirestore(before.get('expireAt')) as Date | undefined) ?? undefined;
+      // ASCII only (non-ASCII escaped), so a chunk of chunkBytes characters is chunkBytes bytes.
+      const json = JSON.stringify(publications).replace(
+        /[\u007f-\uffff]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      );
+      const token = `pub-${randomUUID()}`;
+      const chunks = await this.writeChunks(taskKey, token, json, expireAt);
+      const previous = await this.db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        if (!snap.exists) return { set: token, chunks }; // gone meanwhile: drop what was written
+        const doc = fromFirestore(snap.data()) as Doc;
+        tx.update(ref, {
+          publicationSet: token,
+          publicationChunks: chunks,
+          publications: FieldValue.delete(),
+          attachments: FieldValue.delete(), // OCI_ATTACH's field, superseded
+        });
+        return doc.publicationSet ? { set: doc.publicationSet, chunks: doc.publicationChunks ?? 0 } : undefined;
+      });
+      if (previous) await this.deleteChunks(taskKey, previous.set, previous.chunks).catch(() => undefined);
     });
+  }
+
+  private async deleteChunks(taskKey: string, set: string, count: number): Promise<void> {
+    const chunks = this.doc(taskKey).collection(CHUNKS);
+    await Promise.all(Array.from({ length: count }, (_, i) => chunks.doc(`${set}-${i}`).delete()));
+  }
+
+  private async publicationsOf(doc: Doc): Promise<Publication[]> {
+    const json = await this.readChunks(doc.taskKey, doc.publicationSet ?? '', doc.publicationChunks ?? 0);
+    return (JSON.parse(json) as (Omit<Publication, 'at'> & { at: string })[]).map((p) => ({
+      ...p,
+      at: new Date(p.at),
+    }));
   }
 
   reset(taskKey: string, now: Date): Promise<'reset' | 'signed' | 'busy' | 'none'> {
@@ -275,13 +359,6 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
 
   private async envelopeOf(doc: Doc): Promise<Envelope> {
     if (doc.envelope !== undefined) return JSON.parse(doc.envelope) as Envelope;
-    const chunks = this.doc(doc.taskKey).collection(CHUNKS);
-    const refs = Array.from({ length: doc.chunks ?? 0 }, (_, i) => chunks.doc(`${doc.chunkSet}-${i}`));
-    const snaps = await this.db.getAll(...refs);
-    const parts = snaps.map((s, i) => {
-      if (!s.exists) throw new Error(`provenance for task ${doc.taskKey}: chunk ${i} of ${refs.length} is missing`);
-      return s.get('data') as string;
-    });
-    return JSON.parse(parts.join('')) as Envelope;
+    return JSON.parse(await this.readChunks(doc.taskKey, doc.chunkSet ?? '', doc.chunks ?? 0)) as Envelope;
   }
 }

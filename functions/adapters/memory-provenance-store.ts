@@ -11,7 +11,7 @@ import {
   resetVerdict,
   type ClaimFields,
 } from '../ports/provenance-claim.js';
-import type { Attachment } from '../ports/attacher.js';
+import type { Publication } from '../ports/publisher.js';
 import type {
   AssemblyResult,
   Claim,
@@ -83,9 +83,9 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     });
   }
 
-  async recordAttachments(taskKey: string, attachments: Attachment[]): Promise<void> {
+  async recordPublications(taskKey: string, publications: Publication[]): Promise<void> {
     const d = this.docs.get(taskKey);
-    if (d) this.docs.set(taskKey, { ...d, attachments: structuredClone(attachments) });
+    if (d) this.docs.set(taskKey, { ...d, publications: structuredClone(publications) });
   }
 
   async reset(taskKey: string, now: Date): Promise<'reset' | 'signed' | 'busy' | 'none'> {

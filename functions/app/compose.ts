@@ -24,7 +24,7 @@ import type { Notifier } from '../ports/notifier.js';
 import { TaskSweeper } from '../lifecycle/sweep.js';
 import { TaskRedriver } from '../lifecycle/redrive.js';
 import type { EventPublisher } from '../ports/events.js';
-import type { ImageAttacher } from '../ports/attacher.js';
+import type { Sink, SinkName } from '../ports/publisher.js';
 import { connectEndpoint } from '../api/connect-endpoint.js';
 import { SelfReport, selfReportMethods, type UploadCompleteHook } from '../api/self-report-service.js';
 import type { HttpHandler } from '../api/http.js';
@@ -159,14 +159,42 @@ export async function buildAssembler(
     maxStatementBytes: config.maxStatementBytes,
     notifier: createNotifier(config),
     ...(config.provenanceRetentionDays ? { provenanceRetentionMs: config.provenanceRetentionDays * 86_400_000 } : {}),
-    ...(config.ociAttach ? { attacher: await createAttacher(config) } : {}),
+    ...(await publishing(config)),
   });
 }
 
-/** OCI_ATTACH=true: @sigstore/oci, signed into Google registries with the service account's token. */
-async function createAttacher(config: Config): Promise<ImageAttacher> {
-  const { OciAttacher, googleAccessToken } = await import('../adapters/oci-attacher.js');
-  return new OciAttacher(googleAccessToken(), config.backendDeadlineMs);
+/** PUBLISH_TO: the sinks the assembler and the sweep publish through, with the loop's bounds. */
+async function publishing(config: Config) {
+  if (config.publishTo.length === 0) return {};
+  const sinks = await Promise.all(config.publishTo.map((name) => createSink(name, config)));
+  return { publish: { sinks, concurrency: config.publishConcurrency, deadlineMs: config.publishDeadlineMs } };
+}
+
+/** One sink per PUBLISH_TO entry, loaded only when listed; each gets only its own allowlist. */
+export async function createSink(name: SinkName, config: Config): Promise<Sink> {
+  switch (name) {
+    case 'oci': {
+      const { OciSink, googleAccessToken, googleRegistryAuthorization } = await import(
+        '../adapters/publish/oci-sink.js'
+      );
+      return new OciSink(config.ociRegistries, { authorization: googleRegistryAuthorization(googleAccessToken()) });
+    }
+    case 'gcs': {
+      const [{ GcsSink }, { Storage }] = await Promise.all([
+        import('../adapters/publish/gcs-sink.js'),
+        import('@google-cloud/storage'),
+      ]);
+      return new GcsSink(config.gcsBuckets, new Storage()); // follows STORAGE_EMULATOR_HOST, like every Google client
+    }
+    case 'cipd': {
+      const { CipdSink, cipdAccessToken } = await import('../adapters/publish/cipd-sink.js');
+      return new CipdSink({
+        hosts: config.cipdHosts,
+        accessToken: cipdAccessToken(),
+        insecureLoopback: config.cipdInsecureLoopback,
+      });
+    }
+  }
 }
 
 /** The sweep (expireTasks): republishes through `uploadComplete` (npm start passes its in-process one). */
@@ -189,7 +217,7 @@ export async function buildSweeper(
     maxRecoveryAttempts: config.recoveryMaxAttempts,
     maxTasksPerRun: config.sweepMaxTasks,
     concurrency: config.sweepConcurrency,
-    ...(config.ociAttach ? { attacher: await createAttacher(config) } : {}),
+    ...(await publishing(config)),
   });
 }
 

@@ -252,13 +252,29 @@ async function trustedKeys(opts: VerifyOptions): Promise<Trusted | { failure: st
 
 /** What to check: a bundle file, an envelopes file, or the service's envelopes naming the digest. */
 async function entriesToCheck(opts: VerifyOptions, digest: string): Promise<EnvelopeEntry[] | { failure: string }> {
-  if (opts.bundle !== undefined) return [bundleEntry(readFlagFile(opts.bundle, '--bundle'), opts.bundle)];
-  if (opts.provenance !== undefined) return envelopeEntries(readFlagFile(opts.provenance, '--provenance'));
+  if (opts.bundle !== undefined) return [bundleEntry(await readInput(opts.bundle, '--bundle'), opts.bundle)];
+  if (opts.provenance !== undefined) return envelopeEntries(await readInput(opts.provenance, '--provenance'));
   try {
     return envelopeEntries(await new ReadApiClient(opts.url ?? defaultUrl(), opts.token).provenanceText(digest));
   } catch (err) {
     if (err instanceof ReadApiError && err.status === 404) return { failure: err.message };
     throw err;
+  }
+}
+
+/**
+ * A file named by a flag, or standard input for "-" (`gcloud storage cat gs://b/app.tgz.intoto.jsonl |
+ * provenance verify --provenance - …`). Standard input is read as a stream: readFileSync(0) fails with
+ * EAGAIN when the writer left the pipe non-blocking (gcloud does).
+ */
+async function readInput(path: string, flag: string): Promise<string> {
+  if (path !== '-') return readFlagFile(path, flag);
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (err) {
+    throw new UsageError(`${flag}: standard input: ${(err as Error).message}`);
   }
 }
 

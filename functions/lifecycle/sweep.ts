@@ -20,10 +20,9 @@ import type { EventPublisher } from '../ports/events.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { DueCursor, DueField, TaskStore } from '../ports/task-store.js';
-import { attachFailedEvent, taskExpiredEvent, taskFailedEvent } from '../provenance/events.js';
-import { attachAll, imageOf } from '../provenance/attach.js';
-import { envelopeToBundle } from '../provenance/bundle.js';
-import type { Attachment, ImageAttacher } from '../ports/attacher.js';
+import { publishFailedEvents, taskExpiredEvent, taskFailedEvent } from '../provenance/events.js';
+import { mergePublications, publishAll, signedProvenance, type PublishOptions } from '../provenance/publish.js';
+import type { Publication, Sink } from '../ports/publisher.js';
 import { log, withLogContext } from '../log.js';
 
 export interface SweepDeps {
@@ -40,8 +39,8 @@ export interface SweepDeps {
   pageSize?: number;
   /** A page's tasks are handled this many at a time (each in its own transaction). */
   concurrency?: number;
-  /** OCI_ATTACH: failed attachments of signed provenance are retried by the recovery pass. */
-  attacher?: ImageAttacher;
+  /** PUBLISH_TO: failed publications of signed provenance are retried by the recovery pass, through these sinks. */
+  publish?: { sinks: readonly Sink[] } & Omit<PublishOptions, 'now'>;
 }
 
 export interface SweepResult {
@@ -54,8 +53,9 @@ export interface SweepResult {
   failed: number;
   /** Recovery checks whose provenance turned out to exist (a lost clear). */
   cleared: number;
-  /** Attachments to OCI images retried (signed provenance, an attachment had failed). */
-  reattached: number;
+  /** Publications retried (signed provenance whose publication had failed), and how many of them succeeded. */
+  publicationsRetried: number;
+  publicationsRecovered: number;
 }
 
 class Gone extends ServiceError {
@@ -75,7 +75,8 @@ export class TaskSweeper {
       republished: 0,
       failed: 0,
       cleared: 0,
-      reattached: 0,
+      publicationsRetried: 0,
+      publicationsRecovered: 0,
     };
     const now = this.deps.clock.now();
     await this.each('aliveAt', new Date(now.getTime() - this.deps.heartbeatTtlSeconds * 1000), result, (t) =>
@@ -159,9 +160,9 @@ export class TaskSweeper {
 
   private async recover(task: TaskRecord, now: Date, result: SweepResult): Promise<void> {
     const record = await this.deps.provenance.get(task.key);
-    const { attacher } = this.deps;
-    if (record?.state === 'signed' && attacher && record.attachments?.some((a) => a.state === 'failed')) {
-      await this.reattach(attacher, task, record.attachments, now, result);
+    const { publish } = this.deps;
+    if (record?.state === 'signed' && publish?.sinks.length && record.publications?.some(toRetry)) {
+      await this.republish(publish, task, record.publications, now, result);
       return;
     }
     if (record?.state === 'signed' || record?.state === 'failed') {
@@ -211,40 +212,52 @@ export class TaskSweeper {
     }
   }
 
-  /** Signed, but an attachment failed: try the failed images again; give up (recorded) after maxRecoveryAttempts. */
-  private async reattach(
-    attacher: ImageAttacher,
+  /**
+   * Signed, but a publication failed: try the failed targets again (not the
+   * skipped or conflicting ones), through the same loop as the assembler. The
+   * retry is claimed first by moving the task's recovery check in a
+   * transaction, so of two overlapping sweeps only one publishes. Past
+   * maxRecoveryAttempts the failures stay recorded and the check is cleared.
+   */
+  private async republish(
+    publish: NonNullable<SweepDeps['publish']>,
     task: TaskRecord,
-    attachments: Attachment[],
+    publications: Publication[],
     now: Date,
     result: SweepResult,
   ): Promise<void> {
-    const [envelope] = await this.deps.provenance.envelopesForTask(task.key);
-    if (!envelope) return;
-    const failed = attachments.filter((a) => a.state === 'failed');
-    const retried = await attachAll(attacher, failed.map(imageOf), envelopeToBundle(envelope), () =>
-      this.deps.clock.now(),
-    );
-    result.reattached += retried.length;
-    const byImage = new Map([...attachments, ...retried].map((a) => [a.image, a]));
-    const merged = [...byImage.values()];
-    await this.deps.provenance.recordAttachments(task.key, merged);
-    const stillFailed = merged.filter((a) => a.state === 'failed');
-    if (stillFailed.length === 0 || (task.recoveryAttempts ?? 0) + 1 >= this.deps.maxRecoveryAttempts) {
-      await this.deps.tasks.clearRecovery(task.key);
-      if (stillFailed.length)
-        log('ERROR', 'gave up attaching provenance to images', {
-          taskId: task.taskId,
-          taskKey: task.key,
-          images: stillFailed.map((a) => a.image),
-        });
-      return;
-    }
     const seenAt = dueAt(task, 'recoverAt').getTime();
-    await this.change(task.key, (cur) =>
+    const attempt = (task.recoveryAttempts ?? 0) + 1;
+    const claimed = await this.change(task.key, (cur) =>
       cur.recoverAt?.getTime() === seenAt ? scheduleRecovery(cur, now, this.deps.recoveryGraceMs) : cur,
     );
-    await this.notify(attachFailedEvent(task, stillFailed, now));
+    if (!claimed) return; // another sweep is retrying them
+    const [envelope] = await this.deps.provenance.envelopesForTask(task.key);
+    if (!envelope) return;
+    const failed = publications.filter(toRetry);
+    const retried = await publishAll(
+      publish.sinks,
+      failed.map((p) => ({ sink: p.sink, target: p.target })),
+      signedProvenance(task.taskId, envelope),
+      { concurrency: publish.concurrency, deadlineMs: publish.deadlineMs, now: () => this.deps.clock.now() },
+    );
+    result.publicationsRetried += retried.length;
+    result.publicationsRecovered += retried.filter((p) => p.state === 'published').length;
+    const merged = mergePublications(publications, retried);
+    await this.deps.provenance.recordPublications(task.key, merged);
+    const stillFailed = merged.filter(toRetry);
+    const givingUp = stillFailed.length > 0 && attempt >= this.deps.maxRecoveryAttempts;
+    if (stillFailed.length === 0 || givingUp) await this.deps.tasks.clearRecovery(task.key);
+    if (givingUp)
+      log('ERROR', 'gave up publishing provenance', {
+        taskId: task.taskId,
+        taskKey: task.key,
+        attempts: attempt,
+        targets: stillFailed.slice(0, 20).map((p) => `${p.sink} ${p.target}`),
+        failed: stillFailed.length,
+      });
+    for (const event of publishFailedEvents(task, retried, stillFailed.length > 0 && !givingUp, now))
+      await this.notify(event);
   }
 
   private async notify(event: ProvenanceEvent): Promise<void> {
@@ -253,6 +266,9 @@ export class TaskSweeper {
       .catch((err) => log('ERROR', 'task event not sent', { type: event.type, taskId: event.taskId, error: err }));
   }
 }
+
+/** What the recovery pass publishes again: failed, or left pending by an assembler that stopped. */
+const toRetry = (p: Publication) => p.state === 'failed' || p.state === 'pending';
 
 /** The task's time in `field`: tasksDue returns only tasks that have one. */
 function dueAt(task: TaskRecord, field: DueField): Date {

@@ -30,6 +30,14 @@ export type ProvenanceEvent =
   | (TaskRef & { type: 'provenance.failed'; reason: string })
   | (TaskRef & { type: 'task.expired'; stage: string; reason: string; lastSignOfLifeAt: string })
   | (TaskRef & { type: 'task.failed'; reason: string })
+  | (TaskRef & {
+      type: 'provenance.publish_failed';
+      /** The targets whose publication failed (retried by the sweep) or conflicted (never overwritten). */
+      publications: { sink: string; target: string; state: 'failed' | 'conflict'; error: string }[];
+      /** Whether the sweep will try the failed ones again. */
+      retrying: boolean;
+    })
+  /** Deprecated (removed in the next release): provenance.publish_failed's OCI part, for subscribers of OCI_ATTACH. */
   | (TaskRef & { type: 'provenance.attach_failed'; images: { image: string; error: string }[] });
 
 export interface Notifier {

@@ -4,7 +4,7 @@
 // emulator in tests) and in-memory; both pass test/contract/provenance-store.contract.ts.
 import type { Envelope } from './envelope.js';
 import type { EnvelopeShape } from './envelope-shape.js';
-import type { Attachment } from './attacher.js';
+import type { Publication } from './publisher.js';
 
 /** A signed envelope as stored: its size and frame known, its text read only when answered. */
 export interface StoredEnvelope extends EnvelopeShape {
@@ -46,8 +46,8 @@ export interface ProvenanceRecord {
   lastError?: string;
   /** While assembling: the claim's lease (a live holder is not disturbed before it). */
   claimedUntil?: Date;
-  /** Signed, with OCI image subjects and OCI_ATTACH: the bundle's attachment to each image. */
-  attachments?: Attachment[];
+  /** Signed, with PUBLISH_TO: the outcome of publishing it beside each artifact (one per sink and target). */
+  publications?: Publication[];
   /** Retention (PROVENANCE_RETENTION_DAYS); none when unset. */
   expireAt?: Date;
   updatedAt: Date;
@@ -87,8 +87,8 @@ export interface ProvenanceStore {
 
   get(taskKey: string): Promise<ProvenanceRecord | undefined>;
 
-  /** Record where the signed provenance was attached (replaces the list). */
-  recordAttachments(taskKey: string, attachments: Attachment[]): Promise<void>;
+  /** Record where the signed provenance was published (replaces the list; a no-op for a task with no record). */
+  recordPublications(taskKey: string, publications: Publication[]): Promise<void>;
 
   /**
    * An operator sends the task back to assembly: forget a failed or

@@ -12,18 +12,16 @@ import type { StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import { addLogContext, log, withLogContext } from '../log.js';
-import { signStatement } from './dsse.js';
-import { attachFailedEvent, provenanceFailedEvent, signedEvent } from './events.js';
-import { attachAll } from './attach.js';
-import { envelopeToBundle } from './bundle.js';
-import type { ImageAttacher } from '../ports/attacher.js';
+import type { Publication, Sink } from '../ports/publisher.js';
+import { signStatement, type Envelope } from './dsse.js';
+import { provenanceFailedEvent, publishFailedEvents, signedEvent } from './events.js';
+import { publicationTargets, publishAll, signedProvenance, type PublishOptions } from './publish.js';
 import { failTask } from '../domain/lifecycle.js';
 import { statementBytes } from './dsse.js';
 import {
   assembleProvenance,
   DEFAULT_MAX_STATEMENT_BYTES,
   NoSubjectsError,
-  ociImages,
   REPORT_BYTES_PER_STATEMENT_BYTE,
   ReportsTooLargeError,
   StatementTooLargeError,
@@ -42,8 +40,8 @@ export interface AssemblerDeps {
   notifier?: Notifier;
   /** Retention of signed provenance; none when unset. */
   provenanceRetentionMs?: number;
-  /** OCI_ATTACH: attaches the bundle to the task's OCI images after signing. */
-  attacher?: ImageAttacher;
+  /** PUBLISH_TO: after signing, the provenance is published beside the task's artifacts through these sinks. */
+  publish?: { sinks: readonly Sink[] } & Omit<PublishOptions, 'now'>;
   /** MAX_STATEMENT_BYTES: a larger statement is not signed; the task fails (default 16 MiB). */
   maxStatementBytes?: number;
 }
@@ -54,6 +52,10 @@ export type AssemblyOutcome =
   | { status: 'failed'; reason: string }
   | { status: 'ignored'; reason: string }
   | { status: 'superseded' };
+
+/** The reason a publication carries while it runs, and keeps if the assembler stops before its outcome is recorded. */
+export const PUBLISHING_INTERRUPTED =
+  'publishing; if this stays, the assembler stopped before it finished and the sweep retries it';
 
 /** Another delivery holds the claim: thrown so this one is retried later (by then it is a no-op). */
 export class AssemblyBusyError extends Error {
@@ -130,14 +132,8 @@ export class ProvenanceAssembler {
       });
       if (!recorded) return { status: 'superseded' };
       // After the provenance is stored; a failure is recorded and retried by the sweep, never thrown.
-      const attachments = this.deps.attacher
-        ? await attachAll(this.deps.attacher, ociImages(task, reports), envelopeToBundle(envelope), () => clock.now())
-        : [];
-      if (attachments.length)
-        await provenance
-          .recordAttachments(taskKey, attachments)
-          .catch((err) => log('ERROR', 'could not record attachments', { taskKey, error: err }));
-      const failed = attachments.filter((a) => a.state === 'failed');
+      const publications = await this.publish(task, reports, envelope, keyId);
+      const failed = publications.filter((p) => p.state === 'failed');
       await this.settled(
         taskKey,
         signedEvent(
@@ -148,7 +144,8 @@ export class ProvenanceAssembler {
         ),
         failed.length > 0,
       );
-      if (failed.length) await this.notify(attachFailedEvent(task, failed, clock.now()), taskKey);
+      for (const event of publishFailedEvents(task, publications, failed.length > 0, clock.now()))
+        await this.notify(event, taskKey);
       return {
         status: 'signed',
         subjects: subjects.length,
@@ -179,6 +176,41 @@ export class ProvenanceAssembler {
     }
   }
 
+  /** Publishes through every enabled sink; outcomes recorded (a lost record is logged: the status then shows none). */
+  private async publish(
+    task: TaskRecord,
+    reports: StoredReport[],
+    envelope: Envelope,
+    keyId: string,
+  ): Promise<Publication[]> {
+    const { publish, clock, provenance } = this.deps;
+    if (!publish?.sinks.length) return [];
+    const targets = publicationTargets(task, reports).filter((t) => publish.sinks.some((s) => s.name === t.sink));
+    if (targets.length === 0) return [];
+    // Written ahead: if this process stops before the outcomes are recorded (the
+    // function's timeout), the targets stay pending and the sweep publishes them.
+    const at = clock.now();
+    await provenance
+      .recordPublications(
+        task.key,
+        targets.map((t) => ({ ...t, state: 'pending' as const, error: PUBLISHING_INTERRUPTED, at })),
+      )
+      .catch((err) => log('ERROR', 'could not record publications', { taskKey: task.key, error: String(err) }));
+    const publications = await publishAll(publish.sinks, targets, signedProvenance(task.taskId, envelope), {
+      concurrency: publish.concurrency,
+      deadlineMs: publish.deadlineMs,
+      now: () => clock.now(),
+    }).catch((err: unknown) => {
+      log('ERROR', 'publishing failed unexpectedly', { taskKey: task.key, keyId, error: String(err) });
+      return [];
+    });
+    if (publications.length)
+      await provenance
+        .recordPublications(task.key, publications)
+        .catch((err) => log('ERROR', 'could not record publications', { taskKey: task.key, error: String(err) }));
+    return publications;
+  }
+
   private retention(at: Date): { expireAt?: Date } {
     return this.deps.provenanceRetentionMs
       ? { expireAt: new Date(at.getTime() + this.deps.provenanceRetentionMs) }
@@ -191,7 +223,7 @@ export class ProvenanceAssembler {
    * lost clear is repaired by the sweep, a lost notification is logged.
    */
   private async settled(taskKey: string, event: ProvenanceEvent, keepRecovery = false): Promise<void> {
-    // A failed attachment keeps the recovery check: the sweep retries it.
+    // A failed publication keeps the recovery check: the sweep retries it.
     if (!keepRecovery)
       await this.deps.tasks
         .clearRecovery(taskKey)

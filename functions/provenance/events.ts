@@ -2,7 +2,7 @@
 // assembler and the sweep know. Paths are the read API's.
 import type { ProvenanceEvent, SubjectRef } from '../ports/notifier.js';
 import type { TaskRecord } from '../domain/task.js';
-import type { Attachment } from '../ports/attacher.js';
+import type { Publication } from '../ports/publisher.js';
 
 const ref = (task: TaskRecord, at: Date) => ({ taskId: task.taskId, reporter: task.owner.email, at: at.toISOString() });
 
@@ -51,8 +51,31 @@ export const taskFailedEvent = (task: TaskRecord, at: Date): ProvenanceEvent => 
   reason: task.closedReason ?? 'failed',
 });
 
-export const attachFailedEvent = (task: TaskRecord, failed: Attachment[], at: Date): ProvenanceEvent => ({
-  type: 'provenance.attach_failed',
-  ...ref(task, at),
-  images: failed.map((a) => ({ image: a.image, error: a.error ?? 'failed' })),
-});
+/** The publications needing attention (failed, conflict), or none: provenance.publish_failed, and the deprecated OCI-only provenance.attach_failed. */
+export function publishFailedEvents(
+  task: TaskRecord,
+  publications: readonly Publication[],
+  retrying: boolean,
+  at: Date,
+): ProvenanceEvent[] {
+  const bad = publications.filter(
+    (p): p is Publication & { state: 'failed' | 'conflict' } => p.state === 'failed' || p.state === 'conflict',
+  );
+  if (bad.length === 0) return [];
+  const events: ProvenanceEvent[] = [
+    {
+      type: 'provenance.publish_failed',
+      ...ref(task, at),
+      publications: bad.map((p) => ({ sink: p.sink, target: p.target, state: p.state, error: p.error ?? p.state })),
+      retrying,
+    },
+  ];
+  const oci = bad.filter((p) => p.sink === 'oci' && p.state === 'failed');
+  if (oci.length)
+    events.push({
+      type: 'provenance.attach_failed',
+      ...ref(task, at),
+      images: oci.map((p) => ({ image: p.target, error: p.error ?? 'failed' })),
+    });
+  return events;
+}

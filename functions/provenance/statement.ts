@@ -11,7 +11,6 @@ import {
   type StoredReport,
 } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
-import type { ImageRef } from '../ports/attacher.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
@@ -262,15 +261,3 @@ function describe(r: ContentReport): string {
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** The OCI images among the task's subjects: where their bundle can be attached. */
-export function ociImages(task: TaskRecord, reports: StoredReport[]): ImageRef[] {
-  const seen = new Map<string, ImageRef>();
-  for (const r of inWindow(task, reports)) {
-    if (r.report.kind === 'artifact' && r.report.location.type === 'oci') {
-      const ref = { name: r.report.location.image, digest: `sha256:${r.report.sha256}` };
-      seen.set(`${ref.name}@${ref.digest}`, ref);
-    }
-  }
-  return [...seen.entries()].sort(([a], [b]) => cmp(a, b)).map(([, ref]) => ref);
-}

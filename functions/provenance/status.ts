@@ -33,8 +33,8 @@ export interface TaskStatus {
     subjects?: string[];
     keyId?: string;
     signedAt?: string;
-    /** OCI_ATTACH: the bundle's attachment to each OCI image subject. */
-    attachments?: { image: string; state: string; error?: string; at: string }[];
+    /** PUBLISH_TO: the outcome of publishing the provenance beside each artifact. */
+    publications?: { sink: string; target: string; state: string; error?: string; at: string }[];
   };
 }
 
@@ -74,13 +74,14 @@ function provenanceStatus(task: TaskRecord, record: ProvenanceRecord | undefined
       subjects: record.subjects.map((s) => `sha256:${s}`),
       ...(record.keyId ? { keyId: record.keyId } : {}),
       ...(record.signedAt ? { signedAt: record.signedAt.toISOString() } : {}),
-      ...(record.attachments?.length
+      ...(record.publications?.length
         ? {
-            attachments: record.attachments.map((a) => ({
-              image: a.image,
-              state: a.state,
-              ...(a.error ? { error: a.error } : {}),
-              at: a.at.toISOString(),
+            publications: record.publications.map((p) => ({
+              sink: p.sink,
+              target: p.target,
+              state: p.state,
+              ...(p.error ? { error: p.error } : {}),
+              at: p.at.toISOString(),
             })),
           }
         : {}),

@@ -93,3 +93,67 @@ it('Firestore: a stored envelope is read one chunk at a time; a record from befo
   assert.equal(first.length, Math.ceil(json.length / 10_000));
   assert.ok(first.every((p) => p.length <= 10_000));
 });
+
+it('Firestore: keeps publications out of the task document, in chunks under the limit, however many and however long', async () => {
+  const { db } = emulatorFirestore();
+  const store = new FirestoreProvenanceStore(db);
+  const k = randomBytes(20).toString('hex');
+  const c = await store.claim(k, new Date(), 60_000);
+  assert.equal(c.outcome, 'claimed');
+  const envelope = {
+    payloadType: 'application/vnd.in-toto+json',
+    payload: 'e30=',
+    signatures: [{ keyid: 'k', sig: 'c2ln' }],
+  };
+  await store.finish(k, (c as { token: string }).token, {
+    state: 'signed',
+    envelope,
+    subjects: ['c'.repeat(64)],
+    keyId: 'k',
+    at: new Date(),
+  });
+  // 2,000 targets of ~1 KiB with non-ASCII names: ~2.5 MB, more than a document holds.
+  const publications = Array.from({ length: 2000 }, (_, i) => ({
+    sink: 'gcs' as const,
+    target: `gs://b/${'é🙂'.repeat(300)}/${i}`,
+    state: 'failed' as const,
+    error: `HTTP 503 ${'x'.repeat(200)}`,
+    at: new Date(1_800_000_000_000 + i),
+  }));
+  await store.recordPublications(k, publications);
+  await store.recordPublications(k, publications); // replaced, not appended; the old chunks go
+  assert.deepEqual((await store.get(k))!.publications, publications);
+  const doc = await db.collection(PROVENANCE).doc(k).get();
+  assert.equal(doc.get('publications'), undefined, 'not in the task document');
+  const chunks = await db.collection(PROVENANCE).doc(k).collection(CHUNKS).get();
+  assert.ok(chunks.size >= 3, `${chunks.size} chunk documents`);
+  assert.ok(chunks.docs.every((d) => Buffer.byteLength(d.get('data') as string) <= CHUNK_BYTES));
+  assert.equal(chunks.size, doc.get('publicationChunks'), 'the replaced set was deleted');
+});
+
+it('Firestore: reads what OCI_ATTACH recorded (attachments) as OCI publications, so the sweep still retries a failed one', async () => {
+  const { db } = emulatorFirestore();
+  const store = new FirestoreProvenanceStore(db);
+  const k = randomBytes(20).toString('hex');
+  const at = new Date('2026-06-01T00:00:00Z');
+  await db
+    .collection(PROVENANCE)
+    .doc(k)
+    .set({
+      taskKey: k,
+      state: 'signed',
+      subjects: ['c'.repeat(64)],
+      attempts: 1,
+      updatedAt: at,
+      attachments: [
+        { image: `reg.example/a@sha256:${'a'.repeat(64)}`, state: 'attached', at },
+        { image: `reg.example/b@sha256:${'b'.repeat(64)}`, state: 'failed', error: 'HTTP 503', at },
+      ],
+    });
+  const record = (await store.get(k))!;
+  assert.deepEqual(record.publications, [
+    { sink: 'oci', target: `reg.example/a@sha256:${'a'.repeat(64)}`, state: 'published', at },
+    { sink: 'oci', target: `reg.example/b@sha256:${'b'.repeat(64)}`, state: 'failed', error: 'HTTP 503', at },
+  ]);
+  assert.equal('attachments' in record, false);
+});

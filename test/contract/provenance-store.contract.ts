@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ProvenanceStore } from '../../functions/ports/provenance-store.js';
 import type { Envelope } from '../../functions/provenance/dsse.js';
+import type { Publication } from '../../functions/ports/publisher.js';
 
 const t0 = new Date('2026-03-01T00:00:00Z');
 const later = (ms: number) => new Date(t0.getTime() + ms);
@@ -187,6 +188,33 @@ export function provenanceStoreContract(name: string, make: () => Promise<Proven
       for await (const piece of stored.text()) text += piece;
       assert.equal(text, JSON.stringify(env));
       assert.equal(stored.bytes, text.length);
+    });
+
+    it('records publications on signed provenance, replacing the list; a task with no record is left alone', async () => {
+      const store = await make();
+      const k = key();
+      const env = envelope();
+      await store.finish(k, await claimed(store, k), {
+        state: 'signed',
+        envelope: env,
+        subjects: [sha()],
+        keyId: 'k1',
+        at: later(5),
+      });
+      const first: Publication[] = [
+        { sink: 'oci', target: `reg.example/app@sha256:${sha()}`, state: 'failed', error: 'HTTP 503', at: later(6) },
+        { sink: 'gcs', target: 'gs://b/app.tgz', state: 'skipped', error: 'b is not on GCS_BUCKETS', at: later(6) },
+      ];
+      await store.recordPublications(k, first);
+      assert.deepEqual((await store.get(k))!.publications, first);
+      const second: Publication[] = [{ ...first[0]!, state: 'published', at: later(7) }, first[1]!];
+      const { error: _e, ...published } = second[0]!;
+      await store.recordPublications(k, [published, first[1]!]);
+      assert.deepEqual((await store.get(k))!.publications, [published, first[1]]);
+      assert.deepEqual(await store.envelopesForTask(k), [env], 'the envelope is untouched');
+      const none = key();
+      await store.recordPublications(none, first);
+      assert.equal(await store.get(none), undefined);
     });
 
     it('knows nothing of a task never claimed', async () => {

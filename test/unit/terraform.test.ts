@@ -48,6 +48,9 @@ const LEFT_TO_DEFAULT: Record<string, string> = {
   HTTP_HEADERS_TIMEOUT_SECONDS: 'npm start only',
   HTTP_IDLE_TIMEOUT_SECONDS: 'npm start only',
   HTTP_MAX_HEADER_BYTES: 'npm start only',
+  OCI_ATTACH: 'deprecated: Terraform maps oci_attach into PUBLISH_TO',
+  PUBLISH_DEADLINE_SECONDS: 'the default 30 s',
+  CIPD_INSECURE_LOOPBACK: 'tests only (plain HTTP to a CIPD stand-in on loopback)',
 };
 
 /** Variables Terraform sets for the platform, not for our code, and why. */
@@ -198,6 +201,18 @@ describe('infra/*.tf, checked offline', () => {
       for (const e of Object.values(b.for_each as Record<string, { topic: string; sa: string }>))
         granted.add(`${e.sa} ${b.role} topic ${topics[/google_pubsub_topic\.(\w+)/.exec(e.topic)![1]!]}`);
     }
+    // Publishing: per repository and per bucket on the allowlists, never project-wide.
+    const perResource: [string, string][] = [
+      ['google_artifact_registry_repository_iam_member', 'each repository in oci_registries'],
+      ['google_storage_bucket_iam_member', 'each bucket in gcs_buckets'],
+    ];
+    for (const [type, on] of perResource)
+      for (const blocks of Object.values(r[type] ?? {}))
+        for (const b of blocks) {
+          assert.match(String(b.member), /google_service_account\.sa\[each\.value\.sa\]/);
+          for (const sa of [...String(b.for_each).matchAll(/\["(\w+)", "(\w+)"\]/g)].flatMap((m) => [m[1]!, m[2]!]))
+            granted.add(`${sa} ${b.role} ${on}`);
+        }
     for (const [, blocks] of Object.entries(r.google_kms_crypto_key_iam_member ?? {}))
       for (const b of blocks) granted.add(`${saOf(b.member)} ${b.role} key provenance-signing`);
     const locals = JSON.stringify(all('locals'));
