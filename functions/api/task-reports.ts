@@ -22,6 +22,8 @@ export interface ReportEntry {
   receivedAt: string;
   lastReceivedAt: string;
   inWindow: boolean;
+  /** FETCH_AFTER_COMPILE: a fetch first received after COMPILE began (the statement's rule). */
+  finding?: 'FETCH_AFTER_COMPILE';
   report: unknown;
 }
 
@@ -42,6 +44,9 @@ export async function taskReportsPage(
   const shown = page.slice(0, size);
   const inside = new Set(inWindow(task, shown).map((r) => r.id));
   const last = shown[shown.length - 1];
+  const compileAt = task.stageTimes.COMPILE?.getTime();
+  const late = (r: StoredReport) =>
+    compileAt !== undefined && r.report.kind !== 'artifact' && r.receivedAt.getTime() > compileAt;
   return {
     reports: shown.map((r) => ({
       id: r.id,
@@ -50,6 +55,7 @@ export async function taskReportsPage(
       receivedAt: r.receivedAt.toISOString(),
       lastReceivedAt: r.lastReceivedAt.toISOString(),
       inWindow: inside.has(r.id),
+      ...(inside.has(r.id) && late(r) ? { finding: 'FETCH_AFTER_COMPILE' as const } : {}),
       report: r.report,
     })),
     ...(page.length > size && last ? { nextPageToken: encodeToken(last) } : {}),

@@ -107,18 +107,18 @@ function verifyCommand(hex: string, v: Verdict | undefined): string {
   const url = apiBase().href.replace(/\/$/, '');
   const p = v?.statement ? readProvenance(v.statement) : undefined;
   const file = `${hex.slice(0, 16)}.intoto.jsonl`;
-  const lines = [
-    `provenance keys --url ${sh(url)} -o provenance-keys.pem`,
-    `provenance fetch sha256:${hex} --url ${sh(url)} -o ${file}`,
-    [
-      `provenance verify --key provenance-keys.pem --digest sha256:${hex} --provenance ${file}`,
-      p?.reporter ? `--reporter ${sh(p.reporter)}` : '',
-      p?.builderId ? `--builder-id ${sh(p.builderId)}` : '',
-    ]
-      .filter(Boolean)
-      .join(' \\\n    '),
+  const verify = [
+    'provenance verify --key provenance-keys.pem',
+    `--digest sha256:${hex}`,
+    `--provenance ${file}`,
+    p?.reporter ? `--reporter ${sh(p.reporter)}` : '',
+    p?.builderId ? `--builder-id ${sh(p.builderId)}` : '',
   ];
-  return lines.join('\n');
+  return [
+    `provenance keys --url ${sh(url)} -o provenance-keys.pem`,
+    `provenance fetch sha256:${hex} \\\n    --url ${sh(url)} -o ${file}`,
+    verify.filter(Boolean).join(' \\\n    '),
+  ].join('\n');
 }
 
 function sh(s: string): string {

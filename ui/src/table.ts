@@ -7,6 +7,7 @@ import type { Dependency } from './statement';
 
 const ROW_HEIGHT = 32; // px; matches .deps tbody tr in app.css
 const MARGIN_ROWS = 20;
+const VIEWPORT_PX = 480;
 
 export function dependencyTable(deps: Dependency[]): HTMLElement {
   const kinds = ['git', 'cipd', 'gcs', 'other'].filter((k) => deps.some((d) => d.kind === k));
@@ -55,7 +56,7 @@ export function dependencyTable(deps: Dependency[]): HTMLElement {
   let drawn = '';
   const draw = () => {
     const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - MARGIN_ROWS);
-    const visible = Math.ceil((viewport.clientHeight || 480) / ROW_HEIGHT) + 2 * MARGIN_ROWS;
+    const visible = Math.ceil((viewport.clientHeight || VIEWPORT_PX) / ROW_HEIGHT) + 2 * MARGIN_ROWS;
     const last = Math.min(rows.length, first + visible);
     const key = `${first}:${last}:${rows.length}`;
     if (key === drawn) return;
@@ -72,6 +73,8 @@ export function dependencyTable(deps: Dependency[]): HTMLElement {
     const k = kind.value;
     const q = search.value.trim().toLowerCase();
     rows = deps.filter((d) => (!k || d.kind === k) && (!q || d.haystack.includes(q)));
+    // Short lists take only the room they need; long ones scroll inside a fixed window.
+    viewport.style.height = `${Math.min(VIEWPORT_PX, (rows.length + 1) * ROW_HEIGHT + 4)}px`;
     count.textContent =
       rows.length === deps.length
         ? `${deps.length} dependencies`

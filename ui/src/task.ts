@@ -183,6 +183,14 @@ function marksOf(task: Obj, reports: Obj[]): Mark[] {
     if (!Number.isNaN(t(f.at)))
       marks.push({ at: t(f.at), kind: 'finding', label: str(f.code) ?? 'finding', detail: str(f.message) ?? '' });
   for (const r of reports)
+    if (!Number.isNaN(t(r.receivedAt)) && str(r.finding))
+      marks.push({
+        at: t(r.receivedAt),
+        kind: 'finding',
+        label: str(r.finding) ?? 'finding',
+        detail: `${str(r.name) ?? ''} was fetched after COMPILE began`,
+      });
+  for (const r of reports)
     if (!Number.isNaN(t(r.receivedAt)))
       marks.push({
         at: t(r.receivedAt),
@@ -195,21 +203,45 @@ function marksOf(task: Obj, reports: Obj[]): Mark[] {
 }
 
 const W = 960;
-const LEFT = 110;
-const RIGHT = 20;
-const LANES = { stage: 40, report: 100, heartbeat: 140, finding: 180 } as const;
-const H = 240;
+const LEFT = 150;
+const RIGHT = 90;
+const ROW = 26;
+const TOP = 24;
 
+/** UTC time of day; with milliseconds when the whole task took under a minute. */
+function clock(at: number, fine: boolean): string {
+  return new Date(at).toISOString().slice(11, fine ? 23 : 19);
+}
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/**
+ * A Gantt-style chart: one row per stage (a bar from entering it to entering
+ * the next), then a row each for reports, heartbeats and findings, over the
+ * shaded provenance window.
+ */
 function timeline(task: Obj, reports: { marks: Obj[]; more: boolean; error?: string }): HTMLElement {
   const marks = marksOf(task, reports.marks);
   const stageMarks = marks.filter((m) => m.kind === 'stage' || m.kind === 'end');
   const times = marks.map((m) => m.at);
-  const start = Math.min(...times);
-  const end = Math.max(...times, start + 1000);
+  const first = Math.min(...times);
+  const last = Math.max(...times, first + 1);
+  const pad = (last - first) * 0.02;
+  const [start, end] = [first - pad, last + pad];
+  const fine = last - first < 60_000;
   const x = (at: number) => LEFT + ((at - start) / (end - start)) * (W - LEFT - RIGHT);
   const stageTimes = obj(task.stageTimes);
   const windowStart = Date.parse(str(stageTimes.STARTED) ?? '');
-  const windowEnd = Date.parse(str(stageTimes.UPLOAD_COMPLETE) ?? '') || end;
+  const windowEnd = Date.parse(str(stageTimes.UPLOAD_COMPLETE) ?? '') || last;
+  const lanes = { report: stageMarks.length, heartbeat: stageMarks.length + 1, finding: stageMarks.length + 2 };
+  const rowY = (i: number) => TOP + i * ROW + ROW / 2;
+  const axisY = TOP + (stageMarks.length + 3) * ROW + 6;
+  const H = axisY + 30;
 
   const chart = svg('svg', {
     viewBox: `0 0 ${W} ${H}`,
@@ -225,80 +257,95 @@ function timeline(task: Obj, reports: { marks: Obj[]; more: boolean; error?: str
       `Timeline: ${stageMarks.map((m) => m.label).join(', ')}; ${reports.marks.length} reports`,
     ),
   );
+  for (let i = 0; i < stageMarks.length + 3; i += 2)
+    chart.append(svg('rect', { class: 'band', x: 0, y: TOP + i * ROW, width: W, height: ROW }));
   if (!Number.isNaN(windowStart))
     chart.append(
       svg('rect', {
         class: 'window',
         x: x(windowStart),
-        y: 20,
+        y: TOP - 4,
         width: Math.max(1, x(windowEnd) - x(windowStart)),
-        height: H - 60,
+        height: axisY - TOP + 4,
       }),
-      svg('text', { class: 'window-label', x: x(windowStart) + 4, y: 16 }, 'provenance window'),
+      svg('text', { class: 'window-label', x: x(windowStart) + 4, y: TOP - 8 }, 'provenance window'),
     );
-  for (const [lane, y] of Object.entries(LANES))
-    chart.append(svg('text', { class: 'lane', x: 4, y: y + 4 }, lane === 'stage' ? 'stages' : `${lane}s`));
 
   stageMarks.forEach((m, i) => {
-    const next = stageMarks[i + 1]?.at ?? end;
+    const next = stageMarks[i + 1]?.at;
+    const y = rowY(i);
     const g = svg('g', { class: `stage stage-${m.label.toLowerCase()}`, 'data-stage': m.label });
+    g.append(svg('text', { class: 'lane', x: 8, y: y + 4 }, m.label));
+    if (next === undefined || m.kind === 'end') {
+      // The last stage (COMPLETE, or where it stopped): a point in time.
+      const cx = x(m.at);
+      g.append(svg('path', { d: `M${cx} ${y - 8} L${cx + 8} ${y} L${cx} ${y + 8} L${cx - 8} ${y} Z` }));
+      g.append(svg('text', { class: 'dur', x: cx + 12, y: y + 4 }, clock(m.at, fine)));
+    } else {
+      const w = Math.max(3, x(next) - x(m.at));
+      g.append(svg('rect', { x: x(m.at), y: y - 8, width: w, height: 16 }));
+      g.append(svg('text', { class: 'dur', x: x(m.at) + w + 6, y: y + 4 }, duration(next - m.at)));
+    }
     g.append(
-      svg('rect', { x: x(m.at), y: LANES.stage - 12, width: Math.max(3, x(next) - x(m.at)), height: 24 }),
-      svg('line', { x1: x(m.at), x2: x(m.at), y1: LANES.stage - 16, y2: H - 40 }),
-      svg('text', { x: x(m.at) + 3, y: LANES.stage + (i % 2 ? 30 : -16) }, m.label),
       svg('title', {}, `${m.label} at ${new Date(m.at).toISOString()}${m.kind === 'end' ? `: ${m.detail}` : ''}`),
     );
     chart.append(g);
   });
+  for (const [lane, i] of Object.entries(lanes))
+    chart.append(svg('text', { class: 'lane', x: 8, y: rowY(i) + 4 }, `${lane}s`));
   for (const m of marks) {
+    const at = new Date(m.at).toISOString();
     if (m.kind === 'report')
       chart.append(
         svg(
           'rect',
-          { class: `report ${m.inWindow ? 'in' : 'out'}`, x: x(m.at) - 1, y: LANES.report - 10, width: 2, height: 20 },
-          svg(
-            'title',
-            {},
-            `${m.label} ${m.detail} at ${new Date(m.at).toISOString()} (${m.inWindow ? 'inside' : 'outside'} the window)`,
-          ),
+          {
+            class: `report ${m.inWindow ? 'in' : 'out'}`,
+            x: x(m.at) - 1,
+            y: rowY(lanes.report) - 9,
+            width: 2,
+            height: 18,
+          },
+          svg('title', {}, `${m.label} ${m.detail} at ${at} (${m.inWindow ? 'inside' : 'outside'} the window)`),
         ),
       );
     if (m.kind === 'heartbeat')
       chart.append(
         svg(
           'circle',
-          { class: 'heartbeat', cx: x(m.at), cy: LANES.heartbeat, r: 6 },
-          svg('title', {}, `last heartbeat at ${new Date(m.at).toISOString()}`),
+          { class: 'heartbeat', cx: x(m.at), cy: rowY(lanes.heartbeat), r: 6 },
+          svg('title', {}, `last heartbeat at ${at}`),
         ),
       );
     if (m.kind === 'finding') {
       const cx = x(m.at);
-      const y = LANES.finding;
+      const y = rowY(lanes.finding);
       chart.append(
         svg(
           'path',
           { class: 'finding', d: `M${cx} ${y - 8} L${cx + 8} ${y + 7} L${cx - 8} ${y + 7} Z` },
-          svg('title', {}, `${m.label}: ${m.detail}`),
+          svg('title', {}, `${m.label}: ${m.detail} at ${at}`),
         ),
       );
     }
   }
-  // The axis: five ticks, in the reader's time zone.
+  // The axis: five ticks, UTC.
+  chart.append(svg('line', { class: 'axis-line', x1: LEFT, x2: W - RIGHT, y1: axisY, y2: axisY }));
   for (let i = 0; i <= 4; i++) {
-    const at = start + ((end - start) * i) / 4;
+    const at = first + ((last - first) * i) / 4;
     chart.append(
-      svg('line', { class: 'tick', x1: x(at), x2: x(at), y1: H - 36, y2: H - 30 }),
+      svg('line', { class: 'tick', x1: x(at), x2: x(at), y1: axisY, y2: axisY + 6 }),
       svg(
         'text',
-        { class: 'axis', x: x(at), y: H - 16, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' },
-        new Date(at).toLocaleTimeString(),
+        { class: 'axis', x: x(at), y: axisY + 20, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' },
+        clock(at, fine),
       ),
     );
   }
-  chart.append(svg('line', { class: 'axis-line', x1: LEFT, x2: W - RIGHT, y1: H - 36, y2: H - 36 }));
+  chart.append(svg('text', { class: 'axis', x: 8, y: axisY + 20 }, 'UTC'));
 
   const inside = reports.marks.filter((r) => r.inWindow === true).length;
-  const note = `${reports.marks.length} report(s)${reports.more ? ' (the first pages)' : ''}: ${inside} inside the provenance window, ${reports.marks.length - inside} outside.${reports.error ? ` Reports could not be read: ${reports.error}` : ''}`;
+  const note = `${reports.marks.length} report(s)${reports.more ? ' (the first pages)' : ''}: ${inside} inside the provenance window, ${reports.marks.length - inside} outside.${reports.error ? ` Reports could not be read: ${reports.error}` : ''} The service keeps the latest heartbeat only.`;
   return h(
     'section',
     { 'aria-labelledby': 'tl-h' },
