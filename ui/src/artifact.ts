@@ -30,6 +30,7 @@ export async function artifactPage(main: HTMLElement, hex: string): Promise<void
     done(main, 'error');
     return;
   }
+  performance.mark('fetched');
   const entries = jsonLines(body);
   const verdicts = await Promise.all(
     entries.map((e) =>
@@ -69,7 +70,7 @@ export async function artifactPage(main: HTMLElement, hex: string): Promise<void
         downloadLink(paths.keys(), 'provenance-keys.json', 'Key set (JSON)'),
       ),
       h('p', {}, 'The same verdict, offline, with the provenance command:'),
-      h('pre', { class: 'command', tabindex: '0' }, verifyCommand(hex, good[0] ?? verdicts[0])),
+      h('pre', { class: 'command', tabindex: '0' }, verifyCommand(hex, good[0])),
     ),
   );
 
@@ -102,7 +103,11 @@ function verdictBox(ok: boolean, title: string, detail: string): HTMLElement {
   );
 }
 
-/** The `provenance verify` run that reproduces this verdict offline; every value shell-quoted. */
+/**
+ * The `provenance verify` run that reproduces this verdict offline; every
+ * value shell-quoted. The policy flags come from a verified statement only:
+ * an unverified one could name anyone.
+ */
 function verifyCommand(hex: string, v: Verdict | undefined): string {
   const url = apiBase().href.replace(/\/$/, '');
   const p = v?.statement ? readProvenance(v.statement) : undefined;
@@ -113,6 +118,7 @@ function verifyCommand(hex: string, v: Verdict | undefined): string {
     `--provenance ${file}`,
     p?.reporter ? `--reporter ${sh(p.reporter)}` : '',
     p?.builderId ? `--builder-id ${sh(p.builderId)}` : '',
+    p?.reporter ? '' : '--reporter <the email of the identity you expect>',
   ];
   return [
     `provenance keys --url ${sh(url)} -o provenance-keys.pem`,
