@@ -210,6 +210,7 @@ describe('the pages in a real browser (chromium), on npm start', () => {
     assert.deepEqual(errors, []);
     assert.deepEqual(await axe(page), [], 'axe-core violations on the artifact page');
     await shot(page, 'artifact-verified');
+    await page.screenshot({ path: join(shots, 'artifact-verified-top.png') }); // the window only: the README's
     await page.close();
   });
 
