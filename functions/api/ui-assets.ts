@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { notFound, permissionDenied } from '../domain/errors.js';
+import { notFound, permissionDenied, ServiceError } from '../domain/errors.js';
 import type { IdentityVerifier } from '../ports/identity.js';
 import { bearerIdentity } from './bearer.js';
 import { errorResponse } from './connect-endpoint.js';
@@ -66,7 +66,10 @@ export interface UiAssetsDeps {
 /** Reads the built assets once; a name not among them is never read from disk. */
 export function loadAssets(dir: string): Map<string, Asset> {
   if (!existsSync(join(dir, 'index.html')))
-    throw new Error(`${dir} holds no index.html: build the pages with \`node scripts/build-ui.js\` (npm run build)`);
+    throw new ServiceError(
+      'unavailable',
+      'the pages are not built: run `node scripts/build-ui.js` (npm run build, npm start and npm run package do)',
+    );
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(dir)) {
     const type = TYPES[extname(name)];

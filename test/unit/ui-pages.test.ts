@@ -105,6 +105,23 @@ describe('/ui/ assets', () => {
     assert.equal((await s.get('/uix')).status, 404, 'not a page path: the read API answers');
   });
 
+  it('says how to build the pages when they are not built', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ui-empty-'));
+    const handler = uiAssets({
+      verifier: new OidcVerifier({ audience: AUDIENCE, issuers: [DEV_ISSUER], certificates: async () => ({}) }),
+      access: { mode: 'public', readers: new Set() },
+      dir: empty,
+    });
+    const res = await handler({
+      method: 'GET',
+      url: '/ui/',
+      headers: fetchHeaders(new Headers()),
+      body: new Uint8Array(),
+    });
+    assert.equal(res.status, 503);
+    assert.match(Buffer.from(res.body).toString(), /scripts\/build-ui\.js/);
+  });
+
   it('keeps the read API access rules: with an allowlist, only a reader on it', async () => {
     const s = setup('allowlist');
     assert.equal((await s.get('/ui/')).status, 401);

@@ -259,6 +259,9 @@ function subjects(p: Provenance): HTMLElement {
   );
 }
 
+/** Sources listed above the table; a task with more (a monorepo's vendored checkouts) has them in the table. */
+const MAX_SOURCES = 20;
+
 function sources(p: Provenance): HTMLElement {
   if (p.sources.length === 0) return h('p', {}, 'No git sources were reported.');
   return h(
@@ -295,6 +298,8 @@ function sources(p: Provenance): HTMLElement {
           ),
       ),
     ),
-    p.sources.length > 200 ? h('p', {}, `… and ${p.sources.length - 200} more, in the dependency table below.`) : null,
+    p.sources.length > MAX_SOURCES
+      ? h('p', {}, `… and ${p.sources.length - MAX_SOURCES} more: filter the dependency table below by git.`)
+      : null,
   );
 }

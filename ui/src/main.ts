@@ -81,7 +81,7 @@ function searchForm(): HTMLElement {
     id: 'reporter',
     name: 'reporter',
     type: 'email',
-    placeholder: 'reporter email (for a task)',
+    placeholder: 'reporter email (tasks)',
     'aria-label': 'Reporter email, for a task',
     autocomplete: 'off',
   });
