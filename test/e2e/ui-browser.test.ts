@@ -40,6 +40,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('the pages in a real browser (chromium), on npm start', () => {
   let svc: NpmStart;
+  /** A second npm start whose sweep expires a silent task within seconds. */
+  let expiring: NpmStart;
   let chromium: RunningBrowser;
   let shots: string;
   let keyId: string;
@@ -51,7 +53,16 @@ describe('the pages in a real browser (chromium), on npm start', () => {
   before(async () => {
     shots = mkdtempSync(join(tmpdir(), 'ui-screenshots-'));
     console.log(`screenshots: ${shots}`);
-    [svc, chromium] = await Promise.all([npmStart(), startChromium()]);
+    [svc, expiring, chromium] = await Promise.all([
+      npmStart(),
+      npmStart({ HEARTBEAT_TTL_SECONDS: '5', SWEEP_INTERVAL_SECONDS: '1' }),
+      startChromium(),
+    ]);
+    // Started, fetched one dependency, then silent: the sweep expires it while the rest is set up.
+    const silent = reporter(expiring, 'ui-expired-1');
+    await silent.stage('STARTED', { recipe: 'silent.yaml', pid: '9' });
+    await silent.stage('FETCH');
+    await silent.many(dependencyReports(1, 'silent'));
     keyId = ((await (await fetch(`${svc.url}/v1/keys`)).json()) as { keyId: string }[])[0]!.keyId;
 
     const signTask = async (
@@ -130,7 +141,7 @@ describe('the pages in a real browser (chromium), on npm start', () => {
 
   after(async () => {
     await chromium?.stop();
-    await svc?.stop();
+    await Promise.all([svc?.stop(), expiring?.stop()]);
   });
 
   /** A fresh page that records every request, script error and CSP violation. */
@@ -392,6 +403,25 @@ describe('the pages in a real browser (chromium), on npm start', () => {
     assert.deepEqual(errors, []);
     assert.deepEqual(await axe(page), [], 'axe-core violations on the task page');
     await shot(page, 'task-timeline');
+    await page.close();
+  });
+
+  it('task page: an expired task ends its timeline at EXPIRED with the reason', async () => {
+    const status = `${expiring.url}/v1/tasks/ui-expired-1?reporter=${encodeURIComponent(REPORTER_EMAIL)}`;
+    for (let i = 0; i < 300; i++) {
+      if (((await (await fetch(status)).json()) as { stage: string }).stage === 'EXPIRED') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const page = await chromium.browser.newPage();
+    await page.goto(`${expiring.url}/ui/#/tasks/ui-expired-1?reporter=${encodeURIComponent(REPORTER_EMAIL)}`);
+    await page.waitForFunction(() => document.getElementById('main')?.getAttribute('data-state') === 'done');
+    const drawn = await page.$$eval('#timeline g[data-stage]', (g) => g.map((x) => x.getAttribute('data-stage')));
+    assert.deepEqual(drawn, ['STARTED', 'FETCH', 'EXPIRED']);
+    const text = await page.$eval('#main', (m) => m.textContent ?? '');
+    assert.match(text, /Closed because/);
+    assert.match(await page.$eval('#prov-state', (e) => e.textContent ?? ''), /^none$/);
+    assert.equal(await page.$$eval('#timeline rect.report.in', (c) => c.length), 1);
+    await shot(page, 'task-expired');
     await page.close();
   });
 

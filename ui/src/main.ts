@@ -151,7 +151,16 @@ function dropZone(): void {
   });
 }
 
+/** The skip link moves focus to the content without touching the fragment (which names the page). */
+function skipLink(): void {
+  document.querySelector('a.skip')?.addEventListener('click', (e) => {
+    e.preventDefault();
+    main().focus();
+  });
+}
+
 function start(): void {
+  skipLink();
   const header = document.getElementById('search');
   if (header) header.append(searchForm());
   dropZone();
