@@ -2,7 +2,7 @@
 // thousands of rows. Only the rows in view (and a margin) are in the DOM: a
 // spacer row above and below stands for the rest, so scrolling, filtering and
 // keyboard use cost the same at 20 rows and at 10,000.
-import { h, reportedLink } from './dom';
+import { h, printable, reportedLink } from './dom';
 import type { Dependency } from './statement';
 
 const ROW_HEIGHT = 32; // px; matches .deps tbody tr in app.css
@@ -118,8 +118,12 @@ function row(d: Dependency, index: number): HTMLTableRowElement {
     'tr',
     { 'aria-rowindex': String(index + 2) },
     h('td', { class: `c-kind kind-${d.kind}` }, d.kind),
-    h('td', { class: 'c-name', title: d.uri }, d.kind === 'git' ? reportedLink(d.name) : h('span', {}, d.name)),
-    h('td', { class: 'c-digest mono', title: d.digest }, d.digest),
-    h('td', { class: 'c-labels', title: d.labels }, d.labels),
+    h(
+      'td',
+      { class: 'c-name', title: printable(d.uri) },
+      d.kind === 'git' ? reportedLink(d.name) : h('span', {}, d.name),
+    ),
+    h('td', { class: 'c-digest mono', title: printable(d.digest) }, d.digest),
+    h('td', { class: 'c-labels', title: printable(d.labels) }, d.labels),
   );
 }
