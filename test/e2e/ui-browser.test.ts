@@ -453,6 +453,38 @@ describe('the pages in a real browser (chromium), on npm start', () => {
     await page.close();
   });
 
+  it('keyboard: Tab reaches the skip link, the search, the file picker, the links, the table and its filters', async () => {
+    const { page } = await open(`/ui/#/artifacts/sha256:${small.hex}`);
+    const reached: string[] = [];
+    for (let i = 0; i < 80; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(
+        await page.evaluate(() => {
+          const e = document.activeElement;
+          if (!e || e === document.body) return 'body';
+          return e.id ? `#${e.id}` : `${e.tagName.toLowerCase()}.${e.className || (e.textContent ?? '').slice(0, 20)}`;
+        }),
+      );
+    }
+    for (const want of [
+      'a.skip',
+      '#q',
+      '#reporter',
+      '#file',
+      '#dep-kind',
+      '#dep-filter',
+      'div.viewport',
+      'pre.command',
+    ])
+      assert.ok(reached.includes(want), `Tab never reached ${want}: ${reached.join(' ')}`);
+    // The skip link moves focus to the content and leaves the page's address alone.
+    await page.focus('a.skip');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+    assert.equal(await page.evaluate(() => location.hash), `#/artifacts/sha256:${small.hex}`);
+    await page.close();
+  });
+
   /** A page on which some read API answers are replaced (a hostile or broken server). */
   async function intercepted(answers: Record<string, string>, hex: string): Promise<Page> {
     const page = await chromium.browser.newPage();

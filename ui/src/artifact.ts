@@ -55,6 +55,9 @@ export async function artifactPage(main: HTMLElement, hex: string): Promise<void
   main.append(headline);
   performance.mark('verdict');
 
+  verdicts.forEach((v, i) => {
+    main.append(envelopeSection(v, i, verdicts.length));
+  });
   main.append(
     h(
       'section',
@@ -74,9 +77,6 @@ export async function artifactPage(main: HTMLElement, hex: string): Promise<void
     ),
   );
 
-  verdicts.forEach((v, i) => {
-    main.append(envelopeSection(v, i, verdicts.length));
-  });
   done(main, good.length ? 'verified' : 'failed');
 }
 
@@ -143,12 +143,22 @@ function envelopeSection(v: Verdict, index: number, total: number): HTMLElement 
       ' ',
       h('span', { class: `badge ${v.ok ? 'ok' : 'bad'}` }, v.ok ? 'verified' : 'not verified'),
     ),
+  );
+  const checks = h(
+    'details',
+    { class: 'checks-box', ...(v.ok ? {} : { open: '' }) },
+    h('summary', {}, v.ok ? `All ${v.checks.length} checks passed` : `Checks: ${firstFailure(v)}`),
     checksList(v),
   );
-  if (!v.statement) return section;
+  if (!v.statement) {
+    section.append(checks);
+    return section;
+  }
   const p = readProvenance(v.statement);
+  // Unverified: the failed check comes first, before anything the statement says.
   if (!v.ok)
     section.append(
+      checks,
       h(
         'p',
         { class: 'warning' },
@@ -157,6 +167,7 @@ function envelopeSection(v: Verdict, index: number, total: number): HTMLElement 
     );
   section.append(facts(p), findings(p), subjects(p), sources(p));
   section.append(h('h3', {}, 'Resolved dependencies'), dependencyTable(p.dependencies));
+  if (v.ok) section.append(checks);
   return section;
 }
 
