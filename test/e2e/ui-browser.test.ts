@@ -453,6 +453,20 @@ describe('the pages in a real browser (chromium), on npm start', () => {
     await page.close();
   });
 
+  it('an unknown artifact or task says so, and a malformed address shows the search', async () => {
+    let { page } = await open(`/ui/#/artifacts/sha256:${'0'.repeat(64)}`);
+    assert.equal(await state(page), 'error');
+    assert.match((await verdict(page)).text, /No provenance names this artifact/);
+    await page.close();
+    ({ page } = await open(`/ui/#/tasks/no-such-task?reporter=${encodeURIComponent(REPORTER_EMAIL)}`));
+    assert.equal(await state(page), 'error');
+    assert.match(await page.$eval('#main', (m) => m.textContent ?? ''), /No such task/);
+    await page.close();
+    ({ page } = await open('/ui/#/artifacts/sha256:not-hex'));
+    assert.equal(await state(page), 'home');
+    await page.close();
+  });
+
   it('keyboard: Tab reaches the skip link, the search, the file picker, the links, the table and its filters', async () => {
     const { page } = await open(`/ui/#/artifacts/sha256:${small.hex}`);
     const reached: string[] = [];
