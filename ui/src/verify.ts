@@ -94,20 +94,35 @@ export function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-export function bytesToBase64(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const SEXTET = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) SEXTET[ALPHABET.charCodeAt(i)] = i;
 
-/** Strict base64: decodes, and encodes back to the same text (no stray or non-canonical characters). */
-function strictBase64(s: string): Uint8Array<ArrayBuffer> | undefined {
-  try {
-    const bytes = base64ToBytes(s);
-    return bytesToBase64(bytes) === s ? bytes : undefined;
-  } catch {
-    return undefined;
+/**
+ * Strict base64, decoded in one pass (a 2 MiB payload in milliseconds): the
+ * alphabet only, padding only at the end, and the bits the last character
+ * does not use set to zero, so one byte string has exactly one text.
+ */
+export function strictBase64(s: string): Uint8Array<ArrayBuffer> | undefined {
+  if (s.length % 4 !== 0) return undefined;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((s.length / 4) * 3 - pad);
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < s.length - pad; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? (SEXTET[c] ?? -1) : -1;
+    if (v < 0) return undefined;
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+      acc &= (1 << bits) - 1;
+    }
   }
+  return acc === 0 ? out : undefined;
 }
 
 /** DSSE's PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body. */
