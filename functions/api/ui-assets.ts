@@ -119,7 +119,9 @@ export function uiAssets(deps: UiAssetsDeps): HttpHandler {
       'cache-control': 'no-cache',
     };
     if (req.headers.get('if-none-match') === asset.etag) return { status: 304, headers, body: '' };
-    return { status: 200, headers, body: req.method === 'HEAD' ? '' : asset.body };
+    if (req.method === 'HEAD')
+      return { status: 200, headers: { ...headers, 'content-length': String(asset.body.length) }, body: '' };
+    return { status: 200, headers, body: asset.body };
   }
 
   return async (req) => {

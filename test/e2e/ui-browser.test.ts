@@ -49,12 +49,14 @@ describe('the pages in a real browser (chromium), on npm start', () => {
   const big = { taskId: 'ui-big-1', artifact: 'ui big artifact\n', hex: '' };
   const hostile = { taskId: 'ui-hostile-1', artifact: 'ui hostile artifact\n', hex: '' };
   const stages = { taskId: 'ui-stages-1', artifact: 'ui stages artifact\n', hex: '' };
+  const shared = { taskId: 'ui-shared-1', artifact: 'ui shared artifact\n', hex: '' };
 
   before(async () => {
     shots = mkdtempSync(join(tmpdir(), 'ui-screenshots-'));
     console.log(`screenshots: ${shots}`);
     [svc, expiring, chromium] = await Promise.all([
-      npmStart(),
+      // One envelope per page: the artifact page must follow the read API's pages.
+      npmStart({ READ_PAGE_ENVELOPES: '1' }),
       npmStart({ HEARTBEAT_TTL_SECONDS: '5', SWEEP_INTERVAL_SECONDS: '1' }),
       startChromium(),
     ]);
@@ -81,6 +83,14 @@ describe('the pages in a real browser (chromium), on npm start', () => {
       await waitForProvenance(svc, t.hex);
     };
     await signTask(small, dependencyReports(20));
+    // One artifact, two tasks: two envelopes, on two pages.
+    await signTask(shared, dependencyReports(2, 'shared-a'));
+    await signTask({ ...shared, taskId: 'ui-shared-2' }, dependencyReports(3, 'shared-b'));
+    for (let i = 0; i < 600; i++) {
+      const res = await fetch(`${svc.url}/v1/tasks/ui-shared-2?reporter=${encodeURIComponent(REPORTER_EMAIL)}`);
+      if (((await res.json()) as { provenance: { state: string } }).provenance.state === 'signed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await signTask(
       hostile,
       [
@@ -450,6 +460,27 @@ describe('the pages in a real browser (chromium), on npm start', () => {
     await page.goto(`${svc.url}/ui/`);
     await page.waitForFunction(() => document.getElementById('main')?.getAttribute('data-state') === 'home');
     await shot(page, 'search');
+    await page.close();
+  });
+
+  it('an artifact built by two tasks: both envelopes, read across pages, each verified, ids unique', async () => {
+    const { page, errors } = await open(`/ui/#/artifacts/sha256:${shared.hex}`);
+    assert.equal(await state(page), 'verified');
+    assert.match((await verdict(page)).text, /2 of 2 envelope\(s\) verified/);
+    assert.deepEqual(await page.$$eval('section.envelope h2', (hs) => hs.map((h) => h.textContent)), [
+      'Envelope 1 of 2 verified',
+      'Envelope 2 of 2 verified',
+    ]);
+    const text = await page.$eval('#main', (m) => m.textContent ?? '');
+    assert.ok(text.includes('ui-shared-1') && text.includes('ui-shared-2'));
+    const ids = await page.$$eval('[id]', (els) => els.map((e) => e.id));
+    assert.deepEqual(
+      ids.filter((id, i) => ids.indexOf(id) !== i),
+      [],
+      'duplicate element ids',
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(await axe(page), [], 'axe-core violations with two envelopes');
     await page.close();
   });
 

@@ -11,12 +11,12 @@ import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
 import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
 import { DevIssuer, DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
 import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
-import { ReportIngest } from '../../functions/domain/ingest.js';
+import { ReportIngest } from '../../functions/lifecycle/ingest.js';
 import type { Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
-import { ManualClock } from '../../functions/ports/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { provenanceApi } from '../../functions/api/provenance-api.js';
-import { fetchHeaders, type HttpHandler } from '../../functions/api/http.js';
+import { fetchHeaders, responseBytes, type HttpHandler } from '../../functions/api/http.js';
 import { CONTENT_SECURITY_POLICY, uiAssets, withUi } from '../../functions/api/ui-assets.js';
 
 const AUDIENCE = 'https://provenance.test';
@@ -54,7 +54,7 @@ function setup(mode: 'public' | 'allowlist' = 'public') {
       headers: fetchHeaders(headers),
       body: new Uint8Array(),
     });
-    const text = typeof res.body === 'string' ? res.body : Buffer.from(res.body).toString();
+    const text = (await responseBytes(res)).toString();
     return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
   };
   const token = (email: string) => issuer.mint({ audience: AUDIENCE, email });
@@ -79,6 +79,10 @@ describe('/ui/ assets', () => {
     assert.equal(again.status, 304);
     assert.equal(again.text, '');
     assert.equal((await s.get('/ui/assets/app.css')).headers['content-type'], 'text/css; charset=utf-8');
+    const head = await s.get('/ui/assets/app.js', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.text, '');
+    assert.equal(head.headers['content-length'], String(Buffer.byteLength('void 0;')));
     const redirect = await s.get('/ui');
     assert.equal(redirect.status, 308);
     assert.equal(redirect.headers.location, 'ui/', 'relative, so a path prefix keeps working');
@@ -119,7 +123,7 @@ describe('/ui/ assets', () => {
       body: new Uint8Array(),
     });
     assert.equal(res.status, 503);
-    assert.match(Buffer.from(res.body).toString(), /scripts\/build-ui\.js/);
+    assert.match((await responseBytes(res)).toString(), /scripts\/build-ui\.js/);
   });
 
   it('keeps the read API access rules: with an allowlist, only a reader on it', async () => {

@@ -28,8 +28,24 @@ export async function getJson(path: string): Promise<unknown> {
   return (await get(path)).json() as Promise<unknown>;
 }
 
-export async function getText(path: string): Promise<string> {
-  return (await get(path)).text();
+/** Pages of an artifact's envelopes followed at most: the page says when there were more. */
+export const MAX_ENVELOPE_PAGES = 10;
+
+/**
+ * Every envelope naming the artifact, following the read API's pages
+ * (X-Next-Page-Token) up to MAX_ENVELOPE_PAGES; pages concatenate as ndjson.
+ */
+export async function artifactEnvelopes(hex: string): Promise<{ body: string; more: boolean }> {
+  let body = '';
+  let token: string | null = null;
+  for (let page = 0; page < MAX_ENVELOPE_PAGES; page++) {
+    const res = await get(`${paths.artifactProvenance(hex)}${token ? `?pageToken=${encodeURIComponent(token)}` : ''}`);
+    const text = await res.text();
+    body += text.endsWith('\n') || text === '' ? text : `${text}\n`;
+    token = res.headers.get('x-next-page-token');
+    if (!token) return { body, more: false };
+  }
+  return { body, more: true };
 }
 
 export const paths = {

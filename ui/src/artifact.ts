@@ -1,6 +1,6 @@
 // The artifact page: every envelope naming the digest, each with the verdict
 // this browser computed (WebCrypto against /v1/keys), then what went into it.
-import { ApiError, getJson, getText, jsonLines, paths } from './api';
+import { ApiError, artifactEnvelopes, getJson, jsonLines, MAX_ENVELOPE_PAGES, paths } from './api';
 import { apiBase, downloadLink, h, pageLink, reportedLink } from './dom';
 import { readProvenance, type Provenance } from './statement';
 import { dependencyTable } from './table';
@@ -13,10 +13,11 @@ export async function artifactPage(main: HTMLElement, hex: string): Promise<void
 
   let keys: KeyEntry[];
   let body: string;
+  let more: boolean;
   try {
-    const [keyJson, text] = await Promise.all([getJson(paths.keys()), getText(paths.artifactProvenance(hex))]);
+    const [keyJson, envelopes] = await Promise.all([getJson(paths.keys()), artifactEnvelopes(hex)]);
     keys = parseKeySet(keyJson);
-    body = text;
+    ({ body, more } = envelopes);
   } catch (err) {
     status.remove();
     const notFound = err instanceof ApiError && err.status === 404;
@@ -45,12 +46,12 @@ export async function artifactPage(main: HTMLElement, hex: string): Promise<void
     ? verdictBox(
         true,
         `Verified, signed by ${[...new Set(good.map((v) => v.keyId))].join(', ')}`,
-        `${good.length} of ${verdicts.length} envelope(s) verified in this browser against ${paths.keys()}.`,
+        `${good.length} of ${verdicts.length} envelope(s) verified in this browser against ${paths.keys()}.${moreNote(more)}`,
       )
     : verdictBox(
         false,
         `Not verified: ${firstFailure(verdicts[0])}`,
-        `${verdicts.length} envelope(s) checked in this browser; none passed every check.`,
+        `${verdicts.length} envelope(s) checked in this browser; none passed every check.${moreNote(more)}`,
       );
   main.append(headline);
   performance.mark('verdict');
@@ -78,6 +79,12 @@ export async function artifactPage(main: HTMLElement, hex: string): Promise<void
   );
 
   done(main, good.length ? 'verified' : 'failed');
+}
+
+function moreNote(more: boolean): string {
+  return more
+    ? ` More tasks' provenance names this artifact than this page reads (${MAX_ENVELOPE_PAGES} pages): \`provenance fetch\` gets them all.`
+    : '';
 }
 
 function done(main: HTMLElement, state: string): void {
@@ -166,7 +173,10 @@ function envelopeSection(v: Verdict, index: number, total: number): HTMLElement 
       ),
     );
   section.append(facts(p), findings(p), subjects(p), sources(p));
-  section.append(h('h3', {}, 'Resolved dependencies'), dependencyTable(p.dependencies));
+  section.append(
+    h('h3', {}, 'Resolved dependencies'),
+    dependencyTable(p.dependencies, index === 0 ? '' : `-${index + 1}`),
+  );
   if (v.ok) section.append(checks);
   return section;
 }

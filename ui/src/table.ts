@@ -9,29 +9,31 @@ const ROW_HEIGHT = 32; // px; matches .deps tbody tr in app.css
 const MARGIN_ROWS = 20;
 const VIEWPORT_PX = 480;
 
-export function dependencyTable(deps: Dependency[]): HTMLElement {
+/** idSuffix keeps element ids unique when a page holds several tables (one per envelope). */
+export function dependencyTable(deps: Dependency[], idSuffix = ''): HTMLElement {
+  const id = (name: string) => `${name}${idSuffix}`;
   const kinds = ['git', 'cipd', 'gcs', 'other'].filter((k) => deps.some((d) => d.kind === k));
   const kind = h(
     'select',
-    { id: 'dep-kind', 'aria-label': 'Kind of dependency' },
+    { id: id('dep-kind'), 'aria-label': 'Kind of dependency' },
     h('option', { value: '' }, `all kinds (${deps.length})`),
     ...kinds.map((k) => h('option', { value: k }, `${k} (${deps.filter((d) => d.kind === k).length})`)),
   );
   const search = h('input', {
-    id: 'dep-filter',
+    id: id('dep-filter'),
     type: 'search',
     placeholder: 'filter by name, digest, ref…',
     'aria-label': 'Filter dependencies',
     autocomplete: 'off',
     spellcheck: 'false',
   });
-  const count = h('p', { class: 'count', role: 'status', 'aria-live': 'polite', id: 'dep-count' });
+  const count = h('p', { class: 'count', role: 'status', 'aria-live': 'polite', id: id('dep-count') });
   const top = h('tr', { 'aria-hidden': 'true', class: 'spacer' });
   const bottom = h('tr', { 'aria-hidden': 'true', class: 'spacer' });
   const tbody = h('tbody', {});
   const table = h(
     'table',
-    { class: 'deps', 'aria-describedby': 'dep-count' },
+    { class: 'deps', 'aria-describedby': id('dep-count') },
     h(
       'thead',
       {},
@@ -48,7 +50,12 @@ export function dependencyTable(deps: Dependency[]): HTMLElement {
   );
   const viewport = h(
     'div',
-    { class: 'viewport', tabindex: '0', role: 'region', 'aria-label': 'Resolved dependencies (scrollable)' },
+    {
+      class: 'viewport',
+      tabindex: '0',
+      role: 'region',
+      'aria-label': `Resolved dependencies${idSuffix ? ` of envelope ${idSuffix.slice(1)}` : ''} (scrollable)`,
+    },
     table,
   );
 
@@ -103,9 +110,9 @@ export function dependencyTable(deps: Dependency[]): HTMLElement {
     h(
       'div',
       { class: 'filters' },
-      h('label', { for: 'dep-kind' }, 'Kind'),
+      h('label', { for: id('dep-kind') }, 'Kind'),
       kind,
-      h('label', { for: 'dep-filter' }, 'Text'),
+      h('label', { for: id('dep-filter') }, 'Text'),
       search,
     ),
     count,
