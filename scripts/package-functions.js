@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Builds the Cloud Functions source archive Terraform uploads (npm run package):
 // the compiled functions (dist/functions, without the CLI and npm start's
-// local server), package.json with only a start script (the buildpack runs
+// local server), the pages' assets (dist/ui), package.json with only a start script (the buildpack runs
 // `npm ci`: no prepare step that would need the TypeScript compiler), and
 // package-lock.json unchanged, so the buildpack installs exactly what the
 // tests ran with. The archive is deterministic (sorted entries, fixed times):
 // the same source gives the same bytes and so the same digest.
 // Usage: node scripts/package-functions.js [out.zip]   (default dist/function-source.zip)
-const { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } = require('node:fs');
+const { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const { dirname, join, relative, resolve, sep } = require('node:path');
 const { zipSync } = require('fflate');
@@ -40,6 +40,13 @@ for (const file of files(compiled).sort()) {
   count++;
 }
 if (count === 0) throw new Error('dist/functions is empty: run `tsc -p .` first (npm run package does)');
+// The pages provenanceApi serves at /ui/ (built by scripts/build-ui.js).
+const ui = join(root, 'dist', 'ui');
+const uiFiles = existsSync(join(ui, 'index.html')) ? files(ui).sort() : [];
+if (uiFiles.length === 0)
+  throw new Error('dist/ui is empty: run `node scripts/build-ui.js` first (npm run package does)');
+for (const file of uiFiles)
+  entries[relative(root, file).split(sep).join('/')] = [readFileSync(file), { mtime: FIXED_TIME }];
 const zip = Buffer.from(
   zipSync(
     Object.fromEntries(
@@ -53,4 +60,6 @@ const zip = Buffer.from(
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, zip);
 const sha256 = createHash('sha256').update(zip).digest('hex');
-process.stdout.write(`${out}: ${count} modules, ${(zip.length / 1024).toFixed(0)} KiB, sha256:${sha256}\n`);
+process.stdout.write(
+  `${out}: ${count} modules, ${uiFiles.length} page assets, ${(zip.length / 1024).toFixed(0)} KiB, sha256:${sha256}\n`,
+);

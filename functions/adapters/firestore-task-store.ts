@@ -6,7 +6,13 @@ import { FieldPath, FieldValue, type Firestore, type DocumentData } from '@googl
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import { newestFirst, type TaskRecord } from '../domain/task.js';
 import { backendCall, DEFAULT_BACKEND_DEADLINE_MS } from './backend-call.js';
-import { ReportsOverBudgetError, type DueCursor, type DueField, type TaskStore } from '../ports/task-store.js';
+import {
+  ReportsOverBudgetError,
+  type DueCursor,
+  type DueField,
+  type ReportCursor,
+  type TaskStore,
+} from '../ports/task-store.js';
 
 // gRPC status codes the client surfaces on `err.code`.
 const NOT_FOUND = 5;
@@ -138,6 +144,15 @@ export class FirestoreTaskStore implements TaskStore {
     });
   }
 
+  reportsPage(taskKey: string, limit: number, after?: ReportCursor): Promise<StoredReport[]> {
+    return backendCall(`firestore reportsPage`, this.deadlineMs, async () => {
+      let q = this.task(taskKey).collection(REPORTS).orderBy('receivedMs').orderBy(FieldPath.documentId());
+      if (after) q = q.startAfter(after.receivedAt.getTime(), after.id);
+      const snap = await q.limit(limit).get();
+      return snap.docs.map(storedReport);
+    });
+  }
+
   async listReports(taskKey: string, maxBytes = Number.POSITIVE_INFINITY): Promise<StoredReport[]> {
     const out: StoredReport[] = [];
     let bytes = 0;
@@ -174,6 +189,22 @@ export class FirestoreTaskStore implements TaskStore {
 
 /** Reports read per query by listReports. */
 const REPORT_PAGE = 200;
+
+function storedReport(d: { id: string; data(): DocumentData }): StoredReport {
+  const data = fromFirestore(d.data()) as {
+    report: StoredReport['report'];
+    receivedMs: number;
+    lastReceivedMs: number;
+    expireAt: Date;
+  };
+  return {
+    id: d.id,
+    report: data.report,
+    receivedAt: new Date(data.receivedMs),
+    lastReceivedAt: new Date(data.lastReceivedMs),
+    expireAt: data.expireAt,
+  };
+}
 
 /** Turn Firestore Timestamps back into Dates, everywhere in a document. */
 export function fromFirestore(value: unknown): unknown {

@@ -4,7 +4,13 @@
 import { byReceived, type Heartbeat, type StoredReport } from '../domain/report.js';
 import { newestFirst, type TaskRecord } from '../domain/task.js';
 import { failedPrecondition } from '../domain/errors.js';
-import { ReportsOverBudgetError, type DueCursor, type DueField, type TaskStore } from '../ports/task-store.js';
+import {
+  ReportsOverBudgetError,
+  type DueCursor,
+  type DueField,
+  type ReportCursor,
+  type TaskStore,
+} from '../ports/task-store.js';
 
 const DONE = Promise.resolve();
 
@@ -108,6 +114,16 @@ export class MemoryTaskStore implements TaskStore {
       if (bytes > maxBytes) throw new ReportsOverBudgetError(bytes, maxBytes);
     }
     return all.map((r) => structuredClone(r)).sort(byReceived);
+  }
+
+  async reportsPage(taskKey: string, limit: number, after?: ReportCursor): Promise<StoredReport[]> {
+    const all = [...(this.reports.get(taskKey)?.values() ?? [])].sort(byReceived);
+    const from = after
+      ? all.findIndex((r) => byReceived(r, { ...r, receivedAt: after.receivedAt, id: after.id }) > 0)
+      : 0;
+    const page = from < 0 ? [] : all.slice(from, from + limit);
+    this.ops.reads += Math.max(1, page.length);
+    return page.map((r) => structuredClone(r));
   }
 
   /** Documents held, for tests that check nothing was written. */

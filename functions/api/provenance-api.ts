@@ -4,6 +4,7 @@
 //                                                   time: the next page's URL is in the Link header
 //   GET /v1/tasks/<task id>?reporter=<email>        the task's status (JSON)
 //   GET /v1/tasks/<task id>/provenance?reporter=…   the task's envelopes (ndjson)
+//   GET /v1/tasks/<task id>/reports?reporter=…      a page of the task's reports, receipt times (JSON)
 //   …/bundle beside each …/provenance               the same envelopes as Sigstore bundles v0.3 (ndjson)
 //   GET /v1/keys                                    public keys [{keyId, algorithm, pem}]
 //   POST /v1/tasks/<task id>/redrive?reporter=…     operators: send a FAILED task back to assembly
@@ -28,6 +29,7 @@ import { bearerIdentity } from './bearer.js';
 import { errorResponse } from './connect-endpoint.js';
 import { jsonResponse, type HeaderReader, type HttpHandler, type HttpRequest, type HttpResponse } from './http.js';
 import * as fields from './validate/fields.js';
+import { taskReportsPage } from './task-reports.js';
 
 export const NDJSON = 'application/x-ndjson';
 
@@ -125,6 +127,10 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
     if (resource === 'tasks' && parts.length === 3) {
       const t = await task(id, url.searchParams);
       return jsonResponse(200, taskStatus(t, await deps.provenance.get(t.key)));
+    }
+    if (resource === 'tasks' && parts.length === 4 && action === 'reports') {
+      const t = await task(id, url.searchParams);
+      return jsonResponse(200, await taskReportsPage(deps.tasks, t, url.searchParams));
     }
     if (resource === 'tasks' && parts.length === 4 && (action === 'provenance' || action === 'bundle')) {
       const t = await task(id, url.searchParams);

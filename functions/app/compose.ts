@@ -17,6 +17,7 @@ import type { ProvenanceStore } from '../ports/provenance-store.js';
 import type { Signer } from '../ports/signer.js';
 import { ProvenanceAssembler } from '../provenance/assembler.js';
 import { provenanceApi } from '../api/provenance-api.js';
+import { uiAssets, withUi } from '../api/ui-assets.js';
 import { lazy } from '../lazy.js';
 import { PubSubNotifier, PubSubPublisher } from '../adapters/pubsub-publisher.js';
 import { LogNotifier } from '../adapters/log-notifier.js';
@@ -238,15 +239,19 @@ export async function buildProvenanceApi(
     clock: shared.clock ?? systemClock,
     recoveryGraceMs: config.recoveryGraceSeconds * 1000,
   });
-  return provenanceApi({
+  const verifier = createVerifier(config);
+  const access = { mode: config.readAccess, readers: config.readerAllowlist };
+  const api = provenanceApi({
     tasks: stores.tasks,
     provenance: stores.provenance,
     keys,
-    verifier: createVerifier(config),
-    access: { mode: config.readAccess, readers: config.readerAllowlist },
+    verifier,
+    access,
     redrive: { operators: config.operatorAllowlist, redriver },
     pageSize: config.readPageEnvelopes,
   });
+  // The pages for people (/ui/) on the same origin and access rules.
+  return withUi(uiAssets({ verifier, access }), api);
 }
 
 export interface SelfReportParts {

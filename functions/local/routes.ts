@@ -31,11 +31,9 @@ export async function localRoutes(config: Config) {
       prefix: '/provenance.snooperpb.SelfReport/',
       handler: await buildSelfReport(config, { stores, ...(publisher ? { publisher } : {}) }),
     },
-    {
-      prefix: '/v1/',
-      handler: await buildProvenanceApi(config, { stores, signer, ...(publisher ? { publisher } : {}) }),
-    },
   ];
+  const readApi = await buildProvenanceApi(config, { stores, signer, ...(publisher ? { publisher } : {}) });
+  routes.push({ prefix: '/v1/', handler: readApi }, { prefix: '/ui', handler: readApi });
   const sweeper = publisher ? await buildSweeper(config, { stores, uploadComplete: publisher }) : undefined;
   return { routes, stores, signer, assembler, publisher, sweeper };
 }

@@ -99,6 +99,7 @@ function printWelcome(
   sweep:     ${sweep}
   signing:   ${key}
   reads:     ${reads} (GET ${url}/v1/...)
+  pages:     ${url}/ui/ (look up an artifact or a task; signatures checked in the browser)
 
 Try it (in another terminal, from this directory):
   TOKEN=$(${tokenCmd})

@@ -20,6 +20,12 @@ export class ReportsOverBudgetError extends Error {
     super(`the task's reports are more than ${budget} bytes (${bytes} read)`);
   }
 }
+
+/** Where a page of reports ends: its last report's first receipt and id. */
+export interface ReportCursor {
+  receivedAt: Date;
+  id: string;
+}
 export interface DueCursor {
   at: Date;
   key: string;
@@ -76,4 +82,11 @@ export interface TaskStore {
    * passes it, so a task's reports never take more memory than that.
    */
   listReports(taskKey: string, maxBytes?: number): Promise<StoredReport[]>;
+
+  /**
+   * One page of a task's reports in listReports' order: at most `limit`,
+   * after the cursor (the previous page's last report). Reads only the
+   * reports returned (the read API's reports route, the task page).
+   */
+  reportsPage(taskKey: string, limit: number, after?: ReportCursor): Promise<StoredReport[]>;
 }

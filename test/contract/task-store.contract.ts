@@ -117,6 +117,35 @@ export function taskStoreContract(name: string, make: () => Promise<StoreFixture
       });
     });
 
+    it('pages reports in receipt order, reading only the page', async () => {
+      const fx = await make();
+      const key = freshKey();
+      // Two reports share a receipt time: the id orders them, so no page repeats or skips one.
+      const times = [3, 1, 2, 2, 5];
+      for (const [i, t] of times.entries())
+        await fx.store.addReport(key, stored(git(40 + i), new Date(`2026-01-01T00:00:0${t}Z`)));
+      const all = await fx.store.listReports(key);
+      const seen: string[] = [];
+      let after: { receivedAt: Date; id: string } | undefined;
+      for (let i = 0; i < 3; i++) {
+        let page: Awaited<ReturnType<typeof fx.store.reportsPage>> = [];
+        const c = await cost(fx, async () => {
+          page = await fx.store.reportsPage(key, 2, after);
+        });
+        assert.ok(c.reads <= Math.max(1, page.length), `a page of ${page.length} read ${c.reads} documents`);
+        assert.equal(c.writes, 0);
+        seen.push(...page.map((r) => r.id));
+        const last = page[page.length - 1];
+        if (!last) break;
+        after = { receivedAt: last.receivedAt, id: last.id };
+      }
+      assert.deepEqual(
+        seen,
+        all.map((r) => r.id),
+      );
+      assert.deepEqual(await fx.store.reportsPage(freshKey(), 10), []);
+    });
+
     it('records a heartbeat with one write and no reads, and only on an existing task', async () => {
       const fx = await make();
       const key = freshKey();

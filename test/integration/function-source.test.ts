@@ -159,6 +159,12 @@ describe('the function source, built as the buildpack builds it', () => {
     assert.equal(read.status, 200);
     assert.equal(((await read.json()) as { provenance: { state: string } }).provenance.state, 'signed');
     assert.equal((await fetch(`${urls.provenanceApi}/v1/artifacts/sha256:${'ab'.repeat(32)}/provenance`)).status, 200);
+    // The pages for people ship in the archive and are served with their CSP.
+    const page = await fetch(`${urls.provenanceApi}/ui/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.match(await page.text(), /assets\/app\.js/);
+    assert.equal((await fetch(`${urls.provenanceApi}/ui/assets/app.js`)).status, 200);
 
     const sweep = await deliverCloudEvent(urls.expireTasks!, pubSubMessage({}));
     assert.ok(sweep >= 200 && sweep < 300, `expireTasks answered ${sweep}`);

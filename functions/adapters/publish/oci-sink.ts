@@ -17,7 +17,13 @@
 import { createHash } from 'node:crypto';
 import type { PublishOutcome, SignedProvenance, Sink } from '../../ports/publisher.js';
 import { HttpCaller, type HttpCall, type HttpResult } from './http-call.js';
-import { ociAllowed, OciNameError, parseOciTarget, type OciRegistryRule, type OciTarget } from '../../domain/oci-allowlist.js';
+import {
+  ociAllowed,
+  OciNameError,
+  parseOciTarget,
+  type OciRegistryRule,
+  type OciTarget,
+} from '../../domain/oci-allowlist.js';
 
 export const BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
