@@ -4,7 +4,9 @@
 // UsageErrors (exit 2) naming the file, line and column.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseStrictJson } from '../domain/strict-json-text.js';
 import { parseKeySet } from '../provenance/key-set.js';
+import { strictJsonError } from '../verify/entries.js';
 import { parsePublicKeys, printable, type TrustedKey } from '../provenance/verify.js';
 import { formatProblem, parsePolicyFile, type KeySource, type PolicyFile } from '../verify/policy-file.js';
 import { sha256Hex } from '../verify/vsa.js';
@@ -109,11 +111,16 @@ async function boundedText(res: Response, max: number): Promise<string> {
 }
 
 function keySetFrom(text: string, where: string): TrustedKey[] {
+  let json: unknown;
   try {
-    return parseKeySet(JSON.parse(text));
+    // Strictly (no key twice): the same reader as --keys and the server.
+    json = parseStrictJson(text);
   } catch (err) {
-    throw new UsageError(
-      `${where}: ${err instanceof SyntaxError ? 'the key set is not JSON' : printable((err as Error).message)}`,
-    );
+    throw new UsageError(`${where}: the key set ${strictJsonError(err)}`);
+  }
+  try {
+    return parseKeySet(json);
+  } catch (err) {
+    throw new UsageError(`${where}: ${printable((err as Error).message)}`);
   }
 }

@@ -6,6 +6,8 @@
 // mismatch is one coded failure (strings from the envelope escaped).
 import { IN_TOTO_PAYLOAD_TYPE, pae } from '../provenance/dsse.js';
 import { STATEMENT_TYPE } from '../provenance/statement.js';
+import { parseStrictJson } from '../domain/strict-json-text.js';
+import { strictJsonError } from './entries.js';
 import { strictBase64 } from './envelope.js';
 import { signatureVerifies, type TrustedKey } from './keys.js';
 import { printable } from './text.js';
@@ -79,9 +81,9 @@ export function verifyVsa(envelope: unknown, keys: TrustedKey[], expect: VsaExpe
   }
   let statement: unknown;
   try {
-    statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch {
-    fail('VSA_MALFORMED', 'the payload is not UTF-8 JSON', 'payload');
+    statement = parseStrictJson(body);
+  } catch (err) {
+    fail('VSA_MALFORMED', `the payload ${strictJsonError(err)}`, 'payload');
     return done();
   }
   if (!isObject(statement) || statement._type !== STATEMENT_TYPE) {

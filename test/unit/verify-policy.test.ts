@@ -557,7 +557,9 @@ describe('provenance verify (the bin): policy flags and --json', () => {
       ok: false,
       verifiedKey: null,
       subjects: [],
-      failures: [{ code: 'MALFORMED_ENVELOPE', message: 'is not JSON', field: null }],
+      failures: [
+        { code: 'MALFORMED_ENVELOPE', message: 'is not JSON: expected a JSON value at character 1', field: null },
+      ],
       envelopeSha256: (await import('node:crypto')).createHash('sha256').update('not json').digest('hex'),
     });
     // None passes: exit 1, still one verdict per envelope on stdout.

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { bundleToEnvelope } from '../../provenance/bundle.js';
-import { envelopeEntries } from '../../provenance/dsse.js';
 import { parsePublicKeys, printable, type TrustedKey } from '../../provenance/verify.js';
+import { envelopeEntries } from '../../verify/entries.js';
 import { verifyVsa, type VsaFailure, type VsaVerdict } from '../../verify/vsa-check.js';
 import { parseDigest } from '../digest.js';
 import { UsageError } from '../exit-codes.js';
