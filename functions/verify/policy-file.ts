@@ -120,6 +120,11 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
       fail(field, where, `is ${describe(node)}, not a string`);
       return undefined;
     }
+    // A custom tag (!x) would be read as a plain string by this parser and maybe not by another tool.
+    if (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:str') {
+      fail(field, where, `has the tag ${printable(node.tag)}, which this format does not use`);
+      return undefined;
+    }
     if (node.value.trim() === '') {
       fail(field, where, 'is empty');
       return undefined;
