@@ -141,6 +141,10 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
       fail(field, entry.at, `is ${describe(node)}, not a list`);
       return undefined;
     }
+    if (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:seq') {
+      fail(field, entry.at, `has the tag ${printable(node.tag)}, which this format does not use`);
+      return undefined;
+    }
     if (node.items.length === 0) {
       fail(field, entry.at, 'is an empty list (leave the field out to allow any)');
       return undefined;
@@ -166,6 +170,10 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
   ): Map<string, { node: YamlNode | null; at: Position }> | undefined => {
     if (!isMap(node)) {
       fail(field, where, `is ${describe(node)}, not a mapping (${allowed.join(', ')})`);
+      return undefined;
+    }
+    if (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:map') {
+      fail(field, where, `has the tag ${printable(node.tag)}, which this format does not use`);
       return undefined;
     }
     const out = new Map<string, { node: YamlNode | null; at: Position }>();

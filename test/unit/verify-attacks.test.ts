@@ -7,7 +7,11 @@
 // that must still pass are there to show the refusals are not blanket ones.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
 import { PemSigner } from '../../functions/adapters/pem-signer.js';
 import { IN_TOTO_PAYLOAD_TYPE, pae, type Envelope } from '../../functions/provenance/dsse.js';
@@ -395,6 +399,8 @@ describe('policy files: YAML features that would let the file mean two things', 
       /sources\[1\]\.<< unknown field/,
     );
     assert.match(problems(`${head}builderIds: [!evil x]\n`).join('\n'), /has the tag !evil/);
+    assert.match(problems(`${head}builderIds: !evil [x]\n`).join('\n'), /builderIds has the tag !evil/);
+    assert.match(problems(`${head}---\nbuilderIds: [x]\n`).join('\n'), /multiple documents/);
     let lol = 'builderIds: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
     for (let i = 1; i < 12; i++)
       lol += `reporters${i}: &a${i} [${Array(10)
@@ -402,5 +408,19 @@ describe('policy files: YAML features that would let the file mean two things', 
         .join(', ')}]\n`;
     const found = problems(head + lol);
     assert.ok(found.length > 0 && found.every((p) => p.length < 400), 'refused field by field, nothing expanded');
+  });
+
+  it('reads a policy and its key files bounded: a device or a huge file is refused, not read whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-bounds-'));
+    writeFileSync(join(dir, 'policy.yaml'), `${head.replace('pem: k.pem', 'keySet: /dev/zero')}`);
+    const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
+    const check = (file: string) =>
+      spawnSync(process.execPath, [bin, 'policy', 'check', file], { encoding: 'utf8', timeout: 60_000 });
+    const keys = check(join(dir, 'policy.yaml'));
+    assert.equal(keys.status, 1, keys.stderr);
+    assert.match(keys.stderr, /policy\.yaml:3:5: keys: \/dev\/zero is larger than 1 MiB/);
+    const whole = check('/dev/zero');
+    assert.equal(whole.status, 1, whole.stderr);
+    assert.match(whole.stderr, /the file is larger than 262144 bytes/);
   });
 });
