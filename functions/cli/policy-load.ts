@@ -2,11 +2,19 @@
 // key-set files are relative to the policy file; a key-set URL is fetched with
 // a deadline and a size bound (https, or http to localhost). Problems are
 // UsageErrors (exit 2) naming the file, line and column.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseStrictJson } from '../domain/strict-json-text.js';
 import { parseKeySet } from '../provenance/key-set.js';
+import { strictJsonError } from '../verify/entries.js';
 import { parsePublicKeys, printable, type TrustedKey } from '../provenance/verify.js';
-import { formatProblem, parsePolicyFile, type KeySource, type PolicyFile } from '../verify/policy-file.js';
+import {
+  formatProblem,
+  MAX_POLICY_BYTES,
+  parsePolicyFile,
+  type KeySource,
+  type PolicyFile,
+} from '../verify/policy-file.js';
 import { sha256Hex } from '../verify/vsa.js';
 import { UsageError } from './exit-codes.js';
 
@@ -25,7 +33,8 @@ export interface LoadedPolicy {
 export function readPolicy(path: string): LoadedPolicy {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    // One byte past the limit is enough to refuse it (parsePolicyFile says so); /dev/zero cannot fill memory.
+    bytes = readAtMost(path, MAX_POLICY_BYTES + 1);
   } catch (err) {
     throw new UsageError(`--policy: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
@@ -76,8 +85,11 @@ async function keysOf(source: KeySource, base: string, where: string): Promise<T
   const file = resolve(base, source.path);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const bytes = readAtMost(file, MAX_KEY_SET_BYTES + 1);
+    if (bytes.length > MAX_KEY_SET_BYTES) throw new UsageError(`${where}: ${file} is larger than 1 MiB`);
+    text = bytes.toString('utf8');
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`${where}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   if (source.kind === 'keySet') return keySetFrom(text, where);
@@ -85,6 +97,24 @@ async function keysOf(source: KeySource, base: string, where: string): Promise<T
     return parsePublicKeys(text);
   } catch (err) {
     throw new UsageError(`${where}: ${file}: ${printable((err as Error).message)}`);
+  }
+}
+
+/** Up to `max` bytes of a file: a device or a huge file is cut, never read whole. */
+export function readAtMost(path: string, max: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(max);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, max - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n === max) break;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -109,11 +139,16 @@ async function boundedText(res: Response, max: number): Promise<string> {
 }
 
 function keySetFrom(text: string, where: string): TrustedKey[] {
+  let json: unknown;
   try {
-    return parseKeySet(JSON.parse(text));
+    // Strictly (no key twice): the same reader as --keys and the server.
+    json = parseStrictJson(text);
   } catch (err) {
-    throw new UsageError(
-      `${where}: ${err instanceof SyntaxError ? 'the key set is not JSON' : printable((err as Error).message)}`,
-    );
+    throw new UsageError(`${where}: the key set ${strictJsonError(err)}`);
+  }
+  try {
+    return parseKeySet(json);
+  } catch (err) {
+    throw new UsageError(`${where}: ${printable((err as Error).message)}`);
   }
 }

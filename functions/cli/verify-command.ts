@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { bundleToEnvelope } from '../provenance/bundle.js';
 import { keysFor, parseKeySet } from '../provenance/key-set.js';
 import { unreadableVerdict, verifyEnvelope } from '../verify/engine.js';
-import { envelopeEntries, type EnvelopeEntry } from '../verify/entries.js';
+import { parseStrictJson } from '../domain/strict-json-text.js';
+import { envelopeEntries, strictJsonError, type EnvelopeEntry } from '../verify/entries.js';
 import { parsePublicKeys, type TrustedKey } from '../verify/keys.js';
 import type { EnvelopeVerdict, VerificationPolicy } from '../verify/policy.js';
 import { repositoryKey } from '../verify/repository.js';
@@ -241,12 +242,21 @@ async function trustedKeys(opts: VerifyOptions): Promise<Trusted | { failure: st
     from = `${opts.url}/v1/keys`;
     text = await new ReadApiClient(opts.url).keysText();
   }
+  return keySetOrFailure(text, from);
+}
+
+/** A key set from untrusted JSON text (read strictly: no key twice), or why it is not one, naming where it came from. */
+export function keySetOrFailure(text: string, from: string): Trusted | { failure: string } {
+  let json: unknown;
   try {
-    return { keys: parseKeySet(text.trim() === '' ? [] : JSON.parse(text)), keySet: true };
+    json = text.trim() === '' ? [] : parseStrictJson(text);
   } catch (err) {
-    return {
-      failure: `${printable(from)}: ${err instanceof SyntaxError ? 'the key set is not JSON' : printable((err as Error).message)}`,
-    };
+    return { failure: `${printable(from)}: the key set ${strictJsonError(err)}` };
+  }
+  try {
+    return { keys: parseKeySet(json), keySet: true };
+  } catch (err) {
+    return { failure: `${printable(from)}: ${printable((err as Error).message)}` };
   }
 }
 
@@ -284,12 +294,12 @@ export function defaultUrl(): string {
 
 /** A bundle file → the one envelope it wraps, or the reason it is not a usable bundle (a FAIL line). */
 function bundleEntry(text: string, file: string): EnvelopeEntry {
-  if (text.trim() === '') return { where: file, text, error: `${file} is empty: not a Sigstore bundle` };
+  if (text.trim() === '') return { where: file, text, error: `${printable(file)} is empty: not a Sigstore bundle` };
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
-    return { where: file, text, error: `${file} is not JSON: not a Sigstore bundle` };
+    json = parseStrictJson(text);
+  } catch (err) {
+    return { where: file, text, error: `${printable(file)} ${strictJsonError(err)}: not a Sigstore bundle` };
   }
   try {
     const { envelope } = bundleToEnvelope(json);

@@ -34,44 +34,11 @@ export async function signStatement(statement: Statement, signer: Signer): Promi
   };
 }
 
-/** One entry of an envelope file, as found: its place, and its value or why it could not be read. */
-export interface EnvelopeEntry {
-  /** "line 3", "entry 2" or "the file". */
-  where: string;
-  value?: unknown;
-  error?: string;
-}
-
-/**
- * The entries of an untrusted envelope file without judging them: a JSON
- * array, a single JSON value, or JSON lines (the .intoto.jsonl layout). A line
- * that is not JSON is an entry with an error; it does not hide the others.
- */
-export function envelopeEntries(text: string): EnvelopeEntry[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  try {
-    const whole = JSON.parse(trimmed) as unknown;
-    return Array.isArray(whole)
-      ? whole.map((value, i) => ({ where: `entry ${i + 1}`, value }))
-      : [{ where: 'the file', value: whole }];
-  } catch {
-    return text.split('\n').flatMap((line, i): EnvelopeEntry[] => {
-      if (line.trim() === '') return [];
-      try {
-        return [{ where: `line ${i + 1}`, value: JSON.parse(line) as unknown }];
-      } catch {
-        return [{ where: `line ${i + 1}`, error: 'is not JSON' }];
-      }
-    });
-  }
-}
-
 /**
  * Envelopes from a file or a response: JSON lines (the .intoto.jsonl layout
  * the read API serves), a single envelope, or a JSON array of envelopes.
  * Throws on the first entry that is not one (for trusted input; the verifier
- * reads untrusted files with envelopeEntries).
+ * reads untrusted files strictly, with functions/verify/entries.ts).
  */
 export function parseEnvelopes(text: string): Envelope[] {
   const trimmed = text.trim();

@@ -3,6 +3,7 @@
 // with its code). No I/O: the CLI and policy files hand everything in. The
 // envelope is untrusted input of any shape: nothing in it can throw.
 import { createHash } from 'node:crypto';
+import { parseStrictJson } from '../domain/strict-json-text.js';
 import { checkAge } from './checks/age.js';
 import type { PolicyCheck } from './checks/check.js';
 import { checkConfigSource } from './checks/config-source.js';
@@ -10,6 +11,7 @@ import { checkRefusedFindings } from './checks/findings.js';
 import { checkBuilderId, checkReporter } from './checks/identity.js';
 import { checkSources } from './checks/sources.js';
 import { checkSubjectDigest, checkSubjectNames } from './checks/subject.js';
+import { strictJsonError } from './entries.js';
 import { openEnvelope } from './envelope.js';
 import type { TrustedKey } from './keys.js';
 import type { EnvelopeVerdict, VerificationPolicy } from './policy.js';
@@ -49,7 +51,7 @@ export function verifyEnvelope(
   return verdict(envelope, text, keys, policy, now);
 }
 
-/** The verdict on one envelope's JSON text as read (an .intoto.jsonl line without its newline). */
+/** The verdict on one envelope's JSON text as read (an .intoto.jsonl line without its newline), read strictly (entries.ts). */
 export function verifyEnvelopeText(
   text: string,
   keys: readonly TrustedKey[],
@@ -58,9 +60,9 @@ export function verifyEnvelopeText(
 ): EnvelopeVerdict {
   let envelope: unknown;
   try {
-    envelope = JSON.parse(text);
-  } catch {
-    return unreadableVerdict(text, 'is not JSON');
+    envelope = parseStrictJson(text);
+  } catch (err) {
+    return unreadableVerdict(text, `the envelope ${strictJsonError(err)}`);
   }
   return verdict(envelope, text, keys, policy, now);
 }

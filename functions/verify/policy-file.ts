@@ -120,6 +120,11 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
       fail(field, where, `is ${describe(node)}, not a string`);
       return undefined;
     }
+    // A custom tag (!x) would be read as a plain string by this parser and maybe not by another tool.
+    if (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:str') {
+      fail(field, where, `has the tag ${printable(node.tag)}, which this format does not use`);
+      return undefined;
+    }
     if (node.value.trim() === '') {
       fail(field, where, 'is empty');
       return undefined;
@@ -134,6 +139,10 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
     const { node } = entry;
     if (!isSeq(node)) {
       fail(field, entry.at, `is ${describe(node)}, not a list`);
+      return undefined;
+    }
+    if (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:seq') {
+      fail(field, entry.at, `has the tag ${printable(node.tag)}, which this format does not use`);
       return undefined;
     }
     if (node.items.length === 0) {
@@ -161,6 +170,10 @@ export function parsePolicyFile(text: string): { policy: PolicyFile } | { proble
   ): Map<string, { node: YamlNode | null; at: Position }> | undefined => {
     if (!isMap(node)) {
       fail(field, where, `is ${describe(node)}, not a mapping (${allowed.join(', ')})`);
+      return undefined;
+    }
+    if (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:map') {
+      fail(field, where, `has the tag ${printable(node.tag)}, which this format does not use`);
       return undefined;
     }
     const out = new Map<string, { node: YamlNode | null; at: Position }>();

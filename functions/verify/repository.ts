@@ -2,9 +2,12 @@
 // must see every checkout of it, however the build spelled its URI: otherwise
 // a second checkout (on another branch) under another spelling would escape
 // the rule. So the comparison is on a key that ignores what does not change
-// the repository: "git+", the scheme among https/http/ssh/git, a user name, a
-// port, letter case, dot segments, percent-encoded unreserved characters,
-// trailing slashes and one trailing ".git".
+// the repository: "git+", the scheme among https/http/ssh/git, git's scp-like
+// form (git@host:path), a user name, a port, letter case, a trailing dot on the
+// host, dot segments, empty segments, percent-encoded unreserved characters,
+// trailing slashes and one trailing ".git". What it cannot know is which
+// different names a server aliases (www.github.com, a renamed repository): a
+// policy names the repository as the builds spell it.
 
 const REPO_SCHEMES = new Set(['https:', 'http:', 'ssh:', 'git:']);
 
@@ -23,24 +26,50 @@ export function repositoryKey(uri: string): string | undefined {
   return plain ? keyOf(plain[1] ?? '', plain[2] ?? '') : parsedRepositoryKey(uri);
 }
 
+/**
+ * git's scp-like syntax, `[user@]host:path` (git@github.com:example/app.git):
+ * a colon before any slash and no "://". git reads it as ssh://[user@]host/path,
+ * so it is the same repository and must meet the same rules; left out, a
+ * checkout spelled this way would escape a ref rule. (On a server where the
+ * path is relative to a home directory, `host:app` and `ssh://host/app` could
+ * differ; the hosts that serve git by name, GitHub, GitLab, Bitbucket, do not.)
+ */
+const SCP_LIKE = /^(?:[^@/:\s]+@)?([A-Za-z0-9.-]+):(?!\/\/)([^\s]*)$/;
+
+function scpLikeAsUrl(uri: string): string | undefined {
+  const m = SCP_LIKE.exec(uri);
+  if (!m || m[2] === undefined || m[2] === '') return undefined;
+  // A one-letter "host" is a Windows drive (C:repo), which git reads as a local path.
+  if ((m[1] ?? '').length < 2) return undefined;
+  return `ssh://${m[1]}/${m[2].replace(/^\/+/, '')}`;
+}
+
 /** repositoryKey by a URL parse (WHATWG, as git's curl reads it): for every URI. */
 export function parsedRepositoryKey(uri: string): string | undefined {
   // The URL parser drops leading and trailing controls and spaces, and tabs and newlines anywhere; so
   // does this, before "git+" is looked for, so that no such spelling hides a checkout from its rule.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is this pattern's job
   const cleaned = uri.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '').replace(/[\t\n\r]/g, '');
-  const url = URL.parse(withoutGitPlus(cleaned));
+  // The URL parser reads "\\" as "/" in https URLs, curl (and so git) does not: "https://evil\\@github.com/…"
+  // is evil's to one and github.com's to the other. Such a URI names no repository surely (see mayNameRepository).
+  if (cleaned.includes('\\')) return undefined;
+  const bare = withoutGitPlus(cleaned);
+  const url = URL.parse(scpLikeAsUrl(bare) ?? bare);
   if (!url || !REPO_SCHEMES.has(url.protocol) || !url.hostname || url.search || url.hash) return undefined;
   const path = url.pathname.includes('%') ? url.pathname.replace(/%([0-9A-Fa-f]{2})/g, unreserved) : url.pathname;
   return keyOf(url.hostname, path);
 }
 
 function keyOf(host: string, pathname: string): string {
-  let path = pathname;
+  // Empty segments name nothing ("//example/app" is example/app or no repository at all).
+  let path = pathname.replace(/\/{2,}/g, '/');
   while (path.endsWith('/')) path = path.slice(0, -1);
   path = path.toLowerCase();
   if (path.endsWith('.git')) path = path.slice(0, -4);
-  return `${host.toLowerCase()}${path}`;
+  while (path.endsWith('/')) path = path.slice(0, -1);
+  // "github.com." is the same DNS name as "github.com" (fully qualified).
+  const name = host.toLowerCase();
+  return `${name.endsWith('.') ? name.slice(0, -1) : name}${path}`;
 }
 
 /** A percent-encoded unreserved character (RFC 3986 2.3) decoded; any other escape kept. */
@@ -72,5 +101,26 @@ export function repositoryMatcher(uri: string): (other: string) => boolean {
     const k = repositoryKey(other);
     if (key !== undefined || k !== undefined) return key === k;
     return withoutGitPlus(other) === bare;
+  };
+}
+
+/**
+ * For a URI that is not a readable repository URL (no key: a backslash, a
+ * query, an unknown scheme): whether it mentions `uri`'s host and last path
+ * segment, so it might be a checkout of it under a spelling another parser
+ * reads differently. A ref rule holds such a dependency to its refs too
+ * (fail closed); it never counts as the repository being present.
+ */
+export function mayNameRepository(uri: string): (other: string) => boolean {
+  const key = repositoryKey(uri);
+  if (key === undefined || !key.includes('/')) return () => false;
+  const host = key.slice(0, key.indexOf('/'));
+  const last = key.slice(key.lastIndexOf('/') + 1);
+  return (other) => {
+    if (repositoryKey(other) !== undefined) return false;
+    const text = other
+      .toLowerCase()
+      .replace(/%([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+    return text.includes(host) && text.includes(last);
   };
 }

@@ -1,7 +1,8 @@
 // The in-toto statement inside a verified envelope, still untrusted in shape:
-// read as UTF-8 JSON, its types checked, its subjects listed. Policy checks
+// read as strict UTF-8 JSON (no key twice, no BOM: parseStrictJson), its types checked, its subjects listed. Policy checks
 // then read fields from it with `at`, each checking the type it needs.
-import { isUtf8 } from 'node:buffer';
+import { parseStrictJson } from '../domain/strict-json-text.js';
+import { strictJsonError } from './entries.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from '../provenance/statement.js';
 import type { EnvelopeVerdict, VerificationFailure } from './policy.js';
 import { describeType, isObject, quote } from './text.js';
@@ -11,10 +12,12 @@ export type UntrustedStatement = Record<string, unknown>;
 export function readStatement(payload: Buffer): { statement?: UntrustedStatement; failures: VerificationFailure[] } {
   let parsed: unknown;
   try {
-    if (!isUtf8(payload)) throw new Error('not UTF-8');
-    parsed = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return { failures: [{ code: 'MALFORMED_STATEMENT', message: 'the payload is not UTF-8 JSON', field: 'payload' }] };
+    // Strictly: a key given twice would let another verifier read another statement from the same signed bytes.
+    parsed = parseStrictJson(payload);
+  } catch (err) {
+    return {
+      failures: [{ code: 'MALFORMED_STATEMENT', message: `the payload ${strictJsonError(err)}`, field: 'payload' }],
+    };
   }
   if (!isObject(parsed))
     return {

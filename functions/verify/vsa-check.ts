@@ -6,10 +6,13 @@
 // mismatch is one coded failure (strings from the envelope escaped).
 import { IN_TOTO_PAYLOAD_TYPE, pae } from '../provenance/dsse.js';
 import { STATEMENT_TYPE } from '../provenance/statement.js';
+import { parseStrictJson } from '../domain/strict-json-text.js';
+import { strictJsonError } from './entries.js';
 import { strictBase64 } from './envelope.js';
 import { signatureVerifies, type TrustedKey } from './keys.js';
-import { printable } from './text.js';
+import { describeType, printable } from './text.js';
 import { levelMet } from './levels.js';
+import { MAX_CLOCK_SKEW_SECONDS, rfc3339Time } from './checks/age.js';
 import { VSA_PREDICATE_TYPE } from './vsa.js';
 
 export type VsaFailureCode =
@@ -20,7 +23,8 @@ export type VsaFailureCode =
   | 'VSA_VERIFIER_MISMATCH'
   | 'VSA_RESOURCE_URI_MISMATCH'
   | 'VSA_RESULT_FAILED'
-  | 'VSA_LEVEL_INSUFFICIENT';
+  | 'VSA_LEVEL_INSUFFICIENT'
+  | 'VSA_TIME_INVALID';
 
 export interface VsaFailure {
   code: VsaFailureCode;
@@ -47,7 +51,13 @@ export interface VsaVerdict {
   verifiedLevels?: string[];
 }
 
-export function verifyVsa(envelope: unknown, keys: TrustedKey[], expect: VsaExpectations): VsaVerdict {
+/** `now` judges timeVerified: a summary from the future (beyond clock skew) was not made by an honest clock. */
+export function verifyVsa(
+  envelope: unknown,
+  keys: TrustedKey[],
+  expect: VsaExpectations,
+  now: Date = new Date(),
+): VsaVerdict {
   const failures: VsaFailure[] = [];
   const fail = (code: VsaFailureCode, message: string, field?: string) =>
     failures.push({ code, message, ...(field ? { field } : {}) });
@@ -79,9 +89,9 @@ export function verifyVsa(envelope: unknown, keys: TrustedKey[], expect: VsaExpe
   }
   let statement: unknown;
   try {
-    statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch {
-    fail('VSA_MALFORMED', 'the payload is not UTF-8 JSON', 'payload');
+    statement = parseStrictJson(body);
+  } catch (err) {
+    fail('VSA_MALFORMED', `the payload ${strictJsonError(err)}`, 'payload');
     return done();
   }
   if (!isObject(statement) || statement._type !== STATEMENT_TYPE) {
@@ -120,6 +130,24 @@ export function verifyVsa(envelope: unknown, keys: TrustedKey[], expect: VsaExpe
       `verification result is ${quote(p.verificationResult)}, not "PASSED"`,
       'predicate.verificationResult',
     );
+  // A PASSED result whose levels say FAILED contradicts itself: a deployer cannot know which half is true.
+  if (p.verificationResult === 'PASSED' && Array.isArray(p.verifiedLevels) && p.verifiedLevels.includes('FAILED'))
+    fail('VSA_RESULT_FAILED', 'verified levels include "FAILED" beside a PASSED result', 'predicate.verifiedLevels');
+  if (p.timeVerified !== undefined) {
+    const time = typeof p.timeVerified === 'string' ? rfc3339Time(p.timeVerified) : Number.NaN;
+    if (Number.isNaN(time))
+      fail(
+        'VSA_TIME_INVALID',
+        `timeVerified ${quote(p.timeVerified)} is not an RFC 3339 time`,
+        'predicate.timeVerified',
+      );
+    else if (time - now.getTime() > MAX_CLOCK_SKEW_SECONDS * 1000)
+      fail(
+        'VSA_TIME_INVALID',
+        `timeVerified ${quote(p.timeVerified)} is after now (${now.toISOString()}) by more than clock skew`,
+        'predicate.timeVerified',
+      );
+  }
   const levels = Array.isArray(p.verifiedLevels)
     ? p.verifiedLevels.filter((l): l is string => typeof l === 'string')
     : [];
@@ -139,7 +167,8 @@ export function verifyVsa(envelope: unknown, keys: TrustedKey[], expect: VsaExpe
   };
 }
 
-const quote = (value: unknown) => (value === undefined ? 'missing' : `"${printable(value)}"`);
+const quote = (value: unknown) =>
+  value === undefined ? 'missing' : typeof value === 'string' ? `"${printable(value)}"` : describeType(value);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -230,7 +230,7 @@ describe('the build step CLI against the local server', () => {
     }
     const cases: [string, string, RegExp][] = [
       ['empty', '', /is empty: not a Sigstore bundle/],
-      ['not-json', '{nope', /is not JSON: not a Sigstore bundle/],
+      ['not-json', '{nope', /is not JSON: .*: not a Sigstore bundle/],
       [
         'media-type',
         JSON.stringify({ mediaType: 'application/vnd.example+json' }),

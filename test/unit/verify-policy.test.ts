@@ -201,13 +201,15 @@ describe('source rules are per named repository, never pooled', () => {
     );
     assert.ok(sameRepository('https://github.com/a/app', 'https://github.com/a/%41pp'));
     assert.ok(sameRepository('https://github.com/a/app', 'https://github.com/a/a\tpp'));
-    assert.ok(sameRepository('https://github.com/a/app.git', 'https://github.com/x/..\\a\\APP.GIT'));
+    // A backslash is "/" to the URL parser and not to curl: no sure repository (held to ref rules instead, see
+    // verify-attacks.test.ts).
+    assert.ok(!sameRepository('https://github.com/a/app.git', 'https://github.com/x/..\\a\\APP.GIT'));
     assert.ok(!sameRepository('https://github.com/a/app', 'https://github.com/a/app-config'));
     assert.ok(sameRepository('https://github.com/a/b', 'git+ht\ttps://github.com/a/\nb'));
-    assert.ok(sameRepository('https://github.com/a/b', 'https://github.com\\a\\b'));
+    assert.ok(!sameRepository('https://github.com/a/b', 'https://github.com\\a\\b'));
     assert.ok(
-      sameRepository('https://github.com/a/b', 'https://github.com./a/b') === false,
-      'a trailing dot is another name',
+      sameRepository('https://github.com/a/b', 'https://github.com./a/b'),
+      'a trailing dot is the same DNS name',
     );
     // The fast reading of plain URIs gives what the URL parse gives.
     for (const uri of [
@@ -557,7 +559,9 @@ describe('provenance verify (the bin): policy flags and --json', () => {
       ok: false,
       verifiedKey: null,
       subjects: [],
-      failures: [{ code: 'MALFORMED_ENVELOPE', message: 'is not JSON', field: null }],
+      failures: [
+        { code: 'MALFORMED_ENVELOPE', message: 'is not JSON: expected a JSON value at character 1', field: null },
+      ],
       envelopeSha256: (await import('node:crypto')).createHash('sha256').update('not json').digest('hex'),
     });
     // None passes: exit 1, still one verdict per envelope on stdout.

@@ -1,7 +1,6 @@
 // `provenance policy check FILE`: a policy file's every problem, each with its
 // line and column, before a pipeline depends on it. Key files (pem, keySet)
 // are read and parsed too; key-set URLs are checked for form only (no fetch).
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { PolicyProblem } from '../../verify/policy-file.js';
 import { CliError, EXIT, UsageError } from '../exit-codes.js';
@@ -18,18 +17,19 @@ export function registerPolicyCommand(program: Command): void {
       '\nExample:\n  provenance policy check examples/policy.yaml\n\nExit codes: 0 valid; 1 the file has problems (each printed as FILE:LINE:COLUMN: field: problem); 2 wrong usage.\n',
     )
     .action(async (file: string, opts: { json?: boolean }) => {
+      // Loaded on use: the YAML parser is not on every command's start-up path (build steps run this CLI often).
+      const [{ formatProblem, parsePolicyFile, MAX_POLICY_BYTES }, { policyKeys, readAtMost }, { sha256Hex }] =
+        await Promise.all([
+          import('../../verify/policy-file.js'),
+          import('../policy-load.js'),
+          import('../../verify/vsa.js'),
+        ]);
       let bytes: Buffer;
       try {
-        bytes = readFileSync(file);
+        bytes = readAtMost(file, MAX_POLICY_BYTES + 1);
       } catch (err) {
         throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
-      // Loaded on use: the YAML parser is not on every command's start-up path (build steps run this CLI often).
-      const [{ formatProblem, parsePolicyFile }, { policyKeys }, { sha256Hex }] = await Promise.all([
-        import('../../verify/policy-file.js'),
-        import('../policy-load.js'),
-        import('../../verify/vsa.js'),
-      ]);
       const parsed = parsePolicyFile(bytes.toString('utf8'));
       const problems: PolicyProblem[] = 'problems' in parsed ? parsed.problems : [];
       if ('policy' in parsed) {

@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { bundleToEnvelope } from '../../provenance/bundle.js';
-import { envelopeEntries } from '../../provenance/dsse.js';
 import { parsePublicKeys, printable, type TrustedKey } from '../../provenance/verify.js';
+import { envelopeEntries } from '../../verify/entries.js';
+import { safeJsonLine } from '../../verify/text.js';
 import { verifyVsa, type VsaFailure, type VsaVerdict } from '../../verify/vsa-check.js';
 import { parseDigest } from '../digest.js';
 import { UsageError } from '../exit-codes.js';
@@ -40,7 +41,7 @@ export function registerVerifyVsaCommand(program: Command): void {
     )
     .action((opts: VerifyVsaOptions) => {
       const verdict = runVerifyVsa(opts);
-      if (opts.json) process.stdout.write(`${JSON.stringify(verdict)}\n`);
+      if (opts.json) process.stdout.write(`${safeJsonLine(verdict)}\n`);
       else if (verdict.ok)
         process.stdout.write(
           `verified VSA for sha256:${verdict.digest}: PASSED by ${printable(opts.verifierId)}${verdict.timeVerified ? ` at ${printable(verdict.timeVerified)}` : ''}; levels ${(verdict.verifiedLevels ?? []).map((l) => printable(l)).join(', ')}; signed by ${printable(verdict.verifiedKey)}\n`,

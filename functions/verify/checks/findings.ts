@@ -3,7 +3,7 @@
 // hold none of the refused codes. Every byproduct named "findings" is read,
 // and one that cannot be read fails: absence of a finding must be shown, not
 // assumed.
-import { isUtf8 } from 'node:buffer';
+import { parseStrictJson } from '../../domain/strict-json-text.js';
 import { strictBase64 } from '../envelope.js';
 import type { VerificationFailure, VerificationPolicy } from '../policy.js';
 import type { UntrustedStatement } from '../statement.js';
@@ -40,8 +40,8 @@ function findingsIn(byproduct: Record<string, unknown>): unknown[] | undefined {
   const bytes = strictBase64(byproduct.content);
   if (!bytes) return undefined;
   try {
-    if (!isUtf8(bytes)) return undefined;
-    const list = at(JSON.parse(bytes.toString('utf8')), 'findings');
+    // Strictly: with "findings" twice, one reader would see the refused finding and another not.
+    const list = at(parseStrictJson(bytes), 'findings');
     return Array.isArray(list) ? list : undefined;
   } catch {
     return undefined;

@@ -5,7 +5,7 @@
 // another branch, or another repository on an allowed branch, cannot make a
 // rule hold.
 import type { SourceRule, VerificationFailure, VerificationPolicy } from '../policy.js';
-import { repositoryMatcher } from '../repository.js';
+import { mayNameRepository, repositoryMatcher } from '../repository.js';
 import type { UntrustedStatement } from '../statement.js';
 import { at, describeType, isObject, printable } from '../text.js';
 
@@ -40,7 +40,10 @@ function checkRule(rule: SourceRule, deps: Record<string, unknown>[]): Verificat
     ];
   const allowed = rule.refs;
   if (allowed === undefined) return [];
-  return from.flatMap((d): VerificationFailure[] => {
+  // A dependency whose URI no parser reads surely but which names this repository is held to the refs too.
+  const doubtful = mayNameRepository(rule.uri);
+  const held = [...from, ...deps.filter((d) => typeof d.uri === 'string' && !same(d.uri) && doubtful(d.uri))];
+  return held.flatMap((d): VerificationFailure[] => {
     const annotated = at(d, 'annotations', 'refs');
     const refs = Array.isArray(annotated) ? annotated.filter((r): r is string => typeof r === 'string') : [];
     if (refs.some((r) => allowed.includes(r))) return [];

@@ -2,7 +2,7 @@
 // "sha256" (never in an annotation, another subject's field or another
 // algorithm's key), and, with subjectPatterns, one such subject's name must
 // be covered by a pattern.
-import { matchesAny } from '../glob.js';
+import { matchesAny, uncoverableName } from '../glob.js';
 import type { VerificationFailure, VerificationPolicy } from '../policy.js';
 import type { UntrustedStatement } from '../statement.js';
 import { isObject, printable } from '../text.js';
@@ -35,12 +35,16 @@ export function checkSubjectNames(statement: UntrustedStatement, policy: Verific
   if (carrying.length === 0) return []; // NO_SUBJECT already says it
   const names = carrying.map((s) => (isObject(s) ? s.name : undefined));
   if (names.some((n) => typeof n === 'string' && matchesAny(n, patterns))) return [];
+  const why = names.flatMap((n) => {
+    const problem = typeof n === 'string' ? uncoverableName(n) : undefined;
+    return problem ? [`"${printable(n)}" cannot be covered: ${problem}`] : [];
+  });
   return [
     {
       code: 'SUBJECT_NAME_NOT_COVERED',
       message: `the subject with sha256 ${expectedSha256(policy)} is named ${names
         .map((n) => (typeof n === 'string' ? `"${printable(n)}"` : 'nothing'))
-        .join(', ')}, which matches no pattern of ${anyOf(patterns)}`,
+        .join(', ')}, which matches no pattern of ${anyOf(patterns)}${why.length ? ` (${why.join('; ')})` : ''}`,
       field: 'subject[].name',
     },
   ];
