@@ -216,7 +216,7 @@ export function parseCipdTarget(target: string): CipdTarget | string {
     pkg.length === 0 ||
     pkg.length > MAX_PACKAGE_NAME ||
     !PACKAGE.test(pkg) ||
-    pkg.split('/').some((p) => p === '.' || p === '..')
+    pkg.split('/').some((p) => /^\.+$/.test(p)) // CIPD forbids dots-only components, not only "." and ".."
   )
     return `"${clip(pkg)}" is not a valid CIPD package name`;
   const digest = cipdDigest(instanceId);
