@@ -78,10 +78,15 @@ export async function publishAll(
     const sink = bySink.get(t.sink);
     return sink ? [{ i, sink, target: t.target }] : [];
   });
+  const named = new Set(targets.map((t) => `${t.sink} ${t.target}`));
   const outcomes: (Publication | undefined)[] = new Array(targets.length);
   const queue = work.values(); // shared by the workers: each target is taken once
   const worker = async () => {
-    for (const { i, sink, target } of queue) outcomes[i] = await publishOne(sink, target, provenance, opts);
+    for (const { i, sink, target } of queue) {
+      // The task says that name holds one of its artifacts: writing provenance there would squat it.
+      const squatted = sink.writes?.(target).find((name) => named.has(`${sink.name} ${name}`));
+      outcomes[i] = await publishOne(sink, target, provenance, opts, squatted);
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, work.length)) }, worker));
   return outcomes.filter((p): p is Publication => p !== undefined);
@@ -92,6 +97,7 @@ async function publishOne(
   target: string,
   provenance: SignedProvenance,
   opts: PublishOptions,
+  squatted?: string,
 ): Promise<Publication> {
   const done = (state: Publication['state'], error?: string): Publication => ({
     sink: sink.name,
@@ -107,6 +113,7 @@ async function publishOne(
     refusal = `not a valid ${sink.name} target: ${messageOf(err)}`;
   }
   if (refusal !== undefined) return done('skipped', refusal);
+  if (squatted !== undefined) return done('conflict', `${squatted} is itself an artifact of this task; not written`);
   const deadline = new AbortController();
   const timer = setTimeout(
     () => deadline.abort(new PublishTimeoutError(`no answer within the ${opts.deadlineMs / 1000}s deadline`)),

@@ -377,3 +377,56 @@ describe('a hostile or broken registry', () => {
     }
   });
 });
+
+describe('hostile GCS and CIPD servers, and names that collide', () => {
+  it('a GCS artifact whose provenance name is another artifact of the task is a conflict, with no request', async () => {
+    const gcs = await hostile((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    try {
+      const sink = new GcsSink(['release-bkt'], {
+        apiEndpoint: `http://${gcs.host}`,
+        customEndpoint: true,
+        authClient: { getRequestHeaders: async () => new Headers() },
+      });
+      const publications = await publishAll(
+        [sink],
+        [
+          { sink: 'gcs', target: 'gs://release-bkt/app.tgz' },
+          { sink: 'gcs', target: 'gs://release-bkt/app.tgz.intoto.jsonl' },
+        ],
+        PROV,
+        publishOpts(),
+      );
+      assert.deepEqual(
+        publications.map((p) => [p.target, p.state]),
+        [
+          ['gs://release-bkt/app.tgz', 'conflict'],
+          ['gs://release-bkt/app.tgz.intoto.jsonl', 'published'],
+        ],
+      );
+      assert.match(publications[0]?.error ?? '', /app\.tgz\.intoto\.jsonl is itself an artifact of this task/);
+      assert.equal(gcs.requests.length, 2, "only the second artifact's two objects were written");
+    } finally {
+      await gcs.close();
+    }
+  });
+
+  it('a CIPD answer that is not binary pRPC fails, and nothing is attached on its word', async () => {
+    const cipd = await hostile((_req, res) => {
+      res.writeHead(200, { 'x-prpc-grpc-code': '0', 'content-type': 'text/html' }).end();
+    });
+    try {
+      const sink = new CipdSink({ hosts: [cipd.host], accessToken: async () => 'token', insecureLoopback: true });
+      const [p] = await publishAll(
+        [sink],
+        [{ sink: 'cipd', target: `cipd://${cipd.host}/infra/tool@${'b'.repeat(40)}` }],
+        PROV,
+        publishOpts(),
+      );
+      assert.equal(p?.state, 'failed');
+      assert.match(p?.error ?? '', /not binary pRPC/);
+      assert.deepEqual(cipd.requests, ['POST /prpc/cipd.Repository/ListMetadata']);
+    } finally {
+      await cipd.close();
+    }
+  });
+});

@@ -140,6 +140,10 @@ export class CipdSink implements Sink {
       const hint = name === 'PERMISSION_DENIED' ? ' (the service account needs WRITER on the package prefix)' : '';
       throw new Error(`CIPD ${method} ${t.package}@${t.instanceId} on ${t.host}: ${name}: ${text()}${hint}`);
     }
+    // An OK answer in another encoding is not CIPD's (a proxy, a catch-all): its body would be misread.
+    const type = String(res.headers['content-type'] ?? '');
+    if (!/^application\/prpc;\s*encoding=binary\b/i.test(type))
+      throw new Error(`CIPD ${method} on ${t.host}: answered ${clip(type) || 'no content type'}, not binary pRPC`);
     return res.body;
   }
 }

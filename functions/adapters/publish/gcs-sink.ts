@@ -80,6 +80,11 @@ export class GcsSink implements Sink {
     return undefined;
   }
 
+  /** gs://b/x → gs://b/x.intoto.jsonl and gs://b/x.sigstore.json. */
+  writes(target: string): string[] {
+    return OBJECTS.map((o) => target + o.suffix);
+  }
+
   async publish(target: string, provenance: SignedProvenance, signal: AbortSignal): Promise<PublishOutcome> {
     const refused = this.refuses(target);
     if (refused !== undefined) throw new Error(refused); // publishAll asks first; never trust that
