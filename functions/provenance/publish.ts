@@ -79,13 +79,14 @@ export async function publishAll(
     return sink ? [{ i, sink, target: t.target }] : [];
   });
   const named = new Set(targets.map((t) => `${t.sink} ${t.target}`));
+  const breaker = new TimeoutBreaker();
   const outcomes: (Publication | undefined)[] = new Array(targets.length);
   const queue = work.values(); // shared by the workers: each target is taken once
   const worker = async () => {
     for (const { i, sink, target } of queue) {
       // The task says that name holds one of its artifacts: writing provenance there would squat it.
       const squatted = sink.writes?.(target).find((name) => named.has(`${sink.name} ${name}`));
-      outcomes[i] = await publishOne(sink, target, provenance, opts, squatted);
+      outcomes[i] = await publishOne(sink, target, provenance, opts, breaker, squatted);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, work.length)) }, worker));
@@ -97,6 +98,7 @@ async function publishOne(
   target: string,
   provenance: SignedProvenance,
   opts: PublishOptions,
+  breaker: TimeoutBreaker,
   squatted?: string,
 ): Promise<Publication> {
   const done = (state: Publication['state'], error?: string): Publication => ({
@@ -114,6 +116,9 @@ async function publishOne(
   }
   if (refusal !== undefined) return done('skipped', refusal);
   if (squatted !== undefined) return done('conflict', `${squatted} is itself an artifact of this task; not written`);
+  const destination = destinationOf(sink.name, target);
+  const tripped = breaker.tripped(destination);
+  if (tripped !== undefined) return done('failed', tripped);
   const deadline = new AbortController();
   const timer = setTimeout(
     () => deadline.abort(new PublishTimeoutError(`no answer within the ${opts.deadlineMs / 1000}s deadline`)),
@@ -121,15 +126,51 @@ async function publishOne(
   );
   try {
     await sink.publish(target, provenance, deadline.signal);
+    breaker.record(destination, false);
     return done('published');
   } catch (err) {
     if (err instanceof PublishConflictError) return done('conflict', err.message);
     // A request aborted by the deadline rejects with whatever its client makes of the abort: name the deadline.
+    breaker.record(destination, deadline.signal.aborted);
     if (deadline.signal.aborted) return done('failed', messageOf(deadline.signal.reason));
     return done('failed', messageOf(err));
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Deadlines missed in a row by one destination before the rest of its targets in the pass are not attempted. */
+export const TIMEOUTS_BEFORE_GIVING_UP = 3;
+
+/**
+ * Per pass, per destination (registry host, bucket, CIPD host): one that
+ * missed TIMEOUTS_BEFORE_GIVING_UP deadlines in a row gets no more requests in
+ * this pass; its remaining targets are recorded failed (the sweep retries
+ * them). Without it, 2,000 targets on a registry that accepts and never
+ * answers hold the assembler for 2,000 deadlines over the concurrency
+ * (over two hours at 30 s and 8), far past the function's timeout.
+ */
+class TimeoutBreaker {
+  private readonly missed = new Map<string, number>();
+
+  tripped(destination: string): string | undefined {
+    const missed = this.missed.get(destination) ?? 0;
+    return missed >= TIMEOUTS_BEFORE_GIVING_UP
+      ? `not attempted: ${destination} missed ${missed} deadlines in a row in this pass; retried later`
+      : undefined;
+  }
+
+  record(destination: string, timedOut: boolean): void {
+    if (timedOut) this.missed.set(destination, (this.missed.get(destination) ?? 0) + 1);
+    else if ((this.missed.get(destination) ?? 0) < TIMEOUTS_BEFORE_GIVING_UP) this.missed.delete(destination);
+  }
+}
+
+/** Where a canonical target's requests go: "registry[:port]", "gs://bucket", "cipd://host[:port]". */
+function destinationOf(sink: Sink['name'], target: string): string {
+  const rest = target.replace(/^[a-z]+:\/\//, '');
+  const first = rest.slice(0, Math.max(0, rest.indexOf('/'))) || rest;
+  return sink === 'oci' ? first : `${sink === 'gcs' ? 'gs' : 'cipd'}://${first}`;
 }
 
 /** The deadline of one publication passed; its requests were aborted. */

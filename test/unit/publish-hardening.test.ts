@@ -13,7 +13,7 @@ import { GcsSink } from '../../functions/adapters/publish/gcs-sink.js';
 import { CipdSink } from '../../functions/adapters/publish/cipd-sink.js';
 import { parseOciRule } from '../../functions/domain/oci-allowlist.js';
 import type { Publication, SignedProvenance } from '../../functions/ports/publisher.js';
-import { MAX_REASON_LENGTH, publishAll } from '../../functions/provenance/publish.js';
+import { MAX_REASON_LENGTH, publishAll, TIMEOUTS_BEFORE_GIVING_UP } from '../../functions/provenance/publish.js';
 import { MAX_STATUS_PUBLICATIONS, taskStatus } from '../../functions/provenance/status.js';
 import { MAX_EVENT_PUBLICATIONS, publishFailedEvents } from '../../functions/provenance/events.js';
 import type { TaskRecord } from '../../functions/domain/task.js';
@@ -427,6 +427,46 @@ describe('hostile GCS and CIPD servers, and names that collide', () => {
       assert.deepEqual(cipd.requests, ['POST /prpc/cipd.Repository/ListMetadata']);
     } finally {
       await cipd.close();
+    }
+  });
+});
+
+describe('a destination that never answers', () => {
+  it('gets no more requests in the pass once it missed a few deadlines in a row; the rest are failed, for the sweep', async () => {
+    const registry = await hostile(() => undefined); // reads the request, never answers
+    try {
+      const targets = Array.from({ length: 50 }, (_, i) => `${registry.host}/app${i}@sha256:${D}`);
+      const publications = await publishTo(registry.host, targets, 200, 2);
+      assert.equal(publications.length, 50);
+      assert.ok(publications.every((p) => p.state === 'failed'));
+      const notAttempted = publications.filter((p) =>
+        /^not attempted: .* missed \d+ deadlines in a row/.test(p.error ?? ''),
+      );
+      assert.ok(notAttempted.length >= 50 - (TIMEOUTS_BEFORE_GIVING_UP + 1), `${notAttempted.length} not attempted`);
+      assert.ok(
+        registry.requests.length <= TIMEOUTS_BEFORE_GIVING_UP + 1,
+        `at most ${TIMEOUTS_BEFORE_GIVING_UP} + concurrency - 1 requests, saw ${registry.requests.length}`,
+      );
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('a credential that never arrives is cut by the deadline too', async () => {
+    const registry = await hostile((_req, res) => res.writeHead(500).end());
+    try {
+      const sink = new OciSink([parseOciRule(registry.host)], { authorization: () => new Promise(() => undefined) });
+      const [p] = await publishAll(
+        [sink],
+        [{ sink: 'oci', target: `${registry.host}/app@sha256:${D}` }],
+        PROV,
+        publishOpts(200),
+      );
+      assert.equal(p?.state, 'failed');
+      assert.match(p?.error ?? '', /deadline/);
+      assert.deepEqual(registry.requests, []);
+    } finally {
+      await registry.close();
     }
   });
 });

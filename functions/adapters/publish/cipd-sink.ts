@@ -24,7 +24,7 @@ import {
   ListMetadataResponseSchema,
 } from '../../gen/cipd/repo_pb.js';
 import type { PublishOutcome, SignedProvenance, Sink } from '../../ports/publisher.js';
-import { HttpCaller } from './http-call.js';
+import { HttpCaller, untilAborted } from './http-call.js';
 
 export const CIPD_METADATA_KEY = 'slsa-provenance';
 export const CIPD_METADATA_CONTENT_TYPE = 'application/x-ndjson';
@@ -121,7 +121,7 @@ export class CipdSink implements Sink {
   private async call(t: CipdTarget, method: string, body: Buffer, signal: AbortSignal): Promise<Buffer> {
     const insecure = this.options.insecureLoopback === true && isLoopback(t.host);
     const headers: Record<string, string> = { 'content-type': PRPC_BINARY, accept: PRPC_BINARY };
-    if (!insecure) headers.authorization = `Bearer ${await this.options.accessToken()}`;
+    if (!insecure) headers.authorization = `Bearer ${await untilAborted(this.options.accessToken(), signal)}`;
     const res = await this.http.call({
       url: `${insecure ? 'http' : 'https'}://${t.host}/prpc/cipd.Repository/${method}`,
       method: 'POST',

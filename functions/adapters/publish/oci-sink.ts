@@ -16,7 +16,7 @@
 // finds it and writes nothing.
 import { createHash } from 'node:crypto';
 import { PublishConflictError, type PublishOutcome, type SignedProvenance, type Sink } from '../../ports/publisher.js';
-import { HttpCaller, type HttpCall, type HttpResult } from './http-call.js';
+import { HttpCaller, type HttpCall, type HttpResult, untilAborted } from './http-call.js';
 import {
   ociAllowed,
   OciNameError,
@@ -207,7 +207,8 @@ class Registry {
   }
 
   async signIn(): Promise<void> {
-    this.auth = await this.options.authorization?.(this.image.registry, this.signal);
+    const auth = this.options.authorization?.(this.image.registry, this.signal);
+    this.auth = auth && (await untilAborted(auth, this.signal));
   }
 
   /**
