@@ -31,6 +31,8 @@ export interface PublishOptions {
   /** Per publication: its signal aborts every request of it after this long. */
   deadlineMs: number;
   now: () => Date;
+  /** All the task's targets when `targets` is some of them (the sweep's retry): what a written name may collide with. */
+  taskTargets?: readonly PublishTarget[];
 }
 
 /** The places a task's artifacts live, as canonical targets (ports/publisher.ts), deduplicated and sorted. */
@@ -78,7 +80,7 @@ export async function publishAll(
     const sink = bySink.get(t.sink);
     return sink ? [{ i, sink, target: t.target }] : [];
   });
-  const named = new Set(targets.map((t) => `${t.sink} ${t.target}`));
+  const named = new Set((opts.taskTargets ?? targets).map((t) => `${t.sink} ${t.target}`));
   const breaker = new TimeoutBreaker();
   const outcomes: (Publication | undefined)[] = new Array(targets.length);
   const queue = work.values(); // shared by the workers: each target is taken once

@@ -410,6 +410,28 @@ describe('hostile GCS and CIPD servers, and names that collide', () => {
     }
   });
 
+  it("the sweep's retry of some targets still knows the task's other artifacts", async () => {
+    const gcs = await hostile((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    try {
+      const sink = new GcsSink(['release-bkt'], {
+        apiEndpoint: `http://${gcs.host}`,
+        customEndpoint: true,
+        authClient: { getRequestHeaders: async () => new Headers() },
+      });
+      const [p] = await publishAll([sink], [{ sink: 'gcs', target: 'gs://release-bkt/app.tgz' }], PROV, {
+        ...publishOpts(),
+        taskTargets: [
+          { sink: 'gcs', target: 'gs://release-bkt/app.tgz' },
+          { sink: 'gcs', target: 'gs://release-bkt/app.tgz.sigstore.json' },
+        ],
+      });
+      assert.equal(p?.state, 'conflict');
+      assert.deepEqual(gcs.requests, []);
+    } finally {
+      await gcs.close();
+    }
+  });
+
   it('a CIPD answer that is not binary pRPC fails, and nothing is attached on its word', async () => {
     const cipd = await hostile((_req, res) => {
       res.writeHead(200, { 'x-prpc-grpc-code': '0', 'content-type': 'text/html' }).end();
