@@ -189,10 +189,14 @@ export function mergePublications(earlier: readonly Publication[], later: readon
 
 function messageOf(err: unknown): string {
   if (err instanceof Error) {
+    // Node's connection errors may be an AggregateError with no message of its own (one per address tried).
+    const first = err instanceof AggregateError && err.errors[0] instanceof Error ? err.errors[0].message : '';
+    const code = (err as { code?: unknown }).code;
+    const own = err.message || first || (typeof code === 'string' ? code : '') || err.name;
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    return `${err.message}${cause}`;
+    return `${own}${cause}`;
   }
-  return String(err);
+  return String(err) || 'failed without a reason';
 }
 
 /** One line of printable text, bounded, for the record and the status. */

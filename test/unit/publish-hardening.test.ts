@@ -492,3 +492,18 @@ describe('a destination that never answers', () => {
     }
   });
 });
+
+describe('reasons', () => {
+  it('an error without a message of its own (an AggregateError of connection attempts) still gets a reason', async () => {
+    const sink = {
+      name: 'oci' as const,
+      refuses: () => undefined,
+      publish: async (): Promise<never> => {
+        throw new AggregateError([new Error('connect ECONNREFUSED ::1:5000')], '');
+      },
+    };
+    const [p] = await publishAll([sink], [{ sink: 'oci', target: 'r.example/app' }], PROV, publishOpts());
+    assert.equal(p?.state, 'failed');
+    assert.equal(p?.error, 'connect ECONNREFUSED ::1:5000');
+  });
+});
