@@ -239,7 +239,12 @@ export class TaskSweeper {
       publish.sinks,
       failed.map((p) => ({ sink: p.sink, target: p.target })),
       signedProvenance(task.taskId, envelope),
-      { concurrency: publish.concurrency, deadlineMs: publish.deadlineMs, now: () => this.deps.clock.now() },
+      {
+        concurrency: publish.concurrency,
+        deadlineMs: publish.deadlineMs,
+        now: () => this.deps.clock.now(),
+        taskTargets: publications.map((p) => ({ sink: p.sink, target: p.target })),
+      },
     );
     result.publicationsRetried += retried.length;
     result.publicationsRecovered += retried.filter((p) => p.state === 'published').length;

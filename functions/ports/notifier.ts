@@ -32,8 +32,10 @@ export type ProvenanceEvent =
   | (TaskRef & { type: 'task.failed'; reason: string })
   | (TaskRef & {
       type: 'provenance.publish_failed';
-      /** The targets whose publication failed (retried by the sweep) or conflicted (never overwritten). */
+      /** The targets whose publication failed (retried by the sweep) or conflicted (never overwritten); at most MAX_EVENT_PUBLICATIONS. */
       publications: { sink: string; target: string; state: 'failed' | 'conflict'; error: string }[];
+      /** Failed or conflicting publications past that limit, not listed here (the task status counts them). */
+      publicationsOmitted?: number;
       /** Whether the sweep will try the failed ones again. */
       retrying: boolean;
     })

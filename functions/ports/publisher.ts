@@ -43,6 +43,12 @@ export interface Sink {
   readonly name: SinkName;
   /** Why this target may not be published to (off the allowlist, malformed), or undefined. No network. */
   refuses(target: string): string | undefined;
+  /**
+   * The names, in the same target space, that publishing `target` writes (GCS:
+   * the objects beside it), if they can collide with other targets. A target
+   * whose written name is itself another target of the task is a conflict.
+   */
+  writes?(target: string): string[];
   /** Publishes; throws PublishConflictError on a conflict, anything else on failure. Every request honours `signal`. */
   publish(target: string, provenance: SignedProvenance, signal: AbortSignal): Promise<PublishOutcome>;
 }

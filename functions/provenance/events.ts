@@ -18,6 +18,9 @@ export function taskProvenancePath(task: Pick<TaskRecord, 'taskId' | 'owner'>): 
  */
 export const MAX_EVENT_SUBJECTS = 1000;
 
+/** Publications one provenance.publish_failed event lists (the same 10 MB message limit); the status counts them all. */
+export const MAX_EVENT_PUBLICATIONS = 1000;
+
 export function signedEvent(task: TaskRecord, subjects: SubjectRef[], keyId: string, at: Date): ProvenanceEvent {
   const listed = subjects.slice(0, MAX_EVENT_SUBJECTS);
   const digests = [...new Set(listed.map((s) => s.digest.sha256))].sort();
@@ -62,15 +65,17 @@ export function publishFailedEvents(
     (p): p is Publication & { state: 'failed' | 'conflict' } => p.state === 'failed' || p.state === 'conflict',
   );
   if (bad.length === 0) return [];
+  const listed = bad.slice(0, MAX_EVENT_PUBLICATIONS);
   const events: ProvenanceEvent[] = [
     {
       type: 'provenance.publish_failed',
       ...ref(task, at),
-      publications: bad.map((p) => ({ sink: p.sink, target: p.target, state: p.state, error: p.error ?? p.state })),
+      publications: listed.map((p) => ({ sink: p.sink, target: p.target, state: p.state, error: p.error ?? p.state })),
+      ...(bad.length > listed.length ? { publicationsOmitted: bad.length - listed.length } : {}),
       retrying,
     },
   ];
-  const oci = bad.filter((p) => p.sink === 'oci' && p.state === 'failed');
+  const oci = bad.filter((p) => p.sink === 'oci' && p.state === 'failed').slice(0, MAX_EVENT_PUBLICATIONS);
   if (oci.length)
     events.push({
       type: 'provenance.attach_failed',

@@ -31,6 +31,8 @@ export interface PublishOptions {
   /** Per publication: its signal aborts every request of it after this long. */
   deadlineMs: number;
   now: () => Date;
+  /** All the task's targets when `targets` is some of them (the sweep's retry): what a written name may collide with. */
+  taskTargets?: readonly PublishTarget[];
 }
 
 /** The places a task's artifacts live, as canonical targets (ports/publisher.ts), deduplicated and sorted. */
@@ -78,10 +80,16 @@ export async function publishAll(
     const sink = bySink.get(t.sink);
     return sink ? [{ i, sink, target: t.target }] : [];
   });
+  const named = new Set((opts.taskTargets ?? targets).map((t) => `${t.sink} ${t.target}`));
+  const breaker = new TimeoutBreaker();
   const outcomes: (Publication | undefined)[] = new Array(targets.length);
   const queue = work.values(); // shared by the workers: each target is taken once
   const worker = async () => {
-    for (const { i, sink, target } of queue) outcomes[i] = await publishOne(sink, target, provenance, opts);
+    for (const { i, sink, target } of queue) {
+      // The task says that name holds one of its artifacts: writing provenance there would squat it.
+      const squatted = sink.writes?.(target).find((name) => named.has(`${sink.name} ${name}`));
+      outcomes[i] = await publishOne(sink, target, provenance, opts, breaker, squatted);
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, work.length)) }, worker));
   return outcomes.filter((p): p is Publication => p !== undefined);
@@ -92,6 +100,8 @@ async function publishOne(
   target: string,
   provenance: SignedProvenance,
   opts: PublishOptions,
+  breaker: TimeoutBreaker,
+  squatted?: string,
 ): Promise<Publication> {
   const done = (state: Publication['state'], error?: string): Publication => ({
     sink: sink.name,
@@ -107,6 +117,10 @@ async function publishOne(
     refusal = `not a valid ${sink.name} target: ${messageOf(err)}`;
   }
   if (refusal !== undefined) return done('skipped', refusal);
+  if (squatted !== undefined) return done('conflict', `${squatted} is itself an artifact of this task; not written`);
+  const destination = destinationOf(sink.name, target);
+  const tripped = breaker.tripped(destination);
+  if (tripped !== undefined) return done('failed', tripped);
   const deadline = new AbortController();
   const timer = setTimeout(
     () => deadline.abort(new PublishTimeoutError(`no answer within the ${opts.deadlineMs / 1000}s deadline`)),
@@ -114,15 +128,51 @@ async function publishOne(
   );
   try {
     await sink.publish(target, provenance, deadline.signal);
+    breaker.record(destination, false);
     return done('published');
   } catch (err) {
     if (err instanceof PublishConflictError) return done('conflict', err.message);
     // A request aborted by the deadline rejects with whatever its client makes of the abort: name the deadline.
+    breaker.record(destination, deadline.signal.aborted);
     if (deadline.signal.aborted) return done('failed', messageOf(deadline.signal.reason));
     return done('failed', messageOf(err));
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Deadlines missed in a row by one destination before the rest of its targets in the pass are not attempted. */
+export const TIMEOUTS_BEFORE_GIVING_UP = 3;
+
+/**
+ * Per pass, per destination (registry host, bucket, CIPD host): one that
+ * missed TIMEOUTS_BEFORE_GIVING_UP deadlines in a row gets no more requests in
+ * this pass; its remaining targets are recorded failed (the sweep retries
+ * them). Without it, 2,000 targets on a registry that accepts and never
+ * answers hold the assembler for 2,000 deadlines over the concurrency
+ * (over two hours at 30 s and 8), far past the function's timeout.
+ */
+class TimeoutBreaker {
+  private readonly missed = new Map<string, number>();
+
+  tripped(destination: string): string | undefined {
+    const missed = this.missed.get(destination) ?? 0;
+    return missed >= TIMEOUTS_BEFORE_GIVING_UP
+      ? `not attempted: ${destination} missed ${missed} deadlines in a row in this pass; retried later`
+      : undefined;
+  }
+
+  record(destination: string, timedOut: boolean): void {
+    if (timedOut) this.missed.set(destination, (this.missed.get(destination) ?? 0) + 1);
+    else if ((this.missed.get(destination) ?? 0) < TIMEOUTS_BEFORE_GIVING_UP) this.missed.delete(destination);
+  }
+}
+
+/** Where a canonical target's requests go: "registry[:port]", "gs://bucket", "cipd://host[:port]". */
+function destinationOf(sink: Sink['name'], target: string): string {
+  const rest = target.replace(/^[a-z]+:\/\//, '');
+  const first = rest.slice(0, Math.max(0, rest.indexOf('/'))) || rest;
+  return sink === 'oci' ? first : `${sink === 'gcs' ? 'gs' : 'cipd'}://${first}`;
 }
 
 /** The deadline of one publication passed; its requests were aborted. */
@@ -139,10 +189,14 @@ export function mergePublications(earlier: readonly Publication[], later: readon
 
 function messageOf(err: unknown): string {
   if (err instanceof Error) {
+    // Node's connection errors may be an AggregateError with no message of its own (one per address tried).
+    const first = err instanceof AggregateError && err.errors[0] instanceof Error ? err.errors[0].message : '';
+    const code = (err as { code?: unknown }).code;
+    const own = err.message || first || (typeof code === 'string' ? code : '') || err.name;
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    return `${err.message}${cause}`;
+    return `${own}${cause}`;
   }
-  return String(err);
+  return String(err) || 'failed without a reason';
 }
 
 /** One line of printable text, bounded, for the record and the status. */

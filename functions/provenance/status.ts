@@ -2,6 +2,15 @@
 // whether it has provenance (and why not, when it has none).
 import type { ProvenanceRecord } from '../ports/provenance-store.js';
 import type { TaskRecord } from '../domain/task.js';
+import type { Publication } from '../ports/publisher.js';
+
+/**
+ * Publications a status lists: a task may name thousands of artifacts (up to
+ * 2 KB each, with a reason each), and a status is read by release tooling on
+ * every poll; the counts cover them all.
+ */
+export const MAX_STATUS_PUBLICATIONS = 100;
+const ATTENTION: readonly Publication['state'][] = ['failed', 'conflict', 'pending', 'skipped', 'published'];
 
 export type ProvenanceStatus = 'none' | 'pending' | 'assembling' | 'signed' | 'failed';
 
@@ -33,8 +42,16 @@ export interface TaskStatus {
     subjects?: string[];
     keyId?: string;
     signedAt?: string;
-    /** PUBLISH_TO: the outcome of publishing the provenance beside each artifact. */
+    /**
+     * PUBLISH_TO: the outcome of publishing the provenance beside each artifact,
+     * at most MAX_STATUS_PUBLICATIONS of them, those needing attention first
+     * (failed, conflict, pending, skipped, then published).
+     */
     publications?: { sink: string; target: string; state: string; error?: string; at: string }[];
+    /** How many publications are in each state, all of them counted (the list above may be cut). */
+    publicationCounts?: Partial<Record<Publication['state'], number>>;
+    /** Publications not listed (past MAX_STATUS_PUBLICATIONS). */
+    publicationsOmitted?: number;
   };
 }
 
@@ -67,6 +84,23 @@ export function taskStatus(task: TaskRecord, record: ProvenanceRecord | undefine
   };
 }
 
+function publicationsStatus(all: readonly Publication[]): Partial<TaskStatus['provenance']> {
+  const counts: Partial<Record<Publication['state'], number>> = {};
+  for (const p of all) counts[p.state] = (counts[p.state] ?? 0) + 1;
+  const listed = ATTENTION.flatMap((state) => all.filter((p) => p.state === state)).slice(0, MAX_STATUS_PUBLICATIONS);
+  return {
+    publications: listed.map((p) => ({
+      sink: p.sink,
+      target: p.target,
+      state: p.state,
+      ...(p.error ? { error: p.error } : {}),
+      at: p.at.toISOString(),
+    })),
+    publicationCounts: counts,
+    ...(all.length > listed.length ? { publicationsOmitted: all.length - listed.length } : {}),
+  };
+}
+
 function provenanceStatus(task: TaskRecord, record: ProvenanceRecord | undefined): TaskStatus['provenance'] {
   if (record?.state === 'signed') {
     return {
@@ -74,17 +108,7 @@ function provenanceStatus(task: TaskRecord, record: ProvenanceRecord | undefined
       subjects: record.subjects.map((s) => `sha256:${s}`),
       ...(record.keyId ? { keyId: record.keyId } : {}),
       ...(record.signedAt ? { signedAt: record.signedAt.toISOString() } : {}),
-      ...(record.publications?.length
-        ? {
-            publications: record.publications.map((p) => ({
-              sink: p.sink,
-              target: p.target,
-              state: p.state,
-              ...(p.error ? { error: p.error } : {}),
-              at: p.at.toISOString(),
-            })),
-          }
-        : {}),
+      ...(record.publications?.length ? publicationsStatus(record.publications) : {}),
     };
   }
   if (record?.state === 'failed') return { state: 'failed', reason: record.reason ?? 'assembly failed' };

@@ -177,7 +177,8 @@ describe('CIPD sink (local pRPC stand-in from the same proto)', () => {
     const http = {
       call: async (c: HttpCall) => {
         calls.push(c);
-        return { status: 200, headers: { 'x-prpc-grpc-code': '0' }, body: Buffer.alloc(0) }; // empty list, Empty
+        const headers = { 'x-prpc-grpc-code': '0', 'content-type': 'application/prpc; encoding=binary' };
+        return { status: 200, headers, body: Buffer.alloc(0) }; // empty list, Empty
       },
     };
     const prod = new CipdSink({

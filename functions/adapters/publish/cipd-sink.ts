@@ -24,7 +24,7 @@ import {
   ListMetadataResponseSchema,
 } from '../../gen/cipd/repo_pb.js';
 import type { PublishOutcome, SignedProvenance, Sink } from '../../ports/publisher.js';
-import { HttpCaller } from './http-call.js';
+import { HttpCaller, untilAborted } from './http-call.js';
 
 export const CIPD_METADATA_KEY = 'slsa-provenance';
 export const CIPD_METADATA_CONTENT_TYPE = 'application/x-ndjson';
@@ -121,7 +121,7 @@ export class CipdSink implements Sink {
   private async call(t: CipdTarget, method: string, body: Buffer, signal: AbortSignal): Promise<Buffer> {
     const insecure = this.options.insecureLoopback === true && isLoopback(t.host);
     const headers: Record<string, string> = { 'content-type': PRPC_BINARY, accept: PRPC_BINARY };
-    if (!insecure) headers.authorization = `Bearer ${await this.options.accessToken()}`;
+    if (!insecure) headers.authorization = `Bearer ${await untilAborted(this.options.accessToken(), signal)}`;
     const res = await this.http.call({
       url: `${insecure ? 'http' : 'https'}://${t.host}/prpc/cipd.Repository/${method}`,
       method: 'POST',
@@ -140,6 +140,10 @@ export class CipdSink implements Sink {
       const hint = name === 'PERMISSION_DENIED' ? ' (the service account needs WRITER on the package prefix)' : '';
       throw new Error(`CIPD ${method} ${t.package}@${t.instanceId} on ${t.host}: ${name}: ${text()}${hint}`);
     }
+    // An OK answer in another encoding is not CIPD's (a proxy, a catch-all): its body would be misread.
+    const type = String(res.headers['content-type'] ?? '');
+    if (!/^application\/prpc;\s*encoding=binary\b/i.test(type))
+      throw new Error(`CIPD ${method} on ${t.host}: answered ${clip(type) || 'no content type'}, not binary pRPC`);
     return res.body;
   }
 }
@@ -216,7 +220,7 @@ export function parseCipdTarget(target: string): CipdTarget | string {
     pkg.length === 0 ||
     pkg.length > MAX_PACKAGE_NAME ||
     !PACKAGE.test(pkg) ||
-    pkg.split('/').some((p) => p === '.' || p === '..')
+    pkg.split('/').some((p) => /^\.+$/.test(p)) // CIPD forbids dots-only components, not only "." and ".."
   )
     return `"${clip(pkg)}" is not a valid CIPD package name`;
   const digest = cipdDigest(instanceId);

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { crc32c } from '@aws-crypto/crc32c';
 import { PublishConflictError, type PublishOutcome, type SignedProvenance, type Sink } from '../../ports/publisher.js';
-import { HttpCaller, type HttpResult } from './http-call.js';
+import { HttpCaller, type HttpResult, untilAborted } from './http-call.js';
 
 /** What is written beside `object`: the suffix, its content type and which bytes. */
 const OBJECTS = [
@@ -78,6 +78,11 @@ export class GcsSink implements Sink {
     if (typeof parsed === 'string') return parsed;
     if (!this.buckets.has(parsed.bucket)) return `bucket "${parsed.bucket}" is not in GCS_BUCKETS`;
     return undefined;
+  }
+
+  /** gs://b/x → gs://b/x.intoto.jsonl and gs://b/x.sigstore.json. */
+  writes(target: string): string[] {
+    return OBJECTS.map((o) => target + o.suffix);
   }
 
   async publish(target: string, provenance: SignedProvenance, signal: AbortSignal): Promise<PublishOutcome> {
@@ -198,7 +203,7 @@ export class GcsSink implements Sink {
   ): Promise<HttpResult> {
     const all: Record<string, string> = { ...headers };
     if (!this.storage.customEndpoint || this.storage.useAuthWithCustomEndpoint) {
-      for (const [k, v] of await this.storage.authClient.getRequestHeaders(url)) all[k] = v;
+      for (const [k, v] of await untilAborted(this.storage.authClient.getRequestHeaders(url), signal)) all[k] = v;
     }
     return this.http.call({ url, method, headers: all, body, maxBytes, signal, peer: 'Cloud Storage' });
   }

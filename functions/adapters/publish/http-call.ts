@@ -65,3 +65,19 @@ export class HttpCaller {
     });
   }
 }
+
+/**
+ * Waits for `work` (a credential from google-auth-library, which takes no
+ * AbortSignal) only until `signal` aborts. The work itself is shared and
+ * cached by the library (one token refresh for all targets), so leaving it
+ * running costs one request, not one per target; the publication's deadline
+ * still ends the publication.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -15,8 +15,8 @@
 // the same bundle for the same image is the same manifest digest, and a retry
 // finds it and writes nothing.
 import { createHash } from 'node:crypto';
-import type { PublishOutcome, SignedProvenance, Sink } from '../../ports/publisher.js';
-import { HttpCaller, type HttpCall, type HttpResult } from './http-call.js';
+import { PublishConflictError, type PublishOutcome, type SignedProvenance, type Sink } from '../../ports/publisher.js';
+import { HttpCaller, type HttpCall, type HttpResult, untilAborted } from './http-call.js';
 import {
   ociAllowed,
   OciNameError,
@@ -38,6 +38,8 @@ const MANIFEST_TYPES = [
 /** Names the bundle inside the artifact manifest, and so in the referrers list (how a retry finds it). */
 export const BUNDLE_DIGEST_ANNOTATION = 'dev.sigstore.bundle.digest';
 const EMPTY_BLOB = Buffer.from('{}');
+/** Writes of the referrers tag per publication while concurrent writers keep replacing it. */
+const TAG_WRITES = 3;
 /** Largest index or error body read from a registry. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -110,14 +112,7 @@ export class OciSink implements Sink {
     const bundle = this.bundleOf(provenance);
 
     const referrers = await registry.referrers(bundle.noReferrersApi);
-    if (referrers.list.some((d) => d.annotations?.[BUNDLE_DIGEST_ANNOTATION] === bundle.digest))
-      return 'already-published';
-
     const subject = await registry.manifestDescriptor(image.digest);
-    await once(bundle.uploads, `${image.registry}/${image.repository}`, async () => {
-      await registry.ensureBlob(bundle.bytes, bundle.digest);
-      await registry.ensureBlob(EMPTY_BLOB, sha256(EMPTY_BLOB));
-    });
     const annotations = {
       [BUNDLE_DIGEST_ANNOTATION]: bundle.digest,
       'dev.sigstore.bundle.predicateType': 'https://slsa.dev/provenance/v1',
@@ -134,25 +129,38 @@ export class OciSink implements Sink {
       }),
     );
     const manifestDigest = sha256(manifest);
+    // Ours is deterministic: found by its digest, it is a retry. Another manifest claiming
+    // our bundle is not ours (forged, or corrupted): a conflict, recorded, and nothing pushed.
+    if (referrers.list.some((d) => d.digest === manifestDigest)) return 'already-published';
+    const claimant = referrers.list.find((d) => d.annotations?.[BUNDLE_DIGEST_ANNOTATION] === bundle.digest);
+    if (claimant)
+      throw new PublishConflictError(
+        `a referrer of ${image.digest} claims this bundle but is another manifest (${clipped(claimant.digest)}); not overwritten`,
+      );
+    await once(bundle.uploads, `${image.registry}/${image.repository}`, async () => {
+      await registry.ensureBlob(bundle.bytes, bundle.digest);
+      await registry.ensureBlob(EMPTY_BLOB, sha256(EMPTY_BLOB));
+    });
     const { subjectHonoured } = await registry.putManifest(manifestDigest, manifest, OCI_MANIFEST);
     if (subjectHonoured && referrers.api) return 'published';
     // No Referrers API: list the artifact in the referrers tag's index (distribution-spec's fallback).
-    if (!referrers.list.some((d) => d.digest === manifestDigest)) {
-      const index: Index = {
-        schemaVersion: 2,
-        mediaType: OCI_INDEX,
-        manifests: [
-          ...referrers.list,
-          {
-            mediaType: OCI_MANIFEST,
-            digest: manifestDigest,
-            size: manifest.length,
-            artifactType: BUNDLE_ARTIFACT_TYPE,
-            annotations,
-          },
-        ],
-      };
+    // The index is read, extended and written whole, so another task publishing to the same image
+    // at the same moment can replace it with its own list: the write is read back and redone from
+    // the fresh list until ours is listed. Each writer only adds; none drops another's for good.
+    const ours: Descriptor = {
+      mediaType: OCI_MANIFEST,
+      digest: manifestDigest,
+      size: manifest.length,
+      artifactType: BUNDLE_ARTIFACT_TYPE,
+      annotations,
+    };
+    let listed = referrers.list;
+    for (let write = 0; !listed.some((d) => d.digest === manifestDigest); write++) {
+      if (write === TAG_WRITES)
+        throw new OciRegistryError(`the referrers tag of ${image.digest} kept changing while it was written`);
+      const index: Index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...listed, ours] };
       await registry.putManifest(image.digest.replace(':', '-'), Buffer.from(JSON.stringify(index)), OCI_INDEX);
+      listed = await registry.referrersTag();
     }
     return 'published';
   }
@@ -199,7 +207,8 @@ class Registry {
   }
 
   async signIn(): Promise<void> {
-    this.auth = await this.options.authorization?.(this.image.registry, this.signal);
+    const auth = this.options.authorization?.(this.image.registry, this.signal);
+    this.auth = auth && (await untilAborted(auth, this.signal));
   }
 
   /**
@@ -216,14 +225,19 @@ class Registry {
       if (viaApi.status === 404 || viaApi.status === 405) noApi.add(this.image.registry);
       else if (viaApi.status !== 200) throw this.unexpected('GET referrers', viaApi);
     }
+    return { api: false, list: await this.referrersTag() };
+  }
+
+  /** The referrers tag's index (sha256-<hex>), empty when there is none. */
+  async referrersTag(): Promise<Descriptor[]> {
     const tag = this.image.digest.replace(':', '-');
     const viaTag = await this.request('GET', `${this.base}/manifests/${tag}`, { accept: OCI_INDEX });
-    if (viaTag.status === 404) return { api: false, list: [] };
+    if (viaTag.status === 404) return [];
     if (viaTag.status !== 200) throw this.unexpected(`GET the referrers tag ${tag}`, viaTag);
     const index = parseJson(viaTag.body);
     if ((index as { mediaType?: unknown }).mediaType !== OCI_INDEX)
       throw new OciRegistryError(`the referrers tag ${tag} is not an OCI image index; left as it is`);
-    return { api: false, list: indexManifests(index) };
+    return indexManifests(index);
   }
 
   /** The image manifest as a descriptor (the artifact's subject); it must exist. */
@@ -300,6 +314,9 @@ function parseJson(body: Buffer): unknown {
     throw new OciRegistryError('the registry answered JSON that does not parse');
   }
 }
+
+/** A registry-supplied string as shown in a reason: short, printable. */
+const clipped = (s: string) => s.slice(0, 80).replace(/[^\x20-\x7e]/g, '?');
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
