@@ -32,16 +32,26 @@ export interface LocalService {
   published(taskId: string): Promise<PublishedStatus>;
   /** The envelope or bundle the read API serves for a task. */
   served(taskId: string, what: 'provenance' | 'bundle'): Promise<string>;
-  close(): void;
+  close(): Promise<void>;
 }
 
-/** Starts the service with `env` over the base settings above (publishing settings go there). */
-export async function startLocalService(env: Record<string, string>): Promise<LocalService> {
-  const dir = mkdtempSync(join(tmpdir(), 'local-service-'));
+/** The service on a free loopback port: its URL, its dev issuer's directory and its stores. */
+export interface ServedLocally {
+  url: string;
+  /** DEV_ISSUER_DIR: where the CLI and tests find the dev issuer's key to mint tokens. */
+  devDir: string;
+  routes: Awaited<ReturnType<typeof localRoutes>>;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Serves localRoutes with dev auth, memory stores, in-process events and public reads, overlaid with `env`. */
+export async function serveLocally(env: Record<string, string> = {}): Promise<ServedLocally> {
+  const devDir = mkdtempSync(join(tmpdir(), 'local-service-'));
   const routes = await localRoutes(
     loadConfig({
       AUTH_MODE: 'dev',
-      DEV_ISSUER_DIR: dir,
+      DEV_ISSUER_DIR: devDir,
       TASK_STORE: 'memory',
       EVENTS: 'in-process',
       AUDIENCE,
@@ -49,9 +59,15 @@ export async function startLocalService(env: Record<string, string>): Promise<Lo
       ...env,
     }),
   );
-  const server: Server = localServer(routes.routes);
+  const server = localServer(routes.routes);
   const url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
-  const token = DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: DEV_DEFAULT_EMAIL });
+  return { url, devDir, routes, server, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Starts the service with `env` over serveLocally's settings (publishing settings go there). */
+export async function startLocalService(env: Record<string, string>): Promise<LocalService> {
+  const { url, devDir, routes, close } = await serveLocally(env);
+  const token = DevIssuer.fromDirectory(devDir).mint({ audience: AUDIENCE, email: DEV_DEFAULT_EMAIL });
   const report = (taskId: string, method: string, body: object) =>
     fetch(`${url}/provenance.snooperpb.SelfReport/${method}`, {
       method: 'POST',
@@ -82,7 +98,7 @@ export async function startLocalService(env: Record<string, string>): Promise<Lo
     },
     served: async (taskId, what) =>
       (await (await fetch(`${url}/v1/tasks/${taskId}/${what}?reporter=${DEV_DEFAULT_EMAIL}`)).text()).trim(),
-    close: () => server.close(),
+    close,
   };
 }
 

@@ -50,7 +50,7 @@ describe('publishing to GCS and CIPD through the service (local stand-ins)', () 
   after(async () => {
     if (savedEmulatorHost === undefined) delete process.env.STORAGE_EMULATOR_HOST;
     else process.env.STORAGE_EMULATOR_HOST = savedEmulatorHost;
-    service.close();
+    await service.close();
     await Promise.all([gcs.close(), cipd.close()]);
   });
 

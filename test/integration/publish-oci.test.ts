@@ -73,7 +73,7 @@ describe('publishing provenance to OCI images (docker-registry on loopback)', ()
     });
   });
   after(async () => {
-    service.close();
+    await service.close();
     offList.server.close();
     hanging.server.close();
     await registry.stop();
