@@ -5,14 +5,11 @@
 // the CLI signs one end to end and exits (the KMS channel is closed).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleFromJSON } from '@sigstore/bundle';
-import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
 import { envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { signStatement } from '../../functions/provenance/dsse.js';
@@ -25,22 +22,12 @@ import { verifyVsa } from '../../functions/verify/vsa-check.js';
 import { schemaErrors } from '../helpers/schema-check.js';
 import { statementOf } from '../helpers/statement-spec.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
+import { sigstoreVerify } from '../helpers/sigstore-verify.js';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
 const KEY = (n: string) => `projects/p/locations/global/keyRings/r/cryptoKeys/${n}/cryptoKeyVersions/1`;
 const SHA = '9a'.repeat(32);
-
-function sigstoreVerify(json: unknown, pem: string): void {
-  const key = createPublicKey(pem);
-  const trust = toTrustMaterial(
-    { mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never,
-    () => ({ publicKey: key, validFor: () => true }),
-  );
-  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
-    toSignedEntity(bundleFromJSON(json)),
-  );
-}
 
 describe('VSA signed with Cloud KMS (local KMS gRPC server)', () => {
   let kms: LocalKms;

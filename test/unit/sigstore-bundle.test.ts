@@ -5,13 +5,10 @@
 // as written.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleFromJSON } from '@sigstore/bundle';
-import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
 import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
@@ -26,6 +23,7 @@ import { BUNDLE_MEDIA_TYPE, bundleToEnvelope, envelopeToBundle } from '../../fun
 import { provenanceApi } from '../../functions/api/provenance-api.js';
 import { fetchHeaders, responseBytes } from '../../functions/api/http.js';
 import { statementOf } from '../helpers/statement-spec.js';
+import { sigstoreVerify } from '../helpers/sigstore-verify.js';
 
 const root = join(__dirname, '..', '..', '..');
 const owner: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
@@ -71,19 +69,6 @@ async function served() {
     return { status: res.status, text: (await responseBytes(res)).toString() };
   };
   return { get, signer, envelopes: await provenance.envelopesForSubject(SHA) };
-}
-
-function sigstoreVerify(json: unknown, pem: string): void {
-  const key = createPublicKey(pem);
-  // No Sigstore infrastructure is involved: an empty trusted root, and the service's key for the hint.
-  const trust = toTrustMaterial(
-    { mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never,
-    () => ({ publicKey: key, validFor: () => true }),
-  );
-  // These bundles carry no transparency-log entry and no timestamp by design: thresholds 0.
-  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
-    toSignedEntity(bundleFromJSON(json)),
-  );
 }
 
 describe('Sigstore bundles', () => {
