@@ -16,9 +16,7 @@ import { startEmulator } from '../functions/local/emulators.js';
 import { statementBytes } from '../functions/provenance/dsse.js';
 import { loadConfig } from '../functions/config.js';
 import { assembleProvenance, REPORT_BYTES_PER_STATEMENT_BYTE } from '../functions/provenance/statement.js';
-import { applyStage, type TaskRecord } from '../functions/domain/task.js';
-import { reportId } from '../functions/domain/report.js';
-import { OWNER } from './assemble-shared.js';
+import { OWNER, storedReport, uploadedTask } from './assemble-shared.js';
 import { verifyBench } from './verify.js';
 import { gateThroughput } from './gate.js';
 
@@ -90,32 +88,12 @@ function crossProduct(n: number, taskId: string) {
 
 /** The largest n whose statement fits MAX_STATEMENT_BYTES (measured on the real statement, in memory). */
 function largestFitting(limit: number): number {
-  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
-  let task: TaskRecord = applyStage(undefined, {
-    key: 'k',
-    taskId: 'probe',
-    owner: OWNER,
-    now: at(0),
-    report: { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 1 },
-  });
-  task = applyStage(task, {
-    key: 'k',
-    taskId: 'probe',
-    owner: OWNER,
-    now: at(9),
-    report: { stage: 'UPLOAD_COMPLETE' },
-  });
+  const task = uploadedTask('probe', { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 1 });
   const size = (n: number) =>
     statementBytes(
       assembleProvenance(
         task,
-        crossProduct(n, `bench-limits-${'x'.repeat(20)}`).map((report) => ({
-          id: reportId(report),
-          report,
-          receivedAt: at(1),
-          lastReceivedAt: at(1),
-          expireAt: at(99),
-        })),
+        crossProduct(n, `bench-limits-${'x'.repeat(20)}`).map((report) => storedReport(report)),
         { builderId: 'b' },
       ),
     ).length;
