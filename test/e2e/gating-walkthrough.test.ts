@@ -20,6 +20,7 @@ import { localRoutes } from '../../functions/local/routes.js';
 import { listen, localServer } from '../../functions/local/server.js';
 import { schemaErrors } from '../helpers/schema-check.js';
 import { statementOf } from '../helpers/statement-spec.js';
+import { reportReadmeTask } from '../helpers/readme-task.js';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -82,24 +83,7 @@ describe('docs/gating.md walkthrough against the service as npm start serves it'
       .update(readFileSync(join(work, 'demo', 'app.tar')))
       .digest('hex');
     const token = DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: 'builder@dev.provenance.local' });
-    const report = async (method: string, body: unknown) => {
-      const res = await fetch(`${url}/provenance.snooperpb.SelfReport/${method}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'x-task-id': 'demo-1', 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.equal(res.status, 200, `${method}: ${await res.text()}`);
-    };
-    await report('ReportTaskStage', { taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: '4242' });
-    await report('ReportGit', {
-      gitReport: {
-        repo: 'https://github.com/example/app',
-        commit: '0123456789abcdef0123456789abcdef01234567',
-        refs: 'refs/heads/main',
-      },
-    });
-    await report('ReportArtifactDigest', { artifact: { gcs: 'gs://example-bucket/app.tar' }, digest });
-    await report('ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' });
+    await reportReadmeTask(url, token, 'demo-1', digest);
     for (let i = 0; i < 100; i++) {
       if ((await fetch(`${url}/v1/artifacts/sha256:${digest}/provenance`)).status === 200) return;
       await new Promise((r) => setTimeout(r, 100)); // assembly is asynchronous

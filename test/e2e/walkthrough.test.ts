@@ -22,6 +22,7 @@ import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { assertStatementToSpec, statementOf } from '../helpers/statement-spec.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
+import { reportReadmeTask } from '../helpers/readme-task.js';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -53,28 +54,7 @@ async function walkthrough(svc: Service, taskId: string) {
   const artifact = join(dir, 'app.tar');
   writeFileSync(artifact, `artifact of ${taskId}\n`);
   const digest = createHash('sha256').update(readFileSync(artifact)).digest('hex');
-  const report = async (method: string, body: unknown) => {
-    const res = await fetch(`${svc.reportUrl}/provenance.snooperpb.SelfReport/${method}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${svc.reporterToken}`,
-        'x-task-id': taskId,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 200, `${method}: ${await res.text()}`);
-  };
-  await report('ReportTaskStage', { taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: '4242' });
-  await report('ReportGit', {
-    gitReport: {
-      repo: 'https://github.com/example/app',
-      commit: '0123456789abcdef0123456789abcdef01234567',
-      refs: 'refs/heads/main',
-    },
-  });
-  await report('ReportArtifactDigest', { artifact: { gcs: 'gs://example-bucket/app.tar' }, digest });
-  await report('ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' });
+  await reportReadmeTask(svc.reportUrl, svc.reporterToken, taskId, digest);
 
   const token = svc.readerToken ? ['--token', svc.readerToken] : [];
   const jsonl = join(dir, 'app.intoto.jsonl');
