@@ -3,29 +3,23 @@
 // for reader tokens, and a GET that calls a handler as a plain function.
 import { DevIssuer, DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
-import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
-import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
 import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
 import { fetchHeaders, responseBytes, type HttpHandler } from '../../functions/api/http.js';
 import type { Identity } from '../../functions/domain/task.js';
-import { ReportIngest } from '../../functions/lifecycle/ingest.js';
 import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
-import { ManualClock } from './manual-clock.js';
+import { memoryIngest } from './memory-ingest.js';
 
 /** The one reporter the fixture's ingest accepts. */
 export const OWNER: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
 
 /** Memory stores, a clock at 2026-06-01, an ingest allowing OWNER and an assembler with a fresh key. */
 export function readFixture(opts: { pieceChars?: number } = {}) {
-  const tasks = new MemoryTaskStore();
-  const provenance = new MemoryProvenanceStore(opts.pieceChars);
-  const signer = LocalSigner.ephemeral();
-  const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, {
-    reporterAllowlist: new Set([OWNER.email]),
-    pidReporterAllowlist: new Set(),
+  const { tasks, provenance, clock, ingest } = memoryIngest(OWNER, {
+    now: new Date('2026-06-01T00:00:00Z'),
     reportRetentionMs: 1e9,
+    ...(opts.pieceChars === undefined ? {} : { pieceChars: opts.pieceChars }),
   });
+  const signer = LocalSigner.ephemeral();
   const assembler = new ProvenanceAssembler({ tasks, provenance, signer, clock, builderId: 'b', leaseMs: 60_000 });
   return { tasks, provenance, signer, clock, ingest, assembler };
 }
