@@ -15,14 +15,13 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { PubSub } from '@google-cloud/pubsub';
 import { DevIssuer } from '../../functions/adapters/dev-issuer.js';
-import { loadConfig } from '../../functions/config.js';
-import { localRoutes } from '../../functions/local/routes.js';
-import { listen, localServer } from '../../functions/local/server.js';
+import { listen } from '../../functions/local/server.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { assertStatementToSpec, statementOf } from '../helpers/statement-spec.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
 import { reportReadmeTask } from '../helpers/readme-task.js';
+import { type ServedLocally, serveLocally } from '../helpers/local-service.js';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -203,31 +202,23 @@ describe('walkthrough as deployed: functions-framework entries, Firestore + Pub/
 });
 
 describe('walkthrough as npm start serves it: one port, in-process events, local key', () => {
-  let server: Server;
+  let service: ServedLocally;
   let svc: Service;
   let keyId: string;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'e2e-local-'));
-    const config = loadConfig({
-      AUTH_MODE: 'dev',
-      DEV_ISSUER_DIR: dir,
-      TASK_STORE: 'memory',
-      EVENTS: 'in-process',
-      READ_ACCESS: 'public',
-      AUDIENCE,
-    });
-    const { routes, signer } = await localRoutes(config);
-    keyId = (await signer.publicKey()).keyId;
-    server = localServer(routes);
-    const url = await listen(server, 0);
+    service = await serveLocally({ AUDIENCE });
+    keyId = (await service.routes.signer.publicKey()).keyId;
     svc = {
-      reportUrl: url,
-      apiUrl: url,
-      reporterToken: DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: 'builder@dev.provenance.local' }),
+      reportUrl: service.url,
+      apiUrl: service.url,
+      reporterToken: DevIssuer.fromDirectory(service.devDir).mint({
+        audience: AUDIENCE,
+        email: 'builder@dev.provenance.local',
+      }),
     };
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(() => service.close());
 
   it('STARTED → git → artifact → UPLOAD_COMPLETE → fetch → verify', async () => {
     assertWalkthrough(await walkthrough(svc, 'local-build-1'), keyId);

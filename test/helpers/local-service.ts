@@ -45,8 +45,14 @@ export interface ServedLocally {
   close(): Promise<void>;
 }
 
-/** Serves localRoutes with dev auth, memory stores, in-process events and public reads, overlaid with `env`. */
-export async function serveLocally(env: Record<string, string> = {}): Promise<ServedLocally> {
+/**
+ * Serves localRoutes with dev auth, memory stores, in-process events and public
+ * reads, overlaid with `env` (a function of the dev directory where a setting
+ * names it, e.g. SIGNING_KEY_DIR).
+ */
+export async function serveLocally(
+  env: Record<string, string> | ((devDir: string) => Record<string, string>) = {},
+): Promise<ServedLocally> {
   const devDir = mkdtempSync(join(tmpdir(), 'local-service-'));
   const routes = await localRoutes(
     loadConfig({
@@ -56,7 +62,7 @@ export async function serveLocally(env: Record<string, string> = {}): Promise<Se
       EVENTS: 'in-process',
       AUDIENCE,
       READ_ACCESS: 'public',
-      ...env,
+      ...(typeof env === 'function' ? env(devDir) : env),
     }),
   );
   const server = localServer(routes.routes);
