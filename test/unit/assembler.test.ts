@@ -8,7 +8,7 @@ import { ReportIngest } from '../../functions/lifecycle/ingest.js';
 import { taskKey, type Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
 import type { Signer } from '../../functions/ports/signer.js';
-import { AssemblyBusyError, ProvenanceAssembler } from '../../functions/provenance/assembler.js';
+import { AssemblyBusyError } from '../../functions/provenance/assembler.js';
 import { verifyEnvelope } from '../../functions/verify/engine.js';
 import { parsePublicKeys } from '../../functions/verify/keys.js';
 import { at } from '../../functions/verify/text.js';
@@ -18,18 +18,17 @@ const owner: Identity = { issuer: 'https://accounts.google.com', subject: '42', 
 const SHA = 'ab'.repeat(32) as Sha256Hex;
 
 function setup(signer: Signer = LocalSigner.ephemeral()) {
-  const { tasks, provenance, clock, ingest } = memoryIngest(owner, {
+  const {
+    tasks,
+    provenance,
+    clock,
+    ingest,
+    assembler: newAssembler,
+  } = memoryIngest(owner, {
     now: new Date('2026-05-01T00:00:00Z'),
     reportRetentionMs: 86_400_000,
   });
-  const assembler = new ProvenanceAssembler({
-    tasks,
-    provenance,
-    signer,
-    clock,
-    builderId: 'https://builder.test',
-    leaseMs: 60_000,
-  });
+  const assembler = newAssembler(signer);
   const build = async (id: string, opts: { artifact?: boolean; upload?: boolean } = {}) => {
     await ingest.reportStage(owner, id, { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 7 });
     clock.advance(1000);

@@ -15,7 +15,7 @@ import {
   type Sink,
   type SinkName,
 } from '../../functions/ports/publisher.js';
-import { ProvenanceAssembler, PUBLISHING_INTERRUPTED } from '../../functions/provenance/assembler.js';
+import { PUBLISHING_INTERRUPTED } from '../../functions/provenance/assembler.js';
 import { MAX_REASON_LENGTH, publicationTargets, publishAll } from '../../functions/provenance/publish.js';
 import { memoryIngest } from '../helpers/memory-ingest.js';
 
@@ -110,7 +110,12 @@ describe('publishAll', () => {
 
 describe('publishing from the assembler', () => {
   async function signTask(subjects: number) {
-    const { tasks, provenance, clock, ingest } = memoryIngest(owner, {
+    const {
+      tasks,
+      provenance,
+      ingest,
+      assembler: newAssembler,
+    } = memoryIngest(owner, {
       now: new Date('2026-05-01T00:00:00Z'),
       reportRetentionMs: 86_400_000,
     });
@@ -131,13 +136,7 @@ describe('publishing from the assembler', () => {
     });
     await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
     const sink = new ScriptedSink('oci');
-    const assembler = new ProvenanceAssembler({
-      tasks,
-      provenance,
-      signer: LocalSigner.ephemeral(),
-      clock,
-      builderId: 'https://builder.test',
-      leaseMs: 60_000,
+    const assembler = newAssembler(LocalSigner.ephemeral(), {
       publish: { sinks: [sink], concurrency: 8, deadlineMs: 5000 },
     });
     // Count the serialisations at least half as long as the envelope: the envelope, the bundle, and nothing per subject.
@@ -174,7 +173,11 @@ describe('publishing from the assembler', () => {
   });
 
   it('records the targets as pending before publishing, so an assembler that stops mid-way leaves them to the sweep', async () => {
-    const { tasks, provenance, clock, ingest } = memoryIngest(owner, {
+    const {
+      provenance,
+      ingest,
+      assembler: newAssembler,
+    } = memoryIngest(owner, {
       now: new Date('2026-05-01T00:00:00Z'),
       reportRetentionMs: 86_400_000,
     });
@@ -203,13 +206,7 @@ describe('publishing from the assembler', () => {
         return 'published';
       },
     };
-    const assembler = new ProvenanceAssembler({
-      tasks,
-      provenance,
-      signer: LocalSigner.ephemeral(),
-      clock,
-      builderId: 'https://builder.test',
-      leaseMs: 60_000,
+    const assembler = newAssembler(LocalSigner.ephemeral(), {
       publish: { sinks: [sink], concurrency: 1, deadlineMs: 5000 },
     });
     const key = taskKey(owner, 'wa');

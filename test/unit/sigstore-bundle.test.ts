@@ -14,7 +14,6 @@ import { DevIssuer, DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
 import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
 import { taskKey, type Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
-import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
 import { BUNDLE_MEDIA_TYPE, bundleToEnvelope, envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { provenanceApi } from '../../functions/api/provenance-api.js';
 import { fetchHeaders, responseBytes } from '../../functions/api/http.js';
@@ -27,7 +26,13 @@ const owner: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@exa
 const SHA = '5a'.repeat(32) as Sha256Hex;
 
 async function served() {
-  const { tasks, provenance, clock, ingest } = memoryIngest(owner, {
+  const {
+    tasks,
+    provenance,
+    clock,
+    ingest,
+    assembler: newAssembler,
+  } = memoryIngest(owner, {
     now: new Date('2026-06-01T00:00:00Z'),
     reportRetentionMs: 1e9,
   });
@@ -41,14 +46,7 @@ async function served() {
   });
   clock.advance(1000);
   await ingest.reportStage(owner, 't1', { stage: 'UPLOAD_COMPLETE' });
-  await new ProvenanceAssembler({
-    tasks,
-    provenance,
-    signer,
-    clock,
-    builderId: 'https://builder.test',
-    leaseMs: 60_000,
-  }).assemble(taskKey(owner, 't1'));
+  await newAssembler(signer).assemble(taskKey(owner, 't1'));
   const certs = DevIssuer.ephemeral().certificates();
   const api = provenanceApi({
     tasks,
