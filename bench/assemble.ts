@@ -1,10 +1,3 @@
-// `npm run bench:assemble`: time from UPLOAD_COMPLETE accepted to envelope
-// stored, for tasks of 100, 1,000 and 10,000 reports on the Firestore emulator
-// (started here), the assembler's peak memory, the largest task the size
-// limits allow assembled and served (BENCH_ASSEMBLE_ONLY=limits: only that),
-// and `verify` throughput.
-// Prints figures; never passes or fails on time.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { FirestoreTaskStore } from '../functions/adapters/firestore-task-store.js';
@@ -16,11 +9,10 @@ import { startEmulator } from '../functions/local/emulators.js';
 import { statementBytes } from '../functions/provenance/dsse.js';
 import { loadConfig } from '../functions/config.js';
 import { assembleProvenance, REPORT_BYTES_PER_STATEMENT_BYTE } from '../functions/provenance/statement.js';
-import { applyStage, type TaskRecord } from '../functions/domain/task.js';
-import { reportId } from '../functions/domain/report.js';
-import { OWNER } from './assemble-shared.js';
+import { OWNER, storedReport, uploadedTask } from './assemble-shared.js';
 import { verifyBench } from './verify.js';
 import { gateThroughput } from './gate.js';
+import { runFiguresWorker } from './lib.js';
 
 const SIZES = [100, 1_000, 10_000];
 const RUNS = 3;
@@ -58,23 +50,7 @@ async function seed(ingest: ReportIngest, taskId: string, reports: number): Prom
 }
 
 function runWorker(env: NodeJS.ProcessEnv, taskId: string): Promise<Figures> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(__dirname, 'assemble-worker.js'), taskId], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.once('exit', (code) => {
-      const line = out
-        .trim()
-        .split('\n')
-        .filter((l) => l.startsWith('{"ms"'))
-        .pop();
-      if (code !== 0 || !line) reject(new Error(`worker exited ${code}: ${out.slice(-2000)}`));
-      else resolve(JSON.parse(line) as Figures);
-    });
-  });
+  return runFiguresWorker(join(__dirname, 'assemble-worker.js'), [taskId], env, '{"ms"');
 }
 
 /** n artifacts with 2,000-character names, each declaring itself the SBOM of all the others (issue 16's case). */
@@ -90,32 +66,12 @@ function crossProduct(n: number, taskId: string) {
 
 /** The largest n whose statement fits MAX_STATEMENT_BYTES (measured on the real statement, in memory). */
 function largestFitting(limit: number): number {
-  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
-  let task: TaskRecord = applyStage(undefined, {
-    key: 'k',
-    taskId: 'probe',
-    owner: OWNER,
-    now: at(0),
-    report: { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 1 },
-  });
-  task = applyStage(task, {
-    key: 'k',
-    taskId: 'probe',
-    owner: OWNER,
-    now: at(9),
-    report: { stage: 'UPLOAD_COMPLETE' },
-  });
+  const task = uploadedTask('probe', { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 1 });
   const size = (n: number) =>
     statementBytes(
       assembleProvenance(
         task,
-        crossProduct(n, `bench-limits-${'x'.repeat(20)}`).map((report) => ({
-          id: reportId(report),
-          report,
-          receivedAt: at(1),
-          lastReceivedAt: at(1),
-          expireAt: at(99),
-        })),
+        crossProduct(n, `bench-limits-${'x'.repeat(20)}`).map((report) => storedReport(report)),
         { builderId: 'b' },
       ),
     ).length;
@@ -136,23 +92,7 @@ interface ServeFigures {
 }
 
 function runServeWorker(env: NodeJS.ProcessEnv, args: string[]): Promise<ServeFigures> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(__dirname, 'serve-worker.js'), ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.once('exit', (code) => {
-      const line = out
-        .trim()
-        .split('\n')
-        .filter((l) => l.startsWith('{"routes"'))
-        .pop();
-      if (code !== 0 || !line) reject(new Error(`serve worker exited ${code}: ${out.slice(-2000)}`));
-      else resolve(JSON.parse(line) as ServeFigures);
-    });
-  });
+  return runFiguresWorker(join(__dirname, 'serve-worker.js'), args, env, '{"routes"');
 }
 
 /**

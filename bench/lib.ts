@@ -57,3 +57,33 @@ export async function load(opts: autocannon.Options): Promise<LoadResult> {
 
 export const fmt = (r: LoadResult) =>
   `${r.rps.toFixed(0).padStart(6)} req/s   p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(3)} ms   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
+
+/**
+ * Runs a worker script (with --expose-gc, so it can measure retained heap) in
+ * a process of its own and resolves with the last stdout line that starts
+ * with `marker`, parsed: the worker's figures.
+ */
+export function runFiguresWorker<T>(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  marker: string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', script, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.once('exit', (code) => {
+      const line = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith(marker))
+        .pop();
+      if (code !== 0 || !line) reject(new Error(`${script} exited ${code}: ${out.slice(-2000)}`));
+      else resolve(JSON.parse(line) as T);
+    });
+  });
+}

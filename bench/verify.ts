@@ -8,8 +8,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { LocalSigner } from '../functions/adapters/local-signer.js';
-import { applyStage, type TaskRecord } from '../functions/domain/task.js';
-import { reportId, type Sha256Hex, type StoredReport } from '../functions/domain/report.js';
+import type { Sha256Hex, StoredReport } from '../functions/domain/report.js';
 import { envelopeToBundle } from '../functions/provenance/bundle.js';
 import { signStatement, type Envelope } from '../functions/provenance/dsse.js';
 import { assembleProvenance } from '../functions/provenance/statement.js';
@@ -18,7 +17,7 @@ import { openEnvelope } from '../functions/verify/envelope.js';
 import { parsePublicKeys } from '../functions/verify/keys.js';
 import type { VerificationPolicy } from '../functions/verify/policy.js';
 import { readStatement } from '../functions/verify/statement.js';
-import { OWNER } from './assemble-shared.js';
+import { OWNER, storedReport, uploadedTask } from './assemble-shared.js';
 
 const DIGEST = 'ab'.repeat(32);
 const SLICE = 20;
@@ -26,29 +25,15 @@ const FINISHED = new Date(Date.UTC(2026, 0, 1, 0, 0, 9));
 
 /** A statement as the assembler makes it: `deps` git dependencies, a config source, the findings byproduct. */
 export function statementOf(deps: number) {
-  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
-  let task: TaskRecord = applyStage(undefined, {
-    key: 'k',
-    taskId: 'bench',
-    owner: OWNER,
-    now: at(0),
-    report: {
-      stage: 'STARTED',
-      recipe: 'r',
-      pid: 1,
-      configSource: {
-        uri: 'git+https://github.com/example/dep-1',
-        digest: { gitCommit: '1'.repeat(40) },
-        entryPoint: 'cloudbuild.yaml',
-      },
+  const task = uploadedTask('bench', {
+    stage: 'STARTED',
+    recipe: 'r',
+    pid: 1,
+    configSource: {
+      uri: 'git+https://github.com/example/dep-1',
+      digest: { gitCommit: '1'.repeat(40) },
+      entryPoint: 'cloudbuild.yaml',
     },
-  });
-  task = applyStage(task, {
-    key: 'k',
-    taskId: 'bench',
-    owner: OWNER,
-    now: at(9),
-    report: { stage: 'UPLOAD_COMPLETE' },
   });
   const reports: StoredReport[] = Array.from({ length: deps }, (_, i) => {
     const report = {
@@ -57,7 +42,7 @@ export function statementOf(deps: number) {
       commit: i.toString(16).padStart(40, '0'),
       refs: ['refs/heads/main'],
     };
-    return { id: reportId(report), report, receivedAt: at(1), lastReceivedAt: at(1), expireAt: at(99) };
+    return storedReport(report);
   });
   const artifact = {
     kind: 'artifact' as const,
@@ -65,13 +50,7 @@ export function statementOf(deps: number) {
     location: { type: 'gcs' as const, uri: 'gs://out/app.tar' },
     sbomSubjects: [],
   };
-  reports.push({
-    id: reportId(artifact),
-    report: artifact,
-    receivedAt: at(2),
-    lastReceivedAt: at(2),
-    expireAt: at(99),
-  });
+  reports.push(storedReport(artifact, 2));
   return assembleProvenance(task, reports, { builderId: 'b' });
 }
 

@@ -11,15 +11,13 @@ import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../functions/config.js';
-import { localRoutes } from '../../functions/local/routes.js';
-import { listen, localServer } from '../../functions/local/server.js';
+import { listen } from '../../functions/local/server.js';
 import { DEV_DEFAULT_EMAIL } from '../../functions/adapters/dev-issuer.js';
 import type { TaskStore } from '../../functions/ports/task-store.js';
 import type { ProvenanceStore } from '../../functions/ports/provenance-store.js';
+import { AUDIENCE, type ServedLocally, serveLocally } from '../helpers/local-service.js';
 
 const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
-const AUDIENCE = 'https://provenance.test';
 
 interface Ran {
   code: number | null;
@@ -67,7 +65,7 @@ const alive = (pid: number) => {
 const fileText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').trim() || undefined : undefined);
 
 describe('provenance run against the local server', () => {
-  let server: Server;
+  let service: ServedLocally;
   let url: string;
   let tasks: TaskStore;
   let provenance: ProvenanceStore;
@@ -79,21 +77,11 @@ describe('provenance run against the local server', () => {
   let onStarted: (() => void) | undefined;
 
   before(async () => {
-    const devDir = mkdtempSync(join(tmpdir(), 'cli-run-'));
-    const config = loadConfig({
-      AUTH_MODE: 'dev',
-      DEV_ISSUER_DIR: devDir,
-      TASK_STORE: 'memory',
-      EVENTS: 'in-process',
-      AUDIENCE,
-      READ_ACCESS: 'public',
-    });
-    const routes = await localRoutes(config);
-    tasks = routes.stores.tasks;
-    provenance = routes.stores.provenance;
-    server = localServer(routes.routes);
-    url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
-    env = { PROVENANCE_URL: url, PROVENANCE_AUDIENCE: AUDIENCE, DEV_ISSUER_DIR: devDir };
+    service = await serveLocally();
+    ({ url } = service);
+    tasks = service.routes.stores.tasks;
+    provenance = service.routes.stores.provenance;
+    env = { PROVENANCE_URL: url, PROVENANCE_AUDIENCE: AUDIENCE, DEV_ISSUER_DIR: service.devDir };
     proxy = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -118,7 +106,7 @@ describe('provenance run against the local server', () => {
   after(async () => {
     proxy.closeAllConnections();
     await new Promise((r) => proxy.close(r));
-    await new Promise((r) => server.close(r));
+    await service.close();
   });
 
   const taskOf = async (id: string) => (await tasks.findTasks(id, DEV_DEFAULT_EMAIL))[0];

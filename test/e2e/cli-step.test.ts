@@ -8,20 +8,18 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../functions/config.js';
-import { localRoutes } from '../../functions/local/routes.js';
-import { listen, localServer } from '../../functions/local/server.js';
+import { listen } from '../../functions/local/server.js';
 import { DevIssuer, DEV_DEFAULT_EMAIL } from '../../functions/adapters/dev-issuer.js';
 import { freePort } from '../../functions/local/emulators.js';
 import type { TaskStore } from '../../functions/ports/task-store.js';
 import type { ProvenanceStore } from '../../functions/ports/provenance-store.js';
+import { AUDIENCE, type ServedLocally, serveLocally } from '../helpers/local-service.js';
 
 const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
-const AUDIENCE = 'https://provenance.test';
 const SHA = 'ab'.repeat(32);
 
 interface Ran {
@@ -67,7 +65,7 @@ function cli(
 }
 
 describe('the build step CLI against the local server', () => {
-  let server: Server;
+  let service: ServedLocally;
   let url: string;
   let devDir: string;
   let tasks: TaskStore;
@@ -75,23 +73,13 @@ describe('the build step CLI against the local server', () => {
   let env: Record<string, string>;
 
   before(async () => {
-    devDir = mkdtempSync(join(tmpdir(), 'cli-step-'));
-    const config = loadConfig({
-      AUTH_MODE: 'dev',
-      DEV_ISSUER_DIR: devDir,
-      TASK_STORE: 'memory',
-      EVENTS: 'in-process',
-      AUDIENCE,
-      READ_ACCESS: 'public',
-    });
-    const routes = await localRoutes(config);
-    tasks = routes.stores.tasks;
-    provenance = routes.stores.provenance;
-    server = localServer(routes.routes);
-    url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
+    service = await serveLocally();
+    ({ url, devDir } = service);
+    tasks = service.routes.stores.tasks;
+    provenance = service.routes.stores.provenance;
     env = { PROVENANCE_URL: url, PROVENANCE_AUDIENCE: AUDIENCE, DEV_ISSUER_DIR: devDir };
   });
-  after(() => new Promise((r) => server.close(r)));
+  after(() => service.close());
 
   const taskOf = async (id: string) => (await tasks.findTasks(id, DEV_DEFAULT_EMAIL))[0];
 
@@ -539,7 +527,7 @@ describe('the build step CLI against the local server', () => {
     const mdPort = await freePort();
     await new Promise<void>((r) => metadata.listen(mdPort, '127.0.0.1', r));
     // 127.0.0.2 is loopback too, but not "a local npm start": the CLI asks the metadata server.
-    const remote = createServer((req, res) => server.emit('request', req, res));
+    const remote = createServer((req, res) => service.server.emit('request', req, res));
     const remoteUrl = (await listen(remote, 0, '127.0.0.2')).replace('localhost', '127.0.0.2');
     try {
       const e = {

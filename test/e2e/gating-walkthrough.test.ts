@@ -13,13 +13,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
 import { DevIssuer } from '../../functions/adapters/dev-issuer.js';
-import { loadConfig } from '../../functions/config.js';
-import { localRoutes } from '../../functions/local/routes.js';
-import { listen, localServer } from '../../functions/local/server.js';
 import { schemaErrors } from '../helpers/schema-check.js';
 import { statementOf } from '../helpers/statement-spec.js';
+import { reportReadmeTask } from '../helpers/readme-task.js';
+import { type ServedLocally, serveLocally } from '../helpers/local-service.js';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -52,25 +50,14 @@ async function sh(script: string, cwd: string, env: Record<string, string>) {
 }
 
 describe('docs/gating.md walkthrough against the service as npm start serves it', () => {
-  let server: Server;
+  let service: ServedLocally;
   let url: string;
   let work: string;
   let digest: string;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gating-svc-'));
-    const config = loadConfig({
-      AUTH_MODE: 'dev',
-      DEV_ISSUER_DIR: dir,
-      SIGNING_KEY_DIR: dir,
-      TASK_STORE: 'memory',
-      EVENTS: 'in-process',
-      READ_ACCESS: 'public',
-      AUDIENCE,
-    });
-    const { routes } = await localRoutes(config);
-    server = localServer(routes);
-    url = await listen(server, 0);
+    service = await serveLocally((dir) => ({ SIGNING_KEY_DIR: dir, AUDIENCE }));
+    ({ url } = service);
 
     // The README walkthrough's state: demo/app.tar reported by the dev identity, provenance signed.
     work = mkdtempSync(join(tmpdir(), 'gating-walk-'));
@@ -81,32 +68,18 @@ describe('docs/gating.md walkthrough against the service as npm start serves it'
     digest = createHash('sha256')
       .update(readFileSync(join(work, 'demo', 'app.tar')))
       .digest('hex');
-    const token = DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: 'builder@dev.provenance.local' });
-    const report = async (method: string, body: unknown) => {
-      const res = await fetch(`${url}/provenance.snooperpb.SelfReport/${method}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'x-task-id': 'demo-1', 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.equal(res.status, 200, `${method}: ${await res.text()}`);
-    };
-    await report('ReportTaskStage', { taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: '4242' });
-    await report('ReportGit', {
-      gitReport: {
-        repo: 'https://github.com/example/app',
-        commit: '0123456789abcdef0123456789abcdef01234567',
-        refs: 'refs/heads/main',
-      },
+    const token = DevIssuer.fromDirectory(service.devDir).mint({
+      audience: AUDIENCE,
+      email: 'builder@dev.provenance.local',
     });
-    await report('ReportArtifactDigest', { artifact: { gcs: 'gs://example-bucket/app.tar' }, digest });
-    await report('ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' });
+    await reportReadmeTask(url, token, 'demo-1', digest);
     for (let i = 0; i < 100; i++) {
       if ((await fetch(`${url}/v1/artifacts/sha256:${digest}/provenance`)).status === 200) return;
       await new Promise((r) => setTimeout(r, 100)); // assembly is asynchronous
     }
     assert.fail('no provenance was assembled');
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(() => service.close());
 
   it('runs as written: policy check, verify --policy with a VSA, verify-vsa', async () => {
     const r = await sh(block('docs/gating.md', 'walkthrough: gating'), work, { PROVENANCE_URL: url });

@@ -7,18 +7,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../functions/config.js';
-import { localRoutes } from '../../functions/local/routes.js';
-import { listen, localServer } from '../../functions/local/server.js';
 import { DevIssuer, DEV_DEFAULT_EMAIL } from '../../functions/adapters/dev-issuer.js';
 import { JsonTextError, parseStrictJson } from '../../functions/domain/strict-json-text.js';
+import { AUDIENCE, type ServedLocally, serveLocally } from '../helpers/local-service.js';
 
 const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
-const AUDIENCE = 'https://provenance.test';
 const SHA = 'ab'.repeat(32);
 const GCS = `"gcsReport": {"gcsUri": "gs://example-deps/lib.tar", "digest": "${SHA}"}`;
 
@@ -96,23 +90,14 @@ function cli(args: string[], env: Record<string, string>, input: Buffer): Promis
 }
 
 describe('one strict JSON reader: the CLI and the server give the same answer', () => {
-  let server: Server;
+  let service: ServedLocally;
   let url: string;
   let devDir: string;
   before(async () => {
-    devDir = mkdtempSync(join(tmpdir(), 'json-parity-'));
-    const config = loadConfig({
-      AUTH_MODE: 'dev',
-      DEV_ISSUER_DIR: devDir,
-      TASK_STORE: 'memory',
-      EVENTS: 'in-process',
-      AUDIENCE,
-      READ_ACCESS: 'public',
-    });
-    server = localServer((await localRoutes(config)).routes);
-    url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
+    service = await serveLocally();
+    ({ url, devDir } = service);
   });
-  after(() => new Promise((r) => server.close(r)));
+  after(() => service.close());
 
   it(`has the same answer for each of ${CASES.length} bodies from the reader, the server and report batch`, async () => {
     const token = DevIssuer.fromDirectory(devDir).mint({ audience: AUDIENCE, email: DEV_DEFAULT_EMAIL });

@@ -15,13 +15,13 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { PubSub } from '@google-cloud/pubsub';
 import { DevIssuer } from '../../functions/adapters/dev-issuer.js';
-import { loadConfig } from '../../functions/config.js';
-import { localRoutes } from '../../functions/local/routes.js';
-import { listen, localServer } from '../../functions/local/server.js';
+import { listen } from '../../functions/local/server.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { assertStatementToSpec, statementOf } from '../helpers/statement-spec.js';
 import { requireEmulator } from '../helpers/emulator-env.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
+import { reportReadmeTask } from '../helpers/readme-task.js';
+import { type ServedLocally, serveLocally } from '../helpers/local-service.js';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -53,28 +53,7 @@ async function walkthrough(svc: Service, taskId: string) {
   const artifact = join(dir, 'app.tar');
   writeFileSync(artifact, `artifact of ${taskId}\n`);
   const digest = createHash('sha256').update(readFileSync(artifact)).digest('hex');
-  const report = async (method: string, body: unknown) => {
-    const res = await fetch(`${svc.reportUrl}/provenance.snooperpb.SelfReport/${method}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${svc.reporterToken}`,
-        'x-task-id': taskId,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 200, `${method}: ${await res.text()}`);
-  };
-  await report('ReportTaskStage', { taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: '4242' });
-  await report('ReportGit', {
-    gitReport: {
-      repo: 'https://github.com/example/app',
-      commit: '0123456789abcdef0123456789abcdef01234567',
-      refs: 'refs/heads/main',
-    },
-  });
-  await report('ReportArtifactDigest', { artifact: { gcs: 'gs://example-bucket/app.tar' }, digest });
-  await report('ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' });
+  await reportReadmeTask(svc.reportUrl, svc.reporterToken, taskId, digest);
 
   const token = svc.readerToken ? ['--token', svc.readerToken] : [];
   const jsonl = join(dir, 'app.intoto.jsonl');
@@ -223,31 +202,23 @@ describe('walkthrough as deployed: functions-framework entries, Firestore + Pub/
 });
 
 describe('walkthrough as npm start serves it: one port, in-process events, local key', () => {
-  let server: Server;
+  let service: ServedLocally;
   let svc: Service;
   let keyId: string;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'e2e-local-'));
-    const config = loadConfig({
-      AUTH_MODE: 'dev',
-      DEV_ISSUER_DIR: dir,
-      TASK_STORE: 'memory',
-      EVENTS: 'in-process',
-      READ_ACCESS: 'public',
-      AUDIENCE,
-    });
-    const { routes, signer } = await localRoutes(config);
-    keyId = (await signer.publicKey()).keyId;
-    server = localServer(routes);
-    const url = await listen(server, 0);
+    service = await serveLocally({ AUDIENCE });
+    keyId = (await service.routes.signer.publicKey()).keyId;
     svc = {
-      reportUrl: url,
-      apiUrl: url,
-      reporterToken: DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: 'builder@dev.provenance.local' }),
+      reportUrl: service.url,
+      apiUrl: service.url,
+      reporterToken: DevIssuer.fromDirectory(service.devDir).mint({
+        audience: AUDIENCE,
+        email: 'builder@dev.provenance.local',
+      }),
     };
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(() => service.close());
 
   it('STARTED → git → artifact → UPLOAD_COMPLETE → fetch → verify', async () => {
     assertWalkthrough(await walkthrough(svc, 'local-build-1'), keyId);

@@ -23,11 +23,9 @@ import type { HttpCall } from '../../functions/adapters/publish/http-call.js';
 import { HashAlgo } from '../../functions/gen/cipd/cipd_pb.js';
 import { AttachMetadataRequestSchema } from '../../functions/gen/cipd/repo_pb.js';
 import { fromBinary } from '@bufbuild/protobuf';
-import { envelopeToBundle } from '../../functions/provenance/bundle.js';
-import { signStatement } from '../../functions/provenance/dsse.js';
-import { SLSA_PROVENANCE_V1, STATEMENT_TYPE, type Statement } from '../../functions/provenance/statement.js';
 import type { SignedProvenance } from '../../functions/ports/publisher.js';
 import { CipdStandIn } from '../helpers/cipd-server.js';
+import { signedProvenance as signed } from '../helpers/signed-provenance.js';
 
 const TOKEN = 'ya29.test-token';
 const PKG = 'infra/tools/app/linux-amd64';
@@ -39,35 +37,9 @@ function instanceId(hex: string): string {
   return Buffer.concat([Buffer.from(hex, 'hex'), Buffer.from([2])]).toString('base64url');
 }
 
-async function signedProvenance(taskId: string, subjectHex: string, padding = 0): Promise<SignedProvenance> {
-  const statement: Statement = {
-    _type: STATEMENT_TYPE,
-    subject: [{ name: PKG, digest: { sha256: subjectHex } }],
-    predicateType: SLSA_PROVENANCE_V1,
-    predicate: {
-      buildDefinition: {
-        buildType: 'https://example.test/build',
-        externalParameters: padding ? { padding: 'x'.repeat(padding) } : {},
-        internalParameters: { reporter: 'builder@example.test' },
-        resolvedDependencies: [],
-      },
-      runDetails: {
-        builder: { id: 'https://example.test/builder' },
-        metadata: { invocationId: taskId, startedOn: '2026-01-01T00:00:00Z', finishedOn: '2026-01-01T00:01:00Z' },
-        byproducts: [],
-      },
-    },
-  };
-  const envelope = await signStatement(statement, signer);
-  const envelopeJson = JSON.stringify(envelope);
-  return {
-    taskId,
-    keyId: envelope.signatures[0].keyid,
-    envelopeJson,
-    envelopeSha256: sha256(envelopeJson),
-    bundleJson: JSON.stringify(envelopeToBundle(envelope)),
-  };
-}
+/** A really signed provenance for one CIPD package instance. */
+const signedProvenance = (taskId: string, subjectHex: string, padding = 0) =>
+  signed(signer, { taskId, subjectName: PKG, subjectSha256: subjectHex, padding });
 
 describe('CIPD sink (local pRPC stand-in from the same proto)', () => {
   let cipd: CipdStandIn;

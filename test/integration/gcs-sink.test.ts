@@ -16,46 +16,17 @@ import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { GcsSink, parseGcsTarget } from '../../functions/adapters/publish/gcs-sink.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
-import { envelopeToBundle } from '../../functions/provenance/bundle.js';
-import { signStatement } from '../../functions/provenance/dsse.js';
-import { SLSA_PROVENANCE_V1, STATEMENT_TYPE, type Statement } from '../../functions/provenance/statement.js';
 import { PublishConflictError, type SignedProvenance } from '../../functions/ports/publisher.js';
 import { GcsStandIn } from '../helpers/gcs-server.js';
+import { signedProvenance as signed } from '../helpers/signed-provenance.js';
 
 const BUCKET = 'release-artifacts';
 const OTHER_BUCKET = 'someone-elses-bucket';
 const signer = LocalSigner.ephemeral();
 
 /** A really signed provenance for one artifact, as the assembler hands it to the sinks. */
-async function signedProvenance(taskId: string, artifactSha256: string): Promise<SignedProvenance> {
-  const statement: Statement = {
-    _type: STATEMENT_TYPE,
-    subject: [{ name: 'app.tgz', digest: { sha256: artifactSha256 } }],
-    predicateType: SLSA_PROVENANCE_V1,
-    predicate: {
-      buildDefinition: {
-        buildType: 'https://example.test/build',
-        externalParameters: {},
-        internalParameters: { reporter: 'builder@example.test' },
-        resolvedDependencies: [],
-      },
-      runDetails: {
-        builder: { id: 'https://example.test/builder' },
-        metadata: { invocationId: taskId, startedOn: '2026-01-01T00:00:00Z', finishedOn: '2026-01-01T00:01:00Z' },
-        byproducts: [],
-      },
-    },
-  };
-  const envelope = await signStatement(statement, signer);
-  const envelopeJson = JSON.stringify(envelope);
-  return {
-    taskId,
-    keyId: envelope.signatures[0].keyid,
-    envelopeJson,
-    envelopeSha256: createHash('sha256').update(envelopeJson).digest('hex'),
-    bundleJson: JSON.stringify(envelopeToBundle(envelope)),
-  };
-}
+const signedProvenance = (taskId: string, artifactSha256: string) =>
+  signed(signer, { taskId, subjectName: 'app.tgz', subjectSha256: artifactSha256 });
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -12,22 +12,15 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
-import { DevIssuer, DEV_DEFAULT_EMAIL } from '../../functions/adapters/dev-issuer.js';
 import { GcsSink } from '../../functions/adapters/publish/gcs-sink.js';
-import { loadConfig } from '../../functions/config.js';
 import { HashAlgo } from '../../functions/gen/cipd/cipd_pb.js';
-import { TaskSweeper } from '../../functions/lifecycle/sweep.js';
-import { localRoutes } from '../../functions/local/routes.js';
-import { listen, localServer } from '../../functions/local/server.js';
-import { ManualClock } from '../helpers/manual-clock.js';
 import { CipdStandIn } from '../helpers/cipd-server.js';
 import { GcsStandIn } from '../helpers/gcs-server.js';
+import { type LocalService, publicationSweeper, startLocalService } from '../helpers/local-service.js';
 
-const AUDIENCE = 'https://provenance.test';
 const BUCKET = 'release-out';
 const LATE_BUCKET = 'release-late'; // listed, but absent until the sweep test creates it
 const OFF_BUCKET = 'not-listed';
@@ -35,78 +28,35 @@ const PKG = 'infra/tools/app/linux-amd64';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const instanceId = (hex: string) => Buffer.concat([Buffer.from(hex, 'hex'), Buffer.from([2])]).toString('base64url');
 
-type Status = {
-  provenance: { state: string; publications?: { sink: string; target: string; state: string; error?: string }[] };
-};
-
 describe('publishing to GCS and CIPD through the service (local stand-ins)', () => {
   let gcs: GcsStandIn;
   let cipd: CipdStandIn;
-  let server: Server;
-  let url: string;
-  let token: string;
-  let routes: Awaited<ReturnType<typeof localRoutes>>;
+  let service: LocalService;
   const savedEmulatorHost = process.env.STORAGE_EMULATOR_HOST;
 
   before(async () => {
     gcs = await GcsStandIn.start([BUCKET, OFF_BUCKET]);
     cipd = await CipdStandIn.start();
     process.env.STORAGE_EMULATOR_HOST = gcs.url; // how every Google client finds a local GCS
-    const dir = mkdtempSync(join(tmpdir(), 'publish-gcs-'));
-    routes = await localRoutes(
-      loadConfig({
-        AUTH_MODE: 'dev',
-        DEV_ISSUER_DIR: dir,
-        TASK_STORE: 'memory',
-        EVENTS: 'in-process',
-        AUDIENCE,
-        READ_ACCESS: 'public',
-        PUBLISH_TO: 'gcs,cipd',
-        GCS_BUCKETS: `${BUCKET},${LATE_BUCKET}`,
-        CIPD_HOSTS: cipd.host,
-        CIPD_INSECURE_LOOPBACK: 'true',
-        PUBLISH_DEADLINE_SECONDS: '5',
-        BACKEND_DEADLINE_SECONDS: '5',
-      }),
-    );
-    server = localServer(routes.routes);
-    url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
-    token = DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: DEV_DEFAULT_EMAIL });
+    service = await startLocalService({
+      PUBLISH_TO: 'gcs,cipd',
+      GCS_BUCKETS: `${BUCKET},${LATE_BUCKET}`,
+      CIPD_HOSTS: cipd.host,
+      CIPD_INSECURE_LOOPBACK: 'true',
+      PUBLISH_DEADLINE_SECONDS: '5',
+      BACKEND_DEADLINE_SECONDS: '5',
+    });
   });
   after(async () => {
     if (savedEmulatorHost === undefined) delete process.env.STORAGE_EMULATOR_HOST;
     else process.env.STORAGE_EMULATOR_HOST = savedEmulatorHost;
-    server.close();
+    await service.close();
     await Promise.all([gcs.close(), cipd.close()]);
   });
 
-  const report = (taskId: string, method: string, body: object) =>
-    fetch(`${url}/provenance.snooperpb.SelfReport/${method}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-task-id': taskId },
-      body: JSON.stringify(body),
-    });
-
-  async function build(taskId: string, artifacts: { digest: string; artifact: object }[]): Promise<void> {
-    assert.equal(
-      (await report(taskId, 'ReportTaskStage', { taskStage: 'STARTED', recipe: 'r', pid: '1' })).status,
-      200,
-    );
-    for (const a of artifacts) assert.equal((await report(taskId, 'ReportArtifactDigest', a)).status, 200);
-    assert.equal((await report(taskId, 'ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' })).status, 200);
-  }
-
-  async function status(taskId: string): Promise<Status> {
-    for (let i = 0; i < 400; i++) {
-      const s = (await (await fetch(`${url}/v1/tasks/${taskId}?reporter=${DEV_DEFAULT_EMAIL}`)).json()) as Status;
-      if (s.provenance.state === 'signed' && s.provenance.publications?.every((p) => p.state !== 'pending')) return s;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`task ${taskId} was not signed with publications`);
-  }
-
-  const served = async (taskId: string, what: 'provenance' | 'bundle') =>
-    (await (await fetch(`${url}/v1/tasks/${taskId}/${what}?reporter=${DEV_DEFAULT_EMAIL}`)).text()).trim();
+  const build = (taskId: string, artifacts: { digest: string; artifact: object }[]) => service.build(taskId, artifacts);
+  const status = (taskId: string) => service.published(taskId);
+  const served = (taskId: string, what: 'provenance' | 'bundle') => service.served(taskId, what);
 
   it('puts the envelope and bundle beside a GCS artifact and on a CIPD instance, as served, verifiable from there', async () => {
     const app = sha256('app.tgz');
@@ -141,7 +91,7 @@ describe('publishing to GCS and CIPD through the service (local stand-ins)', () 
 
     // As docs/publishing.md shows: read the object with a GCS client, pipe it to the verifier.
     const keys = join(mkdtempSync(join(tmpdir(), 'keys-')), 'keys.json');
-    writeFileSync(keys, await (await fetch(`${url}/v1/keys`)).text());
+    writeFileSync(keys, await (await fetch(`${service.url}/v1/keys`)).text());
     const [bytes] = await new Storage().bucket(BUCKET).file('app/1.0/app.tgz.intoto.jsonl').download();
     const cli = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
     const verify = spawnSync(
@@ -196,19 +146,7 @@ describe('publishing to GCS and CIPD through the service (local stand-ins)', () 
 
     gcs.addBucket(LATE_BUCKET);
     const creations = gcs.creations;
-    const sweeper = () =>
-      new TaskSweeper({
-        tasks: routes.stores.tasks,
-        provenance: routes.stores.provenance,
-        uploadComplete: { publishUploadComplete: async () => undefined },
-        notifier: { notify: async () => undefined },
-        clock: new ManualClock(new Date(Date.now() + 3_600_000)),
-        heartbeatTtlSeconds: 86_400,
-        recoveryGraceMs: 300_000,
-        maxRecoveryAttempts: 5,
-        maxTasksPerRun: 100,
-        publish: { sinks: [new GcsSink([BUCKET, LATE_BUCKET], new Storage())], concurrency: 4, deadlineMs: 5000 },
-      });
+    const sweeper = () => publicationSweeper(service, [new GcsSink([BUCKET, LATE_BUCKET], new Storage())], 5000);
     await Promise.all([sweeper().sweep(), sweeper().sweep()]);
     assert.equal(gcs.creations - creations, 2, 'the envelope and the bundle, each created once');
     const [p] = (await status('pub-3')).provenance.publications ?? [];

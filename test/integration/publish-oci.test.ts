@@ -10,24 +10,14 @@
 // sweep publishes later, once, however many sweeps run and however often.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import type { Server } from 'node:http';
-import { loadConfig } from '../../functions/config.js';
-import { localRoutes } from '../../functions/local/routes.js';
-import { listen, localServer } from '../../functions/local/server.js';
-import { DevIssuer, DEV_DEFAULT_EMAIL } from '../../functions/adapters/dev-issuer.js';
 import { BUNDLE_ARTIFACT_TYPE, OciSink } from '../../functions/adapters/publish/oci-sink.js';
 import { parseOciRule } from '../../functions/domain/oci-allowlist.js';
 import type { SignedProvenance } from '../../functions/ports/publisher.js';
-import { TaskSweeper } from '../../functions/lifecycle/sweep.js';
-import { ManualClock } from '../helpers/manual-clock.js';
 import { captureLogs } from '../helpers/capture-logs.js';
+import { type LocalService, publicationSweeper, startLocalService } from '../helpers/local-service.js';
 import { pushImage, startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
-const AUDIENCE = 'https://provenance.test';
 const DEADLINE_SECONDS = 2;
 
 /** A loopback TCP server that records connections and closes, and never answers. */
@@ -64,81 +54,37 @@ async function silentServer(): Promise<{
   };
 }
 
-type Status = {
-  provenance: {
-    state: string;
-    publications?: { sink: string; target: string; state: string; error?: string }[];
-  };
-};
-
 describe('publishing provenance to OCI images (docker-registry on loopback)', () => {
   let registry: RunningRegistry;
   let offList: Awaited<ReturnType<typeof silentServer>>;
   let hanging: Awaited<ReturnType<typeof silentServer>>;
-  let server: Server;
-  let url: string;
-  let token: string;
-  let routes: Awaited<ReturnType<typeof localRoutes>>;
+  let service: LocalService;
 
   before(async () => {
     registry = await startRegistry();
     offList = await silentServer();
     hanging = await silentServer();
-    const dir = mkdtempSync(join(tmpdir(), 'oci-'));
-    routes = await localRoutes(
-      loadConfig({
-        AUTH_MODE: 'dev',
-        DEV_ISSUER_DIR: dir,
-        TASK_STORE: 'memory',
-        EVENTS: 'in-process',
-        AUDIENCE,
-        READ_ACCESS: 'public',
-        PUBLISH_TO: 'oci',
-        // The registry, and the never-answering server under one repository prefix only.
-        OCI_REGISTRIES: `${registry.host},${hanging.host}/slow`,
-        PUBLISH_DEADLINE_SECONDS: String(DEADLINE_SECONDS),
-        BACKEND_DEADLINE_SECONDS: '5',
-      }),
-    );
-    server = localServer(routes.routes);
-    url = (await listen(server, 0)).replace('localhost', '127.0.0.1');
-    token = DevIssuer.fromDirectory(dir).mint({ audience: AUDIENCE, email: DEV_DEFAULT_EMAIL });
+    service = await startLocalService({
+      PUBLISH_TO: 'oci',
+      // The registry, and the never-answering server under one repository prefix only.
+      OCI_REGISTRIES: `${registry.host},${hanging.host}/slow`,
+      PUBLISH_DEADLINE_SECONDS: String(DEADLINE_SECONDS),
+      BACKEND_DEADLINE_SECONDS: '5',
+    });
   });
   after(async () => {
-    server.close();
+    await service.close();
     offList.server.close();
     hanging.server.close();
     await registry.stop();
   });
 
-  const report = (taskId: string, method: string, body: object) =>
-    fetch(`${url}/provenance.snooperpb.SelfReport/${method}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-task-id': taskId },
-      body: JSON.stringify(body),
-    });
-
-  async function build(taskId: string, images: { image: string; digest: string }[]): Promise<void> {
-    assert.equal(
-      (await report(taskId, 'ReportTaskStage', { taskStage: 'STARTED', recipe: 'r', pid: '1' })).status,
-      200,
+  const build = (taskId: string, images: { image: string; digest: string }[]) =>
+    service.build(
+      taskId,
+      images.map(({ image, digest }) => ({ digest, artifact: { oci: { image, tag: 'v1' } } })),
     );
-    for (const { image, digest } of images)
-      assert.equal(
-        (await report(taskId, 'ReportArtifactDigest', { digest, artifact: { oci: { image, tag: 'v1' } } })).status,
-        200,
-      );
-    assert.equal((await report(taskId, 'ReportTaskStage', { taskStage: 'UPLOAD_COMPLETE' })).status, 200);
-  }
-
-  async function status(taskId: string): Promise<Status> {
-    for (let i = 0; i < 400; i++) {
-      const s = (await (await fetch(`${url}/v1/tasks/${taskId}?reporter=${DEV_DEFAULT_EMAIL}`)).json()) as Status;
-      if (s.provenance.state === 'signed' && s.provenance.publications?.every((p) => p.state !== 'pending')) return s;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`task ${taskId} was not signed with publications`);
-  }
+  const status = (taskId: string) => service.published(taskId);
 
   async function referrers(name: string, digest: string): Promise<{ digest: string; artifactType: string }[]> {
     const res = await fetch(`http://${registry.host}/v2/${name}/manifests/${digest.replace(':', '-')}`, {
@@ -175,7 +121,7 @@ describe('publishing provenance to OCI images (docker-registry on loopback)', ()
     const found = await referrerLayer('apps/app', digest);
     assert.equal(found.subject, digest);
     assert.equal(found.artifactType, BUNDLE_ARTIFACT_TYPE);
-    const served = (await (await fetch(`${url}/v1/tasks/oci-1/bundle?reporter=${DEV_DEFAULT_EMAIL}`)).text()).trim();
+    const served = await service.served('oci-1', 'bundle');
     assert.equal(found.layer.toString(), served);
   });
 
@@ -240,19 +186,7 @@ describe('publishing provenance to OCI images (docker-registry on loopback)', ()
         return real.publish(t, p, signal);
       },
     };
-    const sweeper = () =>
-      new TaskSweeper({
-        tasks: routes.stores.tasks,
-        provenance: routes.stores.provenance,
-        uploadComplete: { publishUploadComplete: async () => undefined },
-        notifier: { notify: async () => undefined },
-        clock: new ManualClock(new Date(Date.now() + 3_600_000)),
-        heartbeatTtlSeconds: 86_400,
-        recoveryGraceMs: 300_000,
-        maxRecoveryAttempts: 5,
-        maxTasksPerRun: 100,
-        publish: { sinks: [counting], concurrency: 4, deadlineMs: 1000 },
-      });
+    const sweeper = () => publicationSweeper(service, [counting], 1000);
     const [a, b] = await Promise.all([sweeper().sweep(), sweeper().sweep()]);
     // oci-2 and oci-hang have failed publications; each is retried by one sweep only.
     assert.equal(a.publicationsRetried + b.publicationsRetried, 2);
@@ -267,9 +201,7 @@ describe('publishing provenance to OCI images (docker-registry on loopback)', ()
     const digest = await pushImage(registry.host, 'apps/again', 'v1');
     await build('oci-3', [{ image: `${registry.host}/apps/again`, digest }]);
     assert.equal((await status('oci-3')).provenance.publications![0]!.state, 'published');
-    const bundleJson = (
-      await (await fetch(`${url}/v1/tasks/oci-3/bundle?reporter=${DEV_DEFAULT_EMAIL}`)).text()
-    ).trim();
+    const bundleJson = await service.served('oci-3', 'bundle');
     const requests: string[] = [];
     const sink = new OciSink([parseOciRule(registry.host)], { onRequest: (m, u) => requests.push(`${m} ${u}`) });
     const provenance: SignedProvenance = {

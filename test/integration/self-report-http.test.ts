@@ -108,41 +108,42 @@ describe('selfReport over HTTP (functions-framework, Firestore emulator)', () =>
 
   // buf curl always puts binary protobuf on the wire (its --data is JSON that it
   // encodes); the JSON wire format is exercised with plain curl, as the README does.
-  it('works with buf curl (binary on the wire) and curl (JSON on the wire) as clients', async () => {
-    const buf = join(root, 'node_modules', '.bin', 'buf');
-    const common = [
-      'curl',
-      '-v',
-      '--schema',
-      root,
-      '--protocol',
-      'connect',
-      '-H',
-      `Authorization: Bearer ${token()}`,
-      '-H',
-      'X-Task-Id: it-buf-1',
-    ];
-    const started = await run(
-      buf,
+  /** One selfReport call with buf curl over the Connect protocol, from the repository's proto schema. */
+  const bufCurl = (taskId: string, method: string, data: object, flags: string[] = []) =>
+    run(
+      join(root, 'node_modules', '.bin', 'buf'),
       [
-        ...common,
+        'curl',
+        ...flags,
+        '--schema',
+        root,
+        '--protocol',
+        'connect',
+        '-H',
+        `Authorization: Bearer ${token()}`,
+        '-H',
+        `X-Task-Id: ${taskId}`,
         '--data',
-        JSON.stringify({ taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 7 }),
-        `${url}/provenance.snooperpb.SelfReport/ReportTaskStage`,
+        JSON.stringify(data),
+        `${url}/provenance.snooperpb.SelfReport/${method}`,
       ],
       { cwd: root },
     );
+
+  it('works with buf curl (binary on the wire) and curl (JSON on the wire) as clients', async () => {
+    const started = await bufCurl(
+      'it-buf-1',
+      'ReportTaskStage',
+      { taskStage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 7 },
+      ['-v'],
+    );
     assert.equal(started.stdout.trim(), '{}');
     assert.match(started.stderr, /Content-Type: application\/proto/i);
-    const artifact = await run(
-      buf,
-      [
-        ...common,
-        '--data',
-        JSON.stringify({ digest: `sha256:${SHA}`, artifact: { gcs: 'gs://example-bucket/out/app.tar.gz' } }),
-        `${url}/provenance.snooperpb.SelfReport/ReportArtifactDigest`,
-      ],
-      { cwd: root },
+    const artifact = await bufCurl(
+      'it-buf-1',
+      'ReportArtifactDigest',
+      { digest: `sha256:${SHA}`, artifact: { gcs: 'gs://example-bucket/out/app.tar.gz' } },
+      ['-v'],
     );
     assert.equal(artifact.stdout.trim(), '{}');
     const git = await run('curl', [
@@ -170,25 +171,9 @@ describe('selfReport over HTTP (functions-framework, Firestore emulator)', () =>
   });
 
   it('buf curl surfaces a Connect error code from the server', async () => {
-    const buf = join(root, 'node_modules', '.bin', 'buf');
-    const res: { stderr?: string } = await run(
-      buf,
-      [
-        'curl',
-        '--schema',
-        root,
-        '--protocol',
-        'connect',
-        '-H',
-        `Authorization: Bearer ${token()}`,
-        '-H',
-        'X-Task-Id: it-buf-2',
-        '--data',
-        JSON.stringify({ gitReport: { repo: 'ftp://x', commit: 'a'.repeat(40) } }),
-        `${url}/provenance.snooperpb.SelfReport/ReportGit`,
-      ],
-      { cwd: root },
-    ).catch((e) => e);
+    const res: { stderr?: string } = await bufCurl('it-buf-2', 'ReportGit', {
+      gitReport: { repo: 'ftp://x', commit: 'a'.repeat(40) },
+    }).catch((e) => e);
     assert.match(String(res.stderr), /invalid_argument/);
     assert.match(String(res.stderr), /git_report\.repo/);
   });

@@ -5,14 +5,11 @@
 // the CLI signs one end to end and exits (the KMS channel is closed).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleFromJSON } from '@sigstore/bundle';
-import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
 import { envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { signStatement } from '../../functions/provenance/dsse.js';
@@ -25,21 +22,46 @@ import { verifyVsa } from '../../functions/verify/vsa-check.js';
 import { schemaErrors } from '../helpers/schema-check.js';
 import { statementOf } from '../helpers/statement-spec.js';
 import { startLocalKms, type LocalKms } from '../helpers/kms-server.js';
+import { sigstoreVerify } from '../helpers/sigstore-verify.js';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
 const KEY = (n: string) => `projects/p/locations/global/keyRings/r/cryptoKeys/${n}/cryptoKeyVersions/1`;
 const SHA = '9a'.repeat(32);
 
-function sigstoreVerify(json: unknown, pem: string): void {
-  const key = createPublicKey(pem);
-  const trust = toTrustMaterial(
-    { mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never,
-    () => ({ publicKey: key, validFor: () => true }),
-  );
-  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
-    toSignedEntity(bundleFromJSON(json)),
-  );
+/** `provenance verify` arguments that check app.intoto.jsonl with key.pem and write a VSA signed by the KMS key. */
+const VERIFY_WITH_KMS_VSA = [
+  'verify',
+  '--key',
+  'key.pem',
+  '--digest',
+  `sha256:${SHA}`,
+  '--provenance',
+  'app.intoto.jsonl',
+  '--vsa',
+  'app.vsa.intoto.jsonl',
+  '--vsa-key',
+  `gcpkms://${KEY('gate-p256')}`,
+  '--verifier-id',
+  'https://gate.example.com',
+  '--resource-uri',
+  'gs://b/app.tar',
+];
+
+/** Writes dir/app.intoto.jsonl, a provenance for gs://b/app.tar signed by a fresh key, and that key as dir/key.pem. */
+async function writeSignedProvenance(dir: string): Promise<void> {
+  const signer = LocalSigner.ephemeral();
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'gs://b/app.tar', digest: { sha256: SHA } }],
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: {
+      buildDefinition: { buildType: 'x', externalParameters: {}, internalParameters: {}, resolvedDependencies: [] },
+      runDetails: { builder: { id: 'https://b' }, metadata: { invocationId: 't' }, byproducts: [] },
+    },
+  } as unknown as Statement;
+  writeFileSync(join(dir, 'app.intoto.jsonl'), `${JSON.stringify(await signStatement(statement, signer))}\n`);
+  writeFileSync(join(dir, 'key.pem'), (await signer.publicKey()).pem);
 }
 
 describe('VSA signed with Cloud KMS (local KMS gRPC server)', () => {
@@ -118,33 +140,8 @@ describe('VSA signed with Cloud KMS (local KMS gRPC server)', () => {
       !readFileSync(bundle, 'utf8').includes('google.cloud.kms.v1.KeyManagementService'),
       'the KMS client is not bundled',
     );
-    const signer = LocalSigner.ephemeral();
-    const statement = {
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ name: 'gs://b/app.tar', digest: { sha256: SHA } }],
-      predicateType: 'https://slsa.dev/provenance/v1',
-      predicate: { buildDefinition: {}, runDetails: { builder: { id: 'https://b' } } },
-    } as unknown as Statement;
-    writeFileSync(join(dir, 'app.intoto.jsonl'), `${JSON.stringify(await signStatement(statement, signer))}\n`);
-    writeFileSync(join(dir, 'key.pem'), (await signer.publicKey()).pem);
-    const args = [
-      bundle,
-      'verify',
-      '--key',
-      'key.pem',
-      '--digest',
-      `sha256:${SHA}`,
-      '--provenance',
-      'app.intoto.jsonl',
-      '--vsa',
-      'app.vsa.intoto.jsonl',
-      '--vsa-key',
-      `gcpkms://${KEY('gate-p256')}`,
-      '--verifier-id',
-      'https://gate.example.com',
-      '--resource-uri',
-      'gs://b/app.tar',
-    ];
+    await writeSignedProvenance(dir);
+    const args = [bundle, ...VERIFY_WITH_KMS_VSA];
     const env: NodeJS.ProcessEnv = { ...process.env, KMS_EMULATOR_HOST: `127.0.0.1:${kms.port}` };
     delete env.NODE_PATH;
     await assert.rejects(
@@ -166,38 +163,10 @@ describe('VSA signed with Cloud KMS (local KMS gRPC server)', () => {
 
   it('the CLI: verify --vsa-key gcpkms://… writes a KMS-signed VSA and exits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vsa-kms-cli-'));
-    const signer = LocalSigner.ephemeral();
-    const statement = {
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ name: 'gs://b/app.tar', digest: { sha256: SHA } }],
-      predicateType: 'https://slsa.dev/provenance/v1',
-      predicate: {
-        buildDefinition: { buildType: 'x', externalParameters: {}, internalParameters: {}, resolvedDependencies: [] },
-        runDetails: { builder: { id: 'https://b' }, metadata: { invocationId: 't' }, byproducts: [] },
-      },
-    } as unknown as Statement;
-    writeFileSync(join(dir, 'app.intoto.jsonl'), `${JSON.stringify(await signStatement(statement, signer))}\n`);
-    writeFileSync(join(dir, 'key.pem'), (await signer.publicKey()).pem);
+    await writeSignedProvenance(dir);
     const { stdout, stderr } = await run(
       process.execPath,
-      [
-        join(root, 'bin', 'provenance.js'),
-        'verify',
-        '--key',
-        'key.pem',
-        '--digest',
-        `sha256:${SHA}`,
-        '--provenance',
-        'app.intoto.jsonl',
-        '--vsa',
-        'app.vsa.intoto.jsonl',
-        '--vsa-key',
-        `gcpkms://${KEY('gate-p256')}`,
-        '--verifier-id',
-        'https://gate.example.com',
-        '--resource-uri',
-        'gs://b/app.tar',
-      ],
+      [join(root, 'bin', 'provenance.js'), ...VERIFY_WITH_KMS_VSA],
       { cwd: dir, env: { ...process.env, KMS_EMULATOR_HOST: `127.0.0.1:${kms.port}` }, timeout: 60_000 },
     );
     assert.match(stdout, /^verified sha256:/);

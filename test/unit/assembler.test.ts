@@ -3,39 +3,32 @@
 // the claim back when it fails.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
-import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
 import { ReportIngest } from '../../functions/lifecycle/ingest.js';
 import { taskKey, type Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
-import { ManualClock } from '../helpers/manual-clock.js';
 import type { Signer } from '../../functions/ports/signer.js';
-import { AssemblyBusyError, ProvenanceAssembler } from '../../functions/provenance/assembler.js';
+import { AssemblyBusyError } from '../../functions/provenance/assembler.js';
 import { verifyEnvelope } from '../../functions/verify/engine.js';
 import { parsePublicKeys } from '../../functions/verify/keys.js';
 import { at } from '../../functions/verify/text.js';
+import { memoryIngest } from '../helpers/memory-ingest.js';
 
 const owner: Identity = { issuer: 'https://accounts.google.com', subject: '42', email: 'builder@example.com' };
 const SHA = 'ab'.repeat(32) as Sha256Hex;
 
 function setup(signer: Signer = LocalSigner.ephemeral()) {
-  const tasks = new MemoryTaskStore();
-  const provenance = new MemoryProvenanceStore();
-  const clock = new ManualClock(new Date('2026-05-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, {
-    reporterAllowlist: new Set([owner.email]),
-    pidReporterAllowlist: new Set(),
-    reportRetentionMs: 86_400_000,
-  });
-  const assembler = new ProvenanceAssembler({
+  const {
     tasks,
     provenance,
-    signer,
     clock,
-    builderId: 'https://builder.test',
-    leaseMs: 60_000,
+    ingest,
+    assembler: newAssembler,
+  } = memoryIngest(owner, {
+    now: new Date('2026-05-01T00:00:00Z'),
+    reportRetentionMs: 86_400_000,
   });
+  const assembler = newAssembler(signer);
   const build = async (id: string, opts: { artifact?: boolean; upload?: boolean } = {}) => {
     await ingest.reportStage(owner, id, { stage: 'STARTED', recipe: 'cloudbuild.yaml', pid: 7 });
     clock.advance(1000);

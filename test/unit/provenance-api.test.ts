@@ -2,46 +2,28 @@
 // 404s and 400s, and reader authorisation (allowlist or public).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
-import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
-import { LocalSigner } from '../../functions/adapters/local-signer.js';
-import { DevIssuer, DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
-import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
-import { ReportIngest } from '../../functions/lifecycle/ingest.js';
+import { DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
 import { taskKey, type Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
+import { getter, OWNER, readFixture, readerTokens } from '../helpers/read-api.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { NDJSON, provenanceApi } from '../../functions/api/provenance-api.js';
-import { fetchHeaders, responseBytes } from '../../functions/api/http.js';
 import { TaskRedriver } from '../../functions/lifecycle/redrive.js';
 import { failTask } from '../../functions/domain/lifecycle.js';
 import { captureLogs } from '../helpers/capture-logs.js';
 
 const AUDIENCE = 'https://provenance.test';
-const OWNER: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
 const SHA = '12'.repeat(32) as Sha256Hex;
 
 async function setup(mode: 'public' | 'allowlist' = 'public', opts: { redrive?: boolean } = {}) {
-  const tasks = new MemoryTaskStore();
-  const provenance = new MemoryProvenanceStore();
+  const { tasks, provenance, signer, clock, ingest, assembler } = readFixture();
   const published: string[] = [];
-  const signer = LocalSigner.ephemeral();
-  const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, {
-    reporterAllowlist: new Set([OWNER.email]),
-    pidReporterAllowlist: new Set(),
-    reportRetentionMs: 1e9,
-  });
-  const assembler = new ProvenanceAssembler({ tasks, provenance, signer, clock, builderId: 'b', leaseMs: 60_000 });
-  const issuer = DevIssuer.ephemeral();
-  const certs = issuer.certificates();
+  const { verifier, token } = readerTokens(AUDIENCE);
   const handler = provenanceApi({
     tasks,
     provenance,
     keys: async () => [await signer.publicKey()],
-    verifier: new OidcVerifier({ audience: AUDIENCE, issuers: [DEV_ISSUER], certificates: async () => certs }),
+    verifier,
     access: { mode, readers: new Set(['release@example.com']) },
     ...(opts.redrive
       ? {
@@ -75,18 +57,7 @@ async function setup(mode: 'public' | 'allowlist' = 'public', opts: { redrive?: 
     if (opts.upload !== false) await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
     if (opts.assemble !== false && opts.upload !== false) await assembler.assemble(taskKey(owner, id));
   };
-  const get = async (url: string, o: { token?: string; method?: string } = {}) => {
-    const headers = new Headers(o.token ? { authorization: `Bearer ${o.token}` } : {});
-    const res = await handler({
-      method: o.method ?? 'GET',
-      url,
-      headers: fetchHeaders(headers),
-      body: new Uint8Array(),
-    });
-    const text = (await responseBytes(res)).toString();
-    return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
-  };
-  const token = (email: string) => issuer.mint({ audience: AUDIENCE, email });
+  const get = getter(handler);
   const fail = async (id: string) => {
     const key = taskKey(OWNER, id);
     await tasks.updateTask(key, (cur) => failTask(cur!, clock.now(), 'provenance could not be assembled: KMS down'));

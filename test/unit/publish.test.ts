@@ -5,13 +5,9 @@
 // the number of subjects beyond the statement itself).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
-import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
-import { ReportIngest } from '../../functions/lifecycle/ingest.js';
 import { taskKey, type Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
-import { ManualClock } from '../helpers/manual-clock.js';
 import {
   PublishConflictError,
   type PublishOutcome,
@@ -19,8 +15,9 @@ import {
   type Sink,
   type SinkName,
 } from '../../functions/ports/publisher.js';
-import { ProvenanceAssembler, PUBLISHING_INTERRUPTED } from '../../functions/provenance/assembler.js';
+import { PUBLISHING_INTERRUPTED } from '../../functions/provenance/assembler.js';
 import { MAX_REASON_LENGTH, publicationTargets, publishAll } from '../../functions/provenance/publish.js';
+import { memoryIngest } from '../helpers/memory-ingest.js';
 
 const owner: Identity = { issuer: 'https://accounts.google.com', subject: '42', email: 'builder@example.com' };
 const PROV: SignedProvenance = {
@@ -113,12 +110,13 @@ describe('publishAll', () => {
 
 describe('publishing from the assembler', () => {
   async function signTask(subjects: number) {
-    const tasks = new MemoryTaskStore();
-    const provenance = new MemoryProvenanceStore();
-    const clock = new ManualClock(new Date('2026-05-01T00:00:00Z'));
-    const ingest = new ReportIngest(tasks, clock, {
-      reporterAllowlist: new Set([owner.email]),
-      pidReporterAllowlist: new Set(),
+    const {
+      tasks,
+      provenance,
+      ingest,
+      assembler: newAssembler,
+    } = memoryIngest(owner, {
+      now: new Date('2026-05-01T00:00:00Z'),
       reportRetentionMs: 86_400_000,
     });
     const id = `t${subjects}`;
@@ -138,13 +136,7 @@ describe('publishing from the assembler', () => {
     });
     await ingest.reportStage(owner, id, { stage: 'UPLOAD_COMPLETE' });
     const sink = new ScriptedSink('oci');
-    const assembler = new ProvenanceAssembler({
-      tasks,
-      provenance,
-      signer: LocalSigner.ephemeral(),
-      clock,
-      builderId: 'https://builder.test',
-      leaseMs: 60_000,
+    const assembler = newAssembler(LocalSigner.ephemeral(), {
       publish: { sinks: [sink], concurrency: 8, deadlineMs: 5000 },
     });
     // Count the serialisations at least half as long as the envelope: the envelope, the bundle, and nothing per subject.
@@ -181,12 +173,12 @@ describe('publishing from the assembler', () => {
   });
 
   it('records the targets as pending before publishing, so an assembler that stops mid-way leaves them to the sweep', async () => {
-    const tasks = new MemoryTaskStore();
-    const provenance = new MemoryProvenanceStore();
-    const clock = new ManualClock(new Date('2026-05-01T00:00:00Z'));
-    const ingest = new ReportIngest(tasks, clock, {
-      reporterAllowlist: new Set([owner.email]),
-      pidReporterAllowlist: new Set(),
+    const {
+      provenance,
+      ingest,
+      assembler: newAssembler,
+    } = memoryIngest(owner, {
+      now: new Date('2026-05-01T00:00:00Z'),
       reportRetentionMs: 86_400_000,
     });
     await ingest.reportStage(owner, 'wa', { stage: 'STARTED', recipe: 'r', pid: 7 });
@@ -214,13 +206,7 @@ describe('publishing from the assembler', () => {
         return 'published';
       },
     };
-    const assembler = new ProvenanceAssembler({
-      tasks,
-      provenance,
-      signer: LocalSigner.ephemeral(),
-      clock,
-      builderId: 'https://builder.test',
-      leaseMs: 60_000,
+    const assembler = newAssembler(LocalSigner.ephemeral(), {
       publish: { sinks: [sink], concurrency: 1, deadlineMs: 5000 },
     });
     const key = taskKey(owner, 'wa');

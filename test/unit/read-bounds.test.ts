@@ -5,16 +5,9 @@
 // client follows the pages.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
-import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
-import { LocalSigner } from '../../functions/adapters/local-signer.js';
-import { DevIssuer, DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
-import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
-import { ReportIngest } from '../../functions/lifecycle/ingest.js';
-import { taskKey, type Identity } from '../../functions/domain/task.js';
+import { taskKey } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
+import { OWNER, readFixture, readerTokens } from '../helpers/read-api.js';
 import { envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { provenanceApi } from '../../functions/api/provenance-api.js';
@@ -23,27 +16,16 @@ import { pageToken } from '../../functions/api/page-token.js';
 import { localServer, listen } from '../../functions/local/server.js';
 import { ReadApiClient } from '../../functions/cli/read-client.js';
 
-const OWNER: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
 const SHA = '34'.repeat(32) as Sha256Hex;
 const OTHER = '56'.repeat(32) as Sha256Hex;
 
 async function setup(opts: { pageSize?: number; pieceChars?: number } = {}) {
-  const tasks = new MemoryTaskStore();
-  const provenance = new MemoryProvenanceStore(opts.pieceChars);
-  const signer = LocalSigner.ephemeral();
-  const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, {
-    reporterAllowlist: new Set([OWNER.email]),
-    pidReporterAllowlist: new Set(),
-    reportRetentionMs: 1e9,
-  });
-  const assembler = new ProvenanceAssembler({ tasks, provenance, signer, clock, builderId: 'b', leaseMs: 60_000 });
-  const certs = DevIssuer.ephemeral().certificates();
+  const { tasks, provenance, signer, clock, ingest, assembler } = readFixture({ pieceChars: opts.pieceChars });
   const handler = provenanceApi({
     tasks,
     provenance,
     keys: async () => [await signer.publicKey()],
-    verifier: new OidcVerifier({ audience: 'a', issuers: [DEV_ISSUER], certificates: async () => certs }),
+    verifier: readerTokens('a').verifier,
     access: { mode: 'public', readers: new Set() },
     ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
   });

@@ -5,42 +5,38 @@
 // as written.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleFromJSON } from '@sigstore/bundle';
-import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
-import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
-import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
 import { DevIssuer, DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
 import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
-import { ReportIngest } from '../../functions/lifecycle/ingest.js';
 import { taskKey, type Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { ProvenanceAssembler } from '../../functions/provenance/assembler.js';
 import { BUNDLE_MEDIA_TYPE, bundleToEnvelope, envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { provenanceApi } from '../../functions/api/provenance-api.js';
 import { fetchHeaders, responseBytes } from '../../functions/api/http.js';
 import { statementOf } from '../helpers/statement-spec.js';
+import { memoryIngest } from '../helpers/memory-ingest.js';
+import { sigstoreVerify } from '../helpers/sigstore-verify.js';
 
 const root = join(__dirname, '..', '..', '..');
 const owner: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
 const SHA = '5a'.repeat(32) as Sha256Hex;
 
 async function served() {
-  const tasks = new MemoryTaskStore();
-  const provenance = new MemoryProvenanceStore();
-  const signer = LocalSigner.ephemeral();
-  const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, {
-    reporterAllowlist: new Set([owner.email]),
-    pidReporterAllowlist: new Set(),
+  const {
+    tasks,
+    provenance,
+    clock,
+    ingest,
+    assembler: newAssembler,
+  } = memoryIngest(owner, {
+    now: new Date('2026-06-01T00:00:00Z'),
     reportRetentionMs: 1e9,
   });
+  const signer = LocalSigner.ephemeral();
   await ingest.reportStage(owner, 't1', { stage: 'STARTED', recipe: 'r', pid: 1 });
   await ingest.addReport(owner, 't1', {
     kind: 'artifact',
@@ -50,14 +46,7 @@ async function served() {
   });
   clock.advance(1000);
   await ingest.reportStage(owner, 't1', { stage: 'UPLOAD_COMPLETE' });
-  await new ProvenanceAssembler({
-    tasks,
-    provenance,
-    signer,
-    clock,
-    builderId: 'https://builder.test',
-    leaseMs: 60_000,
-  }).assemble(taskKey(owner, 't1'));
+  await newAssembler(signer).assemble(taskKey(owner, 't1'));
   const certs = DevIssuer.ephemeral().certificates();
   const api = provenanceApi({
     tasks,
@@ -71,19 +60,6 @@ async function served() {
     return { status: res.status, text: (await responseBytes(res)).toString() };
   };
   return { get, signer, envelopes: await provenance.envelopesForSubject(SHA) };
-}
-
-function sigstoreVerify(json: unknown, pem: string): void {
-  const key = createPublicKey(pem);
-  // No Sigstore infrastructure is involved: an empty trusted root, and the service's key for the hint.
-  const trust = toTrustMaterial(
-    { mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never,
-    () => ({ publicKey: key, validFor: () => true }),
-  );
-  // These bundles carry no transparency-log entry and no timestamp by design: thresholds 0.
-  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
-    toSignedEntity(bundleFromJSON(json)),
-  );
 }
 
 describe('Sigstore bundles', () => {

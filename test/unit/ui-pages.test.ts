@@ -7,20 +7,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryTaskStore } from '../../functions/adapters/memory-task-store.js';
-import { MemoryProvenanceStore } from '../../functions/adapters/memory-provenance-store.js';
-import { DevIssuer, DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
+import { DEV_ISSUER } from '../../functions/adapters/dev-issuer.js';
 import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
-import { ReportIngest } from '../../functions/lifecycle/ingest.js';
-import type { Identity } from '../../functions/domain/task.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { getter, OWNER, readFixture, readerTokens } from '../helpers/read-api.js';
 import { provenanceApi } from '../../functions/api/provenance-api.js';
 import { fetchHeaders, responseBytes, type HttpHandler } from '../../functions/api/http.js';
 import { CONTENT_SECURITY_POLICY, uiAssets, withUi } from '../../functions/api/ui-assets.js';
 
 const AUDIENCE = 'https://provenance.test';
-const OWNER: Identity = { issuer: DEV_ISSUER, subject: '42', email: 'builder@example.com' };
 
 function assetsDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ui-assets-'));
@@ -32,32 +27,12 @@ function assetsDir(): string {
 }
 
 function setup(mode: 'public' | 'allowlist' = 'public') {
-  const tasks = new MemoryTaskStore();
-  const provenance = new MemoryProvenanceStore();
-  const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
-  const ingest = new ReportIngest(tasks, clock, {
-    reporterAllowlist: new Set([OWNER.email]),
-    pidReporterAllowlist: new Set(),
-    reportRetentionMs: 1e9,
-  });
-  const issuer = DevIssuer.ephemeral();
-  const certs = issuer.certificates();
-  const verifier = new OidcVerifier({ audience: AUDIENCE, issuers: [DEV_ISSUER], certificates: async () => certs });
+  const { tasks, provenance, clock, ingest } = readFixture();
+  const { verifier, token } = readerTokens(AUDIENCE);
   const access = { mode, readers: new Set(['release@example.com']) };
   const api = provenanceApi({ tasks, provenance, keys: async () => [], verifier, access });
   const handler: HttpHandler = withUi(uiAssets({ verifier, access, dir: assetsDir() }), api);
-  const get = async (url: string, o: { token?: string; method?: string; headers?: Record<string, string> } = {}) => {
-    const headers = new Headers({ ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...o.headers });
-    const res = await handler({
-      method: o.method ?? 'GET',
-      url,
-      headers: fetchHeaders(headers),
-      body: new Uint8Array(),
-    });
-    const text = (await responseBytes(res)).toString();
-    return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
-  };
-  const token = (email: string) => issuer.mint({ audience: AUDIENCE, email });
+  const get = getter(handler);
   return { get, token, ingest, clock };
 }
 

@@ -5,13 +5,11 @@
 // its code, a tampered VSA and another key included.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleFromJSON } from '@sigstore/bundle';
-import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { PemSigner } from '../../functions/adapters/pem-signer.js';
 import { envelopeToBundle } from '../../functions/provenance/bundle.js';
 import type { Envelope } from '../../functions/provenance/dsse.js';
@@ -21,6 +19,7 @@ import { signVsa, vsaStatement, type VsaInput, type VsaStatement } from '../../f
 import { verifyVsa, type VsaExpectations } from '../../functions/verify/vsa-check.js';
 import { schemaErrors } from '../helpers/schema-check.js';
 import { statementOf } from '../helpers/statement-spec.js';
+import { sigstoreVerify } from '../helpers/sigstore-verify.js';
 
 const SCHEMA = 'test/schema/slsa-vsa-v1.schema.json';
 const DIGEST = '7e'.repeat(32);
@@ -52,17 +51,6 @@ async function signed(over: Partial<VsaInput> = {}, signer = newSigner()) {
   const envelope = await signVsa(vsaStatement(input(over)), signer);
   const { pem } = await signer.publicKey();
   return { envelope, pem, keys: parsePublicKeys(pem) };
-}
-
-function sigstoreVerify(json: unknown, pem: string): void {
-  const key = createPublicKey(pem);
-  const trust = toTrustMaterial(
-    { mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] } as never,
-    () => ({ publicKey: key, validFor: () => true }),
-  );
-  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
-    toSignedEntity(bundleFromJSON(json)),
-  );
 }
 
 /** DSSE checked with openssl alone: PAE rebuilt in the shell, the signature checked with the PEM. */
