@@ -19,7 +19,7 @@ import { at, printable, safeJsonLine } from '../verify/text.js';
 import { ReadApiClient, ReadApiError } from './read-client.js';
 import { parseDigest, sha256File } from './digest.js';
 import { UsageError } from './exit-codes.js';
-import { readFlagFile } from './flag-file.js';
+import { readFlagFile, readStandardInput } from './flag-file.js';
 
 /** The policy flags (each repeatable one is a list). */
 export interface PolicyFlags {
@@ -272,20 +272,9 @@ async function entriesToCheck(opts: VerifyOptions, digest: string): Promise<Enve
   }
 }
 
-/**
- * A file named by a flag, or standard input for "-" (`gcloud storage cat gs://b/app.tgz.intoto.jsonl |
- * provenance verify --provenance - …`). Standard input is read as a stream: readFileSync(0) fails with
- * EAGAIN when the writer left the pipe non-blocking (gcloud does).
- */
+/** A file named by a flag, or standard input for "-" (`gcloud storage cat gs://b/app.tgz.intoto.jsonl | provenance verify --provenance - …`). */
 async function readInput(path: string, flag: string): Promise<string> {
-  if (path !== '-') return readFlagFile(path, flag);
-  try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
-  } catch (err) {
-    throw new UsageError(`${flag}: standard input: ${(err as Error).message}`);
-  }
+  return path === '-' ? (await readStandardInput(flag)).toString('utf8') : readFlagFile(path, flag);
 }
 
 export function defaultUrl(): string {

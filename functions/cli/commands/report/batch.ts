@@ -1,11 +1,8 @@
-// `provenance report batch`: many reports from JSON lines, each an API body
-// plus "method", read with the server's strict JSON reader.
-import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { isMethod, METHOD_NAMES } from '../../report/methods.js';
 import type { BatchItem } from '../../report/reporter.js';
 import { jsonObjectLines } from '../../json-lines.js';
-import { readFlagFile } from '../../flag-file.js';
+import { readFlagFile, readStandardInput } from '../../flag-file.js';
 import { example, parseIntegerIn, type StepOptions, withStepOptions } from '../../options.js';
 import { sendBatch, stepContext } from '../../step-context.js';
 import { UsageError } from '../../exit-codes.js';
@@ -47,7 +44,9 @@ export function registerReportBatchCommand(report: Command): void {
         if (source === '-' && o.file !== undefined && o.file !== '-')
           throw new UsageError('batch: give --file <file> or -, not both');
         const bytes =
-          o.file === undefined || o.file === '-' ? readFileSync(0) : readFlagFile(o.file, '--file', 'bytes');
+          o.file === undefined || o.file === '-'
+            ? await readStandardInput('--file')
+            : readFlagFile(o.file, '--file', 'bytes');
         process.exitCode = await sendBatch(
           stepContext(o, o.concurrency).reporter,
           batchItems(bytes),
