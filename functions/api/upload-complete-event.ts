@@ -2,6 +2,8 @@
 // messagePublished CloudEvent whose message data is base64 JSON {"taskKey"}.
 // Anything else is malformed: the caller acknowledges and logs it, since no
 // redelivery can make it valid.
+import { JsonTextError, parseStrictJson } from '../domain/strict-json-text.js';
+
 export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError';
 }
@@ -15,9 +17,12 @@ export function taskKeyFromPubSubEvent(data: unknown): string {
     throw new MalformedMessageError('event data has no message.data (expected a Pub/Sub messagePublished event)');
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.from(message.data, 'base64').toString('utf8'));
-  } catch {
-    throw new MalformedMessageError('message.data is not base64-encoded JSON');
+    // The service's one strict reader: two taskKeys (which one?) or invalid UTF-8 are malformed, not guessed at.
+    body = parseStrictJson(Buffer.from(message.data, 'base64'));
+  } catch (err) {
+    throw new MalformedMessageError(
+      `message.data is not base64-encoded JSON${err instanceof JsonTextError ? ` (${err.message})` : ''}`,
+    );
   }
   return taskKeyFromMessage(body);
 }
