@@ -4,6 +4,7 @@
 // Anything else is malformed: the caller acknowledges and logs it, since no
 // redelivery can make it valid.
 import type { UploadCompleteMessage } from '../ports/events.js';
+import { JsonTextError, parseStrictJson } from '../domain/strict-json-text.js';
 
 export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError';
@@ -18,9 +19,12 @@ export function uploadCompleteFromPubSubEvent(data: unknown): UploadCompleteMess
     throw new MalformedMessageError('event data has no message.data (expected a Pub/Sub messagePublished event)');
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.from(message.data, 'base64').toString('utf8'));
-  } catch {
-    throw new MalformedMessageError('message.data is not base64-encoded JSON');
+    // The service's one strict reader: two taskKeys (which one?) or invalid UTF-8 are malformed, not guessed at.
+    body = parseStrictJson(Buffer.from(message.data, 'base64'));
+  } catch (err) {
+    throw new MalformedMessageError(
+      `message.data is not base64-encoded JSON${err instanceof JsonTextError ? ` (${err.message})` : ''}`,
+    );
   }
   return uploadCompleteMessage(body);
 }

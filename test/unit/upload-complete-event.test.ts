@@ -19,6 +19,11 @@ it('names what is wrong with a malformed message', () => {
     [{ message: {} }, /no message.data/],
     [{ message: { data: b64('not json') } }, /not base64-encoded JSON/],
     [{ message: { data: b64({}) } }, /message.taskKey/],
+    [
+      { message: { data: b64(`{"taskKey": "${KEY}", "taskKey": "${'e'.repeat(40)}"}`) } },
+      /not base64-encoded JSON \(taskKey: the key appears twice/,
+    ],
+    [{ message: { data: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]).toString('base64') } }, /not valid UTF-8/],
     [{ message: { data: b64({ taskKey: 'ABC' }) } }, /message.taskKey/],
     [{ message: { data: b64({ taskKey: '../'.repeat(14) }) } }, /message.taskKey/],
   ];
