@@ -5,7 +5,6 @@
 // base64 is refused, and --reporter pins the identity that reported the task.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,38 +15,10 @@ import { strictBase64 } from '../../functions/verify/envelope.js';
 import { parsePublicKeys, type TrustedKey } from '../../functions/verify/keys.js';
 import type { FailureCode, VerificationPolicy } from '../../functions/verify/policy.js';
 import { printable } from '../../functions/verify/text.js';
+import { fixtureStatement, provenanceCli, SHA } from '../helpers/verify-fixture.js';
 
-const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
-const SHA = 'ab'.repeat(32);
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, PROVENANCE_URL: 'http://127.0.0.1:9' },
-  });
-
-function statement(over: Record<string, unknown> = {}) {
-  return {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: 'gs://b/app.tar', digest: { sha256: SHA } }],
-    predicateType: 'https://slsa.dev/provenance/v1',
-    predicate: {
-      buildDefinition: {
-        buildType: 'https://example/bt',
-        externalParameters: {},
-        internalParameters: { reporter: 'builder@example.com' },
-        resolvedDependencies: [
-          {
-            uri: 'git+https://github.com/example/app',
-            digest: { gitCommit: 'a'.repeat(40) },
-            annotations: { refs: ['refs/heads/main'] },
-          },
-        ],
-      },
-      runDetails: { builder: { id: 'https://builder.example' }, metadata: { invocationId: 'build-1' } },
-    },
-    ...over,
-  };
-}
+const cli = provenanceCli;
+const statement = fixtureStatement;
 
 const CODES = new Set<FailureCode>([
   'MALFORMED_ENVELOPE',

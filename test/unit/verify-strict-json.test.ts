@@ -6,7 +6,6 @@
 // two things. Everything here goes through the bin, as a gate runs it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,38 +15,11 @@ import { PemSigner } from '../../functions/adapters/pem-signer.js';
 import { envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { IN_TOTO_PAYLOAD_TYPE, pae, type Envelope } from '../../functions/provenance/dsse.js';
 import { signVsa, vsaStatement } from '../../functions/verify/vsa.js';
+import { fixtureStatement, provenanceCli, SHA } from '../helpers/verify-fixture.js';
 
-const bin = join(__dirname, '..', '..', '..', 'bin', 'provenance.js');
-const SHA = 'ab'.repeat(32);
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, PROVENANCE_URL: 'http://127.0.0.1:9' },
-  });
-
-function statement(over: Record<string, unknown> = {}) {
-  return {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: 'gs://b/app.tar', digest: { sha256: SHA } }],
-    predicateType: 'https://slsa.dev/provenance/v1',
-    predicate: {
-      buildDefinition: {
-        buildType: 'https://example/bt',
-        externalParameters: {},
-        internalParameters: { reporter: 'builder@example.com' },
-        resolvedDependencies: [
-          {
-            uri: 'git+https://github.com/example/app',
-            digest: { gitCommit: 'a'.repeat(40) },
-            annotations: { refs: ['refs/heads/main'] },
-          },
-        ],
-      },
-      runDetails: { builder: { id: 'https://builder.example' }, metadata: { invocationId: 'build-1' } },
-      ...over,
-    },
-  };
-}
+const cli = provenanceCli;
+/** The fixture with these predicate fields replaced. */
+const statement = (predicateOver: Record<string, unknown> = {}) => fixtureStatement({}, predicateOver);
 
 /** An envelope over exactly these payload bytes, validly signed. */
 async function signedText(signer: LocalSigner, payloadText: string): Promise<Envelope> {
