@@ -11,6 +11,7 @@
 // bounded per run. Every change is one transaction that re-checks the task,
 // so overlapping sweeps neither expire twice nor publish twice, and a sweep
 // that dies half-way is simply finished by the next one.
+import { inParallel } from '../domain/in-parallel.js';
 import { ServiceError } from '../domain/errors.js';
 import { expireTask, failTask, lastSignOfLife, scheduleRecovery, withoutAliveAt } from '../domain/lifecycle.js';
 import { isClosed } from '../domain/stage.js';
@@ -280,17 +281,4 @@ function dueAt(task: TaskRecord, field: DueField): Date {
   const at = task[field];
   if (!at) throw new Error(`task ${task.key} has no ${field}`);
   return at;
-}
-
-/** Runs `work` over the items, at most `limit` at once; rejects with the first error once all have settled. */
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = items.values(); // one iterator shared by the workers: each item is taken once
-  const errors: unknown[] = [];
-  const worker = async () => {
-    for (const item of queue) {
-      await work(item).catch((err: unknown) => void errors.push(err));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (errors.length) throw errors[0];
 }

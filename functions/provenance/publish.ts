@@ -5,6 +5,7 @@
 // deadline whose AbortSignal the sink hands to every request. The envelope and
 // bundle are serialised once per task, before the loop; an outcome is always
 // recorded, never thrown, so publishing never blocks or fails signing.
+import { inParallel } from '../domain/in-parallel.js';
 import { createHash } from 'node:crypto';
 import type { StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
@@ -83,15 +84,12 @@ export async function publishAll(
   const named = new Set((opts.taskTargets ?? targets).map((t) => `${t.sink} ${t.target}`));
   const breaker = new TimeoutBreaker();
   const outcomes: (Publication | undefined)[] = new Array(targets.length);
-  const queue = work.values(); // shared by the workers: each target is taken once
-  const worker = async () => {
-    for (const { i, sink, target } of queue) {
-      // The task says that name holds one of its artifacts: writing provenance there would squat it.
-      const squatted = sink.writes?.(target).find((name) => named.has(`${sink.name} ${name}`));
-      outcomes[i] = await publishOne(sink, target, provenance, opts, breaker, squatted);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, work.length)) }, worker));
+  // publishOne records every failure as an outcome, so the pool never has an error to rethrow.
+  await inParallel(work, opts.concurrency, async ({ i, sink, target }) => {
+    // The task says that name holds one of its artifacts: writing provenance there would squat it.
+    const squatted = sink.writes?.(target).find((name) => named.has(`${sink.name} ${name}`));
+    outcomes[i] = await publishOne(sink, target, provenance, opts, breaker, squatted);
+  });
   return outcomes.filter((p): p is Publication => p !== undefined);
 }
 
