@@ -13,7 +13,7 @@ import type { TaskRecord } from '../domain/task.js';
 import type { Notifier, ProvenanceEvent } from '../ports/notifier.js';
 import { addLogContext, log, withLogContext } from '../log.js';
 import type { Publication, Sink } from '../ports/publisher.js';
-import { signStatement, type Envelope } from './dsse.js';
+import { signPayload, type Envelope } from './dsse.js';
 import { provenanceFailedEvent, publishFailedEvents, signedEvent } from './events.js';
 import { publicationTargets, publishAll, signedProvenance, type PublishOptions } from './publish.js';
 import { failTask } from '../domain/lifecycle.js';
@@ -96,13 +96,14 @@ export class ProvenanceAssembler {
       const limit = this.deps.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
       let reports: StoredReport[];
       let statement: Statement;
+      let payload: Buffer;
       try {
         // Bounded twice: the reports held, then the statement made of them.
         reports = await tasks.listReports(taskKey, REPORT_BYTES_PER_STATEMENT_BYTE * limit).catch((e: unknown) => {
           throw e instanceof ReportsOverBudgetError ? new ReportsTooLargeError(e.bytes, limit) : e;
         });
         statement = assembleProvenance(task, reports, { builderId: this.deps.builderId });
-        checkSize(statement, limit);
+        payload = sizedPayload(statement, limit);
       } catch (err) {
         if (!(err instanceof NoSubjectsError || err instanceof StatementTooLargeError)) throw err;
         const at = clock.now();
@@ -118,7 +119,7 @@ export class ProvenanceAssembler {
         await this.settled(taskKey, provenanceFailedEvent(task, err.message, at));
         return { status: 'failed', reason: err.message };
       }
-      const envelope = await signStatement(statement, signer);
+      const envelope = await signPayload(payload, signer);
       const subjects = [...new Set(statement.subject.map((s) => s.digest.sha256))].sort();
       const at = clock.now();
       const keyId = envelope.signatures[0].keyid;
@@ -240,8 +241,9 @@ export class ProvenanceAssembler {
   }
 }
 
-/** Measured before signing: a statement over the limit is never signed nor stored. */
-function checkSize(statement: Statement, limit: number): void {
-  const bytes = statementBytes(statement).length;
-  if (bytes > limit) throw new StatementTooLargeError(bytes, limit);
+/** The bytes to sign, measured first (serialised once): a statement over the limit is never signed nor stored. */
+function sizedPayload(statement: Statement, limit: number): Buffer {
+  const payload = statementBytes(statement);
+  if (payload.length > limit) throw new StatementTooLargeError(payload.length, limit);
+  return payload;
 }

@@ -24,8 +24,12 @@ export function statementBytes(statement: Statement): Buffer {
 /** An envelope as signStatement makes it: exactly one signature. */
 export type SignedEnvelope = Envelope & { signatures: [Envelope['signatures'][number]] };
 
-export async function signStatement(statement: Statement, signer: Signer): Promise<SignedEnvelope> {
-  const payload = statementBytes(statement);
+export function signStatement(statement: Statement, signer: Signer): Promise<SignedEnvelope> {
+  return signPayload(statementBytes(statement), signer);
+}
+
+/** An in-toto payload already serialised (canonical JSON), signed as a DSSE envelope. */
+export async function signPayload(payload: Buffer, signer: Signer): Promise<SignedEnvelope> {
   const { keyId, signature } = await signer.sign(pae(IN_TOTO_PAYLOAD_TYPE, payload));
   return {
     payloadType: IN_TOTO_PAYLOAD_TYPE,

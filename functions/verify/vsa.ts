@@ -5,7 +5,7 @@
 // (a local PEM key, Cloud KMS).
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../domain/report.js';
-import { IN_TOTO_PAYLOAD_TYPE, pae, type SignedEnvelope } from '../provenance/dsse.js';
+import { signPayload, type SignedEnvelope } from '../provenance/dsse.js';
 import { STATEMENT_TYPE } from '../provenance/statement.js';
 import type { Signer } from '../ports/signer.js';
 import { SLSA_VERSION, verifiedLevels } from './levels.js';
@@ -69,14 +69,8 @@ export function vsaStatement(input: VsaInput): VsaStatement {
 }
 
 /** The VSA as a DSSE envelope: the signature covers PAE(in-toto type, canonical JSON of the statement). */
-export async function signVsa(statement: VsaStatement, signer: Signer): Promise<SignedEnvelope> {
-  const payload = Buffer.from(canonicalJson(statement), 'utf8');
-  const { keyId, signature } = await signer.sign(pae(IN_TOTO_PAYLOAD_TYPE, payload));
-  return {
-    payloadType: IN_TOTO_PAYLOAD_TYPE,
-    payload: payload.toString('base64'),
-    signatures: [{ keyid: keyId, sig: Buffer.from(signature).toString('base64') }],
-  };
+export function signVsa(statement: VsaStatement, signer: Signer): Promise<SignedEnvelope> {
+  return signPayload(Buffer.from(canonicalJson(statement), 'utf8'), signer);
 }
 
 export const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
