@@ -2,6 +2,7 @@
 // and its keys from a committed file, instead of flags) and --vsa OUT (a
 // signed Verification Summary Attestation of the verdict, PASSED or FAILED,
 // for the next stage). The verdict itself is the engine's, as for the flags.
+import { defaultServiceUrl } from './options.js';
 import { type Command, Option } from 'commander';
 import { canonicalJson } from '../domain/report.js';
 import { printable } from '../verify/text.js';
@@ -9,13 +10,7 @@ import type { ResourceDigest } from '../verify/vsa.js';
 import type { TrustedKey } from '../verify/keys.js';
 import { UsageError } from './exit-codes.js';
 import type { LoadedPolicy } from './policy-load.js';
-import {
-  defaultUrl,
-  type PolicyFlags,
-  type PolicyRules,
-  type VerifyOptions,
-  type VerifyReport,
-} from './verify-command.js';
+import type { PolicyFlags, PolicyRules, VerifyOptions, VerifyReport } from './verify-command.js';
 
 export interface GateOptions {
   policy?: string;
@@ -178,7 +173,7 @@ export async function writeGateVsa(
   const uri =
     source !== undefined
       ? `file:${source}`
-      : `${(opts.url ?? defaultUrl()).replace(/\/+$/, '')}/v1/artifacts/sha256:${report.digest}/provenance`;
+      : `${(opts.url ?? defaultServiceUrl()).replace(/\/+$/, '')}/v1/artifacts/sha256:${report.digest}/provenance`;
   const inputAttestations: ResourceDigest[] = used.map((v) => ({ uri, digest: { sha256: v.verdict.envelopeSha256 } }));
   const statement = vsaStatement({
     verifierId: opts.verifierId,

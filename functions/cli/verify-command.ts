@@ -6,6 +6,7 @@
 // may have provenance from several tasks); otherwise every failure of every
 // entry is reported. Malformed entries are failures of their own; they never
 // stop the others from being checked.
+import { defaultServiceUrl } from './options.js';
 import { readFileSync } from 'node:fs';
 import { bundleToEnvelope } from '../provenance/bundle.js';
 import { keysFor, parseKeySet } from '../provenance/key-set.js';
@@ -265,7 +266,7 @@ async function entriesToCheck(opts: VerifyOptions, digest: string): Promise<Enve
   if (opts.bundle !== undefined) return [bundleEntry(await readInput(opts.bundle, '--bundle'), opts.bundle)];
   if (opts.provenance !== undefined) return envelopeEntries(await readInput(opts.provenance, '--provenance'));
   try {
-    return envelopeEntries(await new ReadApiClient(opts.url ?? defaultUrl(), opts.token).provenanceText(digest));
+    return envelopeEntries(await new ReadApiClient(opts.url ?? defaultServiceUrl(), opts.token).provenanceText(digest));
   } catch (err) {
     if (err instanceof ReadApiError && err.status === 404) return { failure: err.message };
     throw err;
@@ -275,10 +276,6 @@ async function entriesToCheck(opts: VerifyOptions, digest: string): Promise<Enve
 /** A file named by a flag, or standard input for "-" (`gcloud storage cat gs://b/app.tgz.intoto.jsonl | provenance verify --provenance - …`). */
 async function readInput(path: string, flag: string): Promise<string> {
   return path === '-' ? (await readStandardInput(flag)).toString('utf8') : readFlagFile(path, flag);
-}
-
-export function defaultUrl(): string {
-  return process.env.PROVENANCE_URL || `http://localhost:${process.env.PORT || 8080}`;
 }
 
 /** A bundle file → the one envelope it wraps, or the reason it is not a usable bundle (a FAIL line). */

@@ -10,7 +10,7 @@ import { parseStrictJson } from '../domain/strict-json-text.js';
 import { strictJsonError } from './entries.js';
 import { strictBase64 } from './envelope.js';
 import { signatureVerifies, type TrustedKey } from './keys.js';
-import { describeType, printable } from './text.js';
+import { isObject, printable, quote } from './text.js';
 import { levelMet } from './levels.js';
 import { MAX_CLOCK_SKEW_SECONDS, rfc3339Time } from './checks/age.js';
 import { VSA_PREDICATE_TYPE } from './vsa.js';
@@ -165,11 +165,4 @@ export function verifyVsa(
     ...(typeof p.timeVerified === 'string' ? { timeVerified: p.timeVerified } : {}),
     verifiedLevels: levels,
   };
-}
-
-const quote = (value: unknown) =>
-  value === undefined ? 'missing' : typeof value === 'string' ? `"${printable(value)}"` : describeType(value);
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -35,9 +35,10 @@ export function registerPolicyCommand(program: Command): void {
       if ('policy' in parsed) {
         // Local key files must exist and hold keys; URLs are fetched only when verifying.
         const local = { ...parsed.policy, keys: parsed.policy.keys.filter((k) => k.kind !== 'url') };
+        const sha256 = sha256Hex(bytes);
         for (const source of local.keys) {
           try {
-            await policyKeys({ path: file, sha256: sha256Hex(bytes), file: { ...local, keys: [source] } });
+            await policyKeys({ path: file, sha256, file: { ...local, keys: [source] } });
           } catch (err) {
             const message = (err as Error).message.replace(/^.*?: keys: /, '');
             problems.push({ field: 'keys', ...source.at, message });

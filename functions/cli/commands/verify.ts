@@ -1,12 +1,11 @@
 // `provenance verify`'s command line: the flags, the help, and printing the
 // report (text lines, or one JSON verdict per envelope with --json). The work
 // is in ../verify-command.ts; the judging in functions/verify/.
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
+import { collectList, tokenOption } from '../options.js';
 import { buildPolicyFromFlags, jsonLines, runVerify, type VerifyOptions } from '../verify-command.js';
 import { addGateOptions, pointIntoPolicy, prepareGate, writeGateVsa, type GateOptions } from '../gate.js';
-
-const repeatable = (v: string, all: string[] = []) => [...all, v];
 
 export function registerVerifyCommand(program: Command): void {
   addGateOptions(program.command('verify'))
@@ -21,39 +20,35 @@ export function registerVerifyCommand(program: Command): void {
     .option('--provenance <file>', 'envelopes to check (JSON lines or one envelope); default: fetch from --url')
     .option('--bundle <file>', 'a Sigstore bundle to check (.sigstore.json, as fetch --format bundle writes)')
     .option('--url <service>', 'fetch the envelopes from this service (env PROVENANCE_URL)')
-    .addOption(
-      new Option('--token <token>', 'OIDC ID token for services without public reads (env PROVENANCE_TOKEN)').default(
-        process.env.PROVENANCE_TOKEN,
-      ),
-    )
-    .option('--builder-id <id>', 'require this builder id (repeatable: any of them)', repeatable)
-    .option('--reporter <email>', 'require that this identity reported the task (repeatable: any of them)', repeatable)
+    .addOption(tokenOption())
+    .option('--builder-id <id>', 'require this builder id (repeatable: any of them)', collectList)
+    .option('--reporter <email>', 'require that this identity reported the task (repeatable: any of them)', collectList)
     .option(
       '--source-uri <repo>',
       'require git dependencies from this repository (repeatable: each is required); with --source-ref, every checkout of it must be on one of the refs',
-      repeatable,
+      collectList,
     )
     .option(
       '--source-ref <ref>',
       'full ref the --source-uri checkouts must be on (repeatable: any of them)',
-      repeatable,
+      collectList,
     )
     .option(
       '--config-source-uri <uri>',
       'require the build configuration from this repository (repeatable: any of them)',
-      repeatable,
+      collectList,
     )
     .option('--config-source-entry-point <path>', 'require this configuration entry point (with --config-source-uri)')
     .option(
       '--refuse-finding <code>',
       'fail if the provenance has this finding, e.g. FETCH_AFTER_COMPILE (repeatable)',
-      repeatable,
+      collectList,
     )
     .option('--max-age <duration>', 'fail if the build finished longer ago than this: seconds, or 15m, 12h, 30d')
     .option(
       '--subject-pattern <glob>',
       "require the artifact's subject name to match (* within a path segment, ** across; repeatable: any of them)",
-      repeatable,
+      collectList,
     )
     .option(
       '--json',
