@@ -165,20 +165,9 @@ export class FirestoreTaskStore implements TaskStore {
         return (after === undefined ? query : query.startAfter(after)).get();
       });
       for (const d of page.docs) {
-        const data = fromFirestore(d.data()) as {
-          report: StoredReport['report'];
-          receivedMs: number;
-          lastReceivedMs: number;
-          expireAt: Date;
-        };
-        bytes += Buffer.byteLength(JSON.stringify(data.report));
-        out.push({
-          id: d.id,
-          report: data.report,
-          receivedAt: new Date(data.receivedMs),
-          lastReceivedAt: new Date(data.lastReceivedMs),
-          expireAt: data.expireAt,
-        });
+        const r = storedReport(d);
+        bytes += Buffer.byteLength(JSON.stringify(r.report));
+        out.push(r);
       }
       if (bytes > maxBytes) throw new ReportsOverBudgetError(bytes, maxBytes);
       after = page.docs[page.docs.length - 1]?.id;

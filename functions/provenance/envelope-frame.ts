@@ -12,12 +12,6 @@ export function bundleFrame(frame: EnvelopeFrame): EnvelopeFrame {
   return split(JSON.stringify(envelopeToBundle(envelope)), 'bundle');
 }
 
-/** Bytes of the bundle made from an envelope of this shape. */
-export function bundleLength(shape: EnvelopeShape): number {
-  const b = bundleFrame(shape.frame);
-  return Buffer.byteLength(b.head) + payloadLength(shape) + Buffer.byteLength(b.tail);
-}
-
 /**
  * The payload's base64 out of the envelope's JSON text as it is read, piece
  * by piece (never joined): the text must start with the frame's head, and
