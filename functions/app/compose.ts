@@ -175,10 +175,10 @@ async function publishing(config: Config) {
 export async function createSink(name: SinkName, config: Config): Promise<Sink> {
   switch (name) {
     case 'oci': {
-      const { OciSink, googleAccessToken, googleRegistryAuthorization } = await import(
+      const { OciSink, registryAccessToken, googleRegistryAuthorization } = await import(
         '../adapters/publish/oci-sink.js'
       );
-      return new OciSink(config.ociRegistries, { authorization: googleRegistryAuthorization(googleAccessToken()) });
+      return new OciSink(config.ociRegistries, { authorization: googleRegistryAuthorization(registryAccessToken()) });
     }
     case 'gcs': {
       const [{ GcsSink }, { Storage }] = await Promise.all([

@@ -24,7 +24,10 @@ import {
   ListMetadataResponseSchema,
 } from '../../gen/cipd/repo_pb.js';
 import type { PublishOutcome, SignedProvenance, Sink } from '../../ports/publisher.js';
-import { HttpCaller, untilAborted } from './http-call.js';
+import { clip, googleAccessToken, HttpCaller, untilAborted } from './http-call.js';
+
+/** The most of a name or an answer a recorded reason shows. */
+const SHOWN = 200;
 
 export const CIPD_METADATA_KEY = 'slsa-provenance';
 export const CIPD_METADATA_CONTENT_TYPE = 'application/x-ndjson';
@@ -132,32 +135,22 @@ export class CipdSink implements Sink {
       peer: 'CIPD',
     });
     const code = res.headers['x-prpc-grpc-code'];
-    const text = () => clip(res.body.toString('utf8').trim());
+    const text = () => clip(res.body.toString('utf8').trim(), SHOWN);
     if (code === undefined)
       throw new Error(`CIPD ${method} on ${t.host}: HTTP ${res.status} without a pRPC status: ${text()}`);
     if (code !== '0') {
-      const name = GRPC_CODES[Number(code)] ?? `code ${clip(String(code))}`;
+      const name = GRPC_CODES[Number(code)] ?? `code ${clip(String(code), SHOWN)}`;
       const hint = name === 'PERMISSION_DENIED' ? ' (the service account needs WRITER on the package prefix)' : '';
       throw new Error(`CIPD ${method} ${t.package}@${t.instanceId} on ${t.host}: ${name}: ${text()}${hint}`);
     }
     // An OK answer in another encoding is not CIPD's (a proxy, a catch-all): its body would be misread.
     const type = String(res.headers['content-type'] ?? '');
     if (!/^application\/prpc;\s*encoding=binary\b/i.test(type))
-      throw new Error(`CIPD ${method} on ${t.host}: answered ${clip(type) || 'no content type'}, not binary pRPC`);
+      throw new Error(
+        `CIPD ${method} on ${t.host}: answered ${clip(type, SHOWN) || 'no content type'}, not binary pRPC`,
+      );
     return res.body;
   }
-}
-
-/** The service account's OAuth token for CIPD (which identifies callers by email: scope userinfo.email). */
-export function cipdAccessToken(): () => Promise<string> {
-  let auth: import('google-auth-library').GoogleAuth | undefined;
-  return async () => {
-    const { GoogleAuth } = await import('google-auth-library');
-    auth ??= new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/userinfo.email'] });
-    const token = await auth.getAccessToken();
-    if (!token) throw new Error('no access token for CIPD');
-    return token;
-  };
 }
 
 const GRPC_CODES = [
@@ -206,14 +199,14 @@ function isLoopback(host: string): boolean {
 
 /** `cipd://<host>/<package name>@<instance id>`, with CIPD's package and instance id rules. */
 export function parseCipdTarget(target: string): CipdTarget | string {
-  const shown = clip(target);
+  const shown = clip(target, SHOWN);
   if (!target.startsWith('cipd://')) return `"${shown}" is not a cipd://host/package@instance URI`;
   const rest = target.slice('cipd://'.length);
   const slash = rest.indexOf('/');
   const at = rest.lastIndexOf('@');
   if (slash < 0 || at < slash) return `"${shown}" is not cipd://host/package@instance`;
   const host = canonicalHost(rest.slice(0, slash));
-  if (host === undefined) return `"${clip(rest.slice(0, slash))}" is not a valid CIPD host`;
+  if (host === undefined) return `"${clip(rest.slice(0, slash), SHOWN)}" is not a valid CIPD host`;
   const pkg = rest.slice(slash + 1, at);
   const instanceId = rest.slice(at + 1);
   if (
@@ -222,9 +215,9 @@ export function parseCipdTarget(target: string): CipdTarget | string {
     !PACKAGE.test(pkg) ||
     pkg.split('/').some((p) => /^\.+$/.test(p)) // CIPD forbids dots-only components, not only "." and ".."
   )
-    return `"${clip(pkg)}" is not a valid CIPD package name`;
+    return `"${clip(pkg, SHOWN)}" is not a valid CIPD package name`;
   const digest = cipdDigest(instanceId);
-  if (!digest) return `"${clip(instanceId)}" is not a CIPD instance id`;
+  if (!digest) return `"${clip(instanceId, SHOWN)}" is not a CIPD instance id`;
   const instance =
     'sha1' in digest
       ? create(ObjectRefSchema, { hashAlgo: HashAlgo.SHA1, hexDigest: digest.sha1 })
@@ -232,9 +225,5 @@ export function parseCipdTarget(target: string): CipdTarget | string {
   return { host, package: pkg, instanceId, instance };
 }
 
-/** A name or message as shown in a reason: printable and bounded. */
-function clip(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: making control characters visible is the point
-  const printable = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
-  return printable.length > 200 ? `${printable.slice(0, 197)}...` : printable;
-}
+/** The service account's token for CIPD (its backends check the caller's email). */
+export const cipdAccessToken = () => googleAccessToken('https://www.googleapis.com/auth/userinfo.email', 'CIPD');

@@ -16,7 +16,10 @@
 import { createHash } from 'node:crypto';
 import { crc32c } from '@aws-crypto/crc32c';
 import { PublishConflictError, type PublishOutcome, type SignedProvenance, type Sink } from '../../ports/publisher.js';
-import { HttpCaller, type HttpResult, untilAborted } from './http-call.js';
+import { clip, HttpCaller, type HttpResult, untilAborted } from './http-call.js';
+
+/** The most of a name or an answer a recorded reason shows. */
+const SHOWN = 120;
 
 /** What is written beside `object`: the suffix, its content type and which bytes. */
 const OBJECTS = [
@@ -217,14 +220,14 @@ export class GcsSink implements Sink {
  * no "." or ".." path segments, and room for the longest derived name.
  */
 export function parseGcsTarget(target: string): GcsTarget | string {
-  const shown = clip(target);
+  const shown = clip(target, SHOWN);
   if (!target.startsWith('gs://')) return `"${shown}" is not a gs://bucket/object URI`;
   const rest = target.slice('gs://'.length);
   const slash = rest.indexOf('/');
   if (slash < 0 || slash === rest.length - 1) return `"${shown}" names no object`;
   const bucket = rest.slice(0, slash);
   const object = rest.slice(slash + 1);
-  if (!validBucket(bucket)) return `"${clip(bucket)}" is not a valid bucket name`;
+  if (!validBucket(bucket)) return `"${clip(bucket, SHOWN)}" is not a valid bucket name`;
   if (Buffer.from(object, 'utf8').toString('utf8') !== object) return 'the object name is not valid UTF-8';
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f]/.test(object)) return 'the object name holds control characters';
@@ -261,16 +264,9 @@ function gcsError(res: HttpResult, doing: string): Error {
   let message = '';
   try {
     const json = JSON.parse(res.body.toString('utf8')) as { error?: { message?: unknown } };
-    if (typeof json.error?.message === 'string') message = `: ${clip(json.error.message)}`;
+    if (typeof json.error?.message === 'string') message = `: ${clip(json.error.message, SHOWN)}`;
   } catch {
     // no JSON: the status says enough
   }
   return new Error(`${doing}: HTTP ${res.status}${message}`);
-}
-
-/** A name as shown in a reason: printable and bounded. */
-function clip(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: making control characters visible is the point
-  const printable = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
-  return printable.length > 120 ? `${printable.slice(0, 117)}...` : printable;
 }

@@ -81,3 +81,22 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
+
+/** A Google access token for the service account, `scope` as the destination needs; `what` names it in the error. */
+export function googleAccessToken(scope: string, what: string): () => Promise<string> {
+  let auth: import('google-auth-library').GoogleAuth | undefined;
+  return async () => {
+    const { GoogleAuth } = await import('google-auth-library');
+    auth ??= new GoogleAuth({ scopes: [scope] });
+    const token = await auth.getAccessToken();
+    if (!token) throw new Error(`no access token for ${what}`);
+    return token;
+  };
+}
+
+/** A destination's (or reporter's) text in a recorded reason: control and direction characters as "?", at most `max`. */
+export function clip(s: string, max: number): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: making control characters visible is the point
+  const printable = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
+  return printable.length > max ? `${printable.slice(0, max - 3)}...` : printable;
+}

@@ -16,7 +16,7 @@
 // finds it and writes nothing.
 import { createHash } from 'node:crypto';
 import { PublishConflictError, type PublishOutcome, type SignedProvenance, type Sink } from '../../ports/publisher.js';
-import { HttpCaller, type HttpCall, type HttpResult, untilAborted } from './http-call.js';
+import { googleAccessToken, HttpCaller, type HttpCall, type HttpResult, untilAborted } from './http-call.js';
 import {
   ociAllowed,
   OciNameError,
@@ -331,14 +331,6 @@ export function googleRegistryAuthorization(
   };
 }
 
-/** The service account's access token (google-auth-library caches and refreshes it). */
-export function googleAccessToken(): () => Promise<string> {
-  let auth: import('google-auth-library').GoogleAuth | undefined;
-  return async () => {
-    const { GoogleAuth } = await import('google-auth-library');
-    auth ??= new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
-    const token = await auth.getAccessToken();
-    if (!token) throw new Error('no access token for the registry');
-    return token;
-  };
-}
+/** The service account's token for Artifact Registry and gcr.io. */
+export const registryAccessToken = () =>
+  googleAccessToken('https://www.googleapis.com/auth/cloud-platform', 'the registry');
