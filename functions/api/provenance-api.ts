@@ -25,7 +25,7 @@ import type { PublicKeyInfo } from '../ports/signer.js';
 import type { TaskStore } from '../ports/task-store.js';
 import { toConnectError } from './errors.js';
 import type { TaskRedriver } from '../lifecycle/redrive.js';
-import { bearerIdentity } from './bearer.js';
+import { authorizeReader, bearerIdentity, type ReadAccess } from './bearer.js';
 import { errorResponse } from './connect-endpoint.js';
 import { jsonResponse, type HeaderReader, type HttpHandler, type HttpRequest, type HttpResponse } from './http.js';
 import * as fields from './validate/fields.js';
@@ -39,7 +39,7 @@ export interface ProvenanceApiDeps {
   /** The signing key(s), fetched on first use (KMS loads only for /v1/keys). */
   keys: () => Promise<PublicKeyInfo[]>;
   verifier: IdentityVerifier;
-  access: { mode: 'public' | 'allowlist'; readers: ReadonlySet<string> };
+  access: ReadAccess;
   /** Operators' re-drive of FAILED tasks; unset: the route answers that it is not configured. */
   redrive?: { redriver: TaskRedriver; operators: ReadonlySet<string> };
   /** READ_PAGE_ENVELOPES: envelopes per page of the by-digest routes (default 20). */
@@ -47,12 +47,7 @@ export interface ProvenanceApiDeps {
 }
 
 export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
-  async function authorize(headers: HeaderReader): Promise<void> {
-    if (deps.access.mode === 'public') return;
-    const identity = await bearerIdentity(headers, deps.verifier, ' (this service does not allow public reads)');
-    if (!deps.access.readers.has(identity.email))
-      throw permissionDenied(`${identity.email} is not on the reader allowlist`);
-  }
+  const authorize = (headers: HeaderReader) => authorizeReader(headers, deps.verifier, deps.access);
 
   /**
    * A task is named by its id and the identity that reported it. The email

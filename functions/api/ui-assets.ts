@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { notFound, permissionDenied, ServiceError } from '../domain/errors.js';
+import { notFound, ServiceError } from '../domain/errors.js';
 import type { IdentityVerifier } from '../ports/identity.js';
-import { bearerIdentity } from './bearer.js';
+import { authorizeReader, type ReadAccess } from './bearer.js';
 import { errorResponse } from './connect-endpoint.js';
 import { toConnectError } from './errors.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from './http.js';
@@ -58,7 +58,7 @@ interface Asset {
 
 export interface UiAssetsDeps {
   verifier: IdentityVerifier;
-  access: { mode: 'public' | 'allowlist'; readers: ReadonlySet<string> };
+  access: ReadAccess;
   /** Defaults to UI_DIR. */
   dir?: string;
 }
@@ -93,12 +93,7 @@ export function uiAssets(deps: UiAssetsDeps): HttpHandler {
     return assets;
   };
 
-  async function authorize(req: HttpRequest): Promise<void> {
-    if (deps.access.mode === 'public') return;
-    const identity = await bearerIdentity(req.headers, deps.verifier, ' (this service does not allow public reads)');
-    if (!deps.access.readers.has(identity.email))
-      throw permissionDenied(`${identity.email} is not on the reader allowlist`);
-  }
+  const authorize = (req: HttpRequest) => authorizeReader(req.headers, deps.verifier, deps.access);
 
   async function serve(req: HttpRequest): Promise<HttpResponse> {
     const path = req.url.split('?')[0] ?? '';
