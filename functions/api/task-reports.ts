@@ -8,7 +8,7 @@
 import { ServiceError } from '../domain/errors.js';
 import type { StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
-import { artifactName, inWindow } from '../provenance/statement.js';
+import { artifactName, fetchedAfterCompile, inWindow } from '../provenance/statement.js';
 import type { ReportCursor, TaskStore } from '../ports/task-store.js';
 
 export const DEFAULT_PAGE_SIZE = 500;
@@ -44,9 +44,7 @@ export async function taskReportsPage(
   const shown = page.slice(0, size);
   const inside = new Set(inWindow(task, shown).map((r) => r.id));
   const last = shown[shown.length - 1];
-  const compileAt = task.stageTimes.COMPILE?.getTime();
-  const late = (r: StoredReport) =>
-    compileAt !== undefined && r.report.kind !== 'artifact' && r.receivedAt.getTime() > compileAt;
+  const late = fetchedAfterCompile(task);
   return {
     reports: shown.map((r) => ({
       id: r.id,

@@ -105,16 +105,18 @@ export function inWindow(task: TaskRecord, reports: StoredReport[]): StoredRepor
   return reports.filter((r) => r.receivedAt.getTime() <= end && r.lastReceivedAt.getTime() >= start);
 }
 
+/** FETCH_AFTER_COMPILE's rule: a report of an input (not an artifact) first received after COMPILE began. */
+export function fetchedAfterCompile(task: TaskRecord): (r: StoredReport) => boolean {
+  const compileAt = task.stageTimes.COMPILE?.getTime();
+  return (r) => compileAt !== undefined && r.report.kind !== 'artifact' && r.receivedAt.getTime() > compileAt;
+}
+
 export function assembleProvenance(task: TaskRecord, reports: StoredReport[], opts: AssembleOptions): Statement {
   const window = inWindow(task, reports);
   const artifacts = window.map((r) => r.report).filter((r): r is ArtifactReport => r.kind === 'artifact');
   if (artifacts.length === 0) throw new NoSubjectsError('the task reported no artifacts before UPLOAD_COMPLETE');
 
-  const compileAt = task.stageTimes.COMPILE?.getTime();
-  const lateFetches =
-    compileAt === undefined
-      ? []
-      : window.filter((r) => r.report.kind !== 'artifact' && r.receivedAt.getTime() > compileAt);
+  const lateFetches = window.filter(fetchedAfterCompile(task));
 
   return {
     _type: STATEMENT_TYPE,
