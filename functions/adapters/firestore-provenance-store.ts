@@ -124,7 +124,7 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
         // Subjects share the document with an inline envelope: leave them room too.
         const inline = json.length + result.subjects.length * 80 <= this.chunkBytes;
         if (!inline) await this.writeChunks(taskKey, token, json, result.expireAt);
-        const shape = envelopeShape(result.envelope);
+        const shape = envelopeShape(result.envelope, json);
         update = {
           state: 'signed',
           subjects: result.subjects,
@@ -318,7 +318,7 @@ export class FirestoreProvenanceStore implements ProvenanceStore {
       const json = JSON.stringify(envelope);
       return {
         taskKey,
-        ...envelopeShape(envelope),
+        ...envelopeShape(envelope, json),
         async *text() {
           yield json;
         },

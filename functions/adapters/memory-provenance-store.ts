@@ -131,7 +131,7 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     const size = this.pieceChars;
     return {
       taskKey,
-      ...envelopeShape(envelope),
+      ...envelopeShape(envelope, json),
       async *text() {
         for (let at = 0; at < json.length; at += size) yield json.slice(at, at + size);
       },

@@ -59,6 +59,15 @@ export interface HttpResponse {
   stream?: () => AsyncIterable<string | Uint8Array>;
 }
 
+/** HEAD: the headers a GET would send, content-length included, and no body. */
+export function headOf(res: HttpResponse): HttpResponse {
+  const length = res.stream
+    ? res.headers['content-length']
+    : String(typeof res.body === 'string' ? Buffer.byteLength(res.body) : res.body.byteLength);
+  const { stream: _s, ...rest } = res;
+  return { ...rest, headers: { ...res.headers, 'content-length': length ?? '0' }, body: '' };
+}
+
 /** The whole answer as bytes, stream or not (tests, and small answers). */
 export async function responseBytes(res: HttpResponse): Promise<Buffer> {
   if (!res.stream) return typeof res.body === 'string' ? Buffer.from(res.body) : Buffer.from(res.body);

@@ -20,14 +20,21 @@ import { bundleFrame, payloadOf } from '../provenance/envelope-frame.js';
 import { taskStatus } from '../provenance/status.js';
 import type { IdentityVerifier } from '../ports/identity.js';
 import type { ProvenanceStore, StoredEnvelope } from '../ports/provenance-store.js';
-import { pageToken, parsePageToken } from './page-token.js';
+import { parseSubjectPageToken, subjectPageToken } from './page-token.js';
 import type { PublicKeyInfo } from '../ports/signer.js';
 import type { TaskStore } from '../ports/task-store.js';
 import { toConnectError } from './errors.js';
 import type { TaskRedriver } from '../lifecycle/redrive.js';
 import { authorizeReader, bearerIdentity, type ReadAccess } from './bearer.js';
 import { errorResponse } from './connect-endpoint.js';
-import { jsonResponse, type HeaderReader, type HttpHandler, type HttpRequest, type HttpResponse } from './http.js';
+import {
+  headOf,
+  jsonResponse,
+  type HeaderReader,
+  type HttpHandler,
+  type HttpRequest,
+  type HttpResponse,
+} from './http.js';
 import * as fields from './validate/fields.js';
 import { taskReportsPage } from './task-reports.js';
 
@@ -109,10 +116,10 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
       if (!raw.toLowerCase().startsWith('sha256:'))
         throw new ServiceError('invalid_argument', 'digest: expected sha256:<64 hex characters>', 'digest');
       const digest = fields.sha256('digest', raw);
-      const after = parsePageToken(url.searchParams.get('pageToken'));
+      const after = parseSubjectPageToken(url.searchParams.get('pageToken'));
       const page = await deps.provenance.subjectPage(digest, deps.pageSize ?? DEFAULT_PAGE_SIZE, after);
       if (page.envelopes.length === 0 && !after) throw notFound(`no provenance names sha256:${digest}`);
-      const next = page.next && pageToken(page.next);
+      const next = page.next && subjectPageToken(page.next);
       // Relative to this URL, so it holds behind a path prefix (a function's name).
       const link: Record<string, string> = next
         ? { link: `<${action}?pageToken=${next}>; rel="next"`, 'x-next-page-token': next }
@@ -163,15 +170,6 @@ export function provenanceApi(deps: ProvenanceApiDeps): HttpHandler {
       return req.method === 'HEAD' ? headOf(res) : res;
     }
   };
-}
-
-/** HEAD: the headers a GET would send, content-length included, and no body. */
-function headOf(res: HttpResponse): HttpResponse {
-  const length = res.stream
-    ? res.headers['content-length']
-    : String(typeof res.body === 'string' ? Buffer.byteLength(res.body) : res.body.byteLength);
-  const { stream: _s, ...rest } = res;
-  return { ...rest, headers: { ...res.headers, 'content-length': length ?? '0' }, body: '' };
 }
 
 const DEFAULT_PAGE_SIZE = 20;

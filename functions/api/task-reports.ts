@@ -3,13 +3,14 @@
 // service first and last received it and whether it falls inside the
 // provenance window (docs/buildtype-v1.md), for the task page's timeline and
 // for audits. Bounded: at most MAX_PAGE_SIZE reports per answer, read with
-// one query that reads only those; the page token is the last report's
-// receipt time and id, checked like any other input.
+// one query that reads only those; the page token (page-token.ts) is the last
+// report's receipt time and id, checked like any other input.
 import { ServiceError } from '../domain/errors.js';
 import type { StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 import { artifactName, fetchedAfterCompile, inWindow } from '../provenance/statement.js';
-import type { ReportCursor, TaskStore } from '../ports/task-store.js';
+import type { TaskStore } from '../ports/task-store.js';
+import { parseReportsPageToken, reportsPageToken } from './page-token.js';
 
 export const DEFAULT_PAGE_SIZE = 500;
 export const MAX_PAGE_SIZE = 1000;
@@ -38,8 +39,7 @@ export async function taskReportsPage(
   query: URLSearchParams,
 ): Promise<ReportsPage> {
   const size = pageSize(query.get('pageSize'));
-  const token = query.get('pageToken');
-  const after = token ? decodeToken(token) : undefined;
+  const after = parseReportsPageToken(query.get('pageToken'));
   const page = await tasks.reportsPage(task.key, size + 1, after);
   const shown = page.slice(0, size);
   const inside = new Set(inWindow(task, shown).map((r) => r.id));
@@ -56,7 +56,7 @@ export async function taskReportsPage(
       ...(inside.has(r.id) && late(r) ? { finding: 'FETCH_AFTER_COMPILE' as const } : {}),
       report: r.report,
     })),
-    ...(page.length > size && last ? { nextPageToken: encodeToken(last) } : {}),
+    ...(page.length > size && last ? { nextPageToken: reportsPageToken(last) } : {}),
   };
 }
 
@@ -69,18 +69,6 @@ function pageSize(raw: string | null): number {
       'pageSize',
     );
   return Number(raw);
-}
-
-function encodeToken(r: StoredReport): string {
-  return Buffer.from(`${r.receivedAt.getTime()}.${r.id}`).toString('base64url');
-}
-
-function decodeToken(token: string): ReportCursor {
-  const bad = () => new ServiceError('invalid_argument', 'pageToken: is not a token this route gave', 'pageToken');
-  if (token.length > 200 || !/^[A-Za-z0-9_-]+$/.test(token)) throw bad();
-  const m = /^([0-9]{1,15})\.([0-9a-f]{40})$/.exec(Buffer.from(token, 'base64url').toString('latin1'));
-  if (!m?.[1] || !m[2]) throw bad();
-  return { receivedAt: new Date(Number(m[1])), id: m[2] };
 }
 
 function describe(r: StoredReport): string {

@@ -15,7 +15,7 @@ import type { IdentityVerifier } from '../ports/identity.js';
 import { authorizeReader, type ReadAccess } from './bearer.js';
 import { errorResponse } from './connect-endpoint.js';
 import { toConnectError } from './errors.js';
-import type { HttpHandler, HttpRequest, HttpResponse } from './http.js';
+import { headOf, type HttpHandler, type HttpRequest, type HttpResponse } from './http.js';
 
 /** Where the build puts the assets: dist/ui beside dist/functions (also in the function archive). */
 export const UI_DIR = join(__dirname, '..', '..', 'ui');
@@ -114,19 +114,20 @@ export function uiAssets(deps: UiAssetsDeps): HttpHandler {
       'cache-control': 'no-cache',
     };
     if (req.headers.get('if-none-match') === asset.etag) return { status: 304, headers, body: '' };
-    if (req.method === 'HEAD')
-      return { status: 200, headers: { ...headers, 'content-length': String(asset.body.length) }, body: '' };
     return { status: 200, headers, body: asset.body };
   }
 
-  return async (req) => {
+  async function answer(req: HttpRequest): Promise<HttpResponse> {
     try {
       return await serve(req);
     } catch (err) {
       const res = errorResponse(toConnectError(err));
       return { ...res, headers: { ...res.headers, ...SECURITY_HEADERS } };
     }
-  };
+  }
+
+  // HEAD is the GET's answer without its body, errors included, as on the read API.
+  return async (req) => (req.method === 'HEAD' ? headOf(await answer(req)) : answer(req));
 }
 
 /** The read API and the pages behind one handler: /ui… to the pages, the rest to the API. */

@@ -26,11 +26,19 @@ export function split(json: string, what: string): EnvelopeFrame {
   return { head: json.slice(0, at + key.length - MARK.length - 1), tail: json.slice(at + key.length - 1) };
 }
 
-/** The frame of the JSON that JSON.stringify(envelope) gives (how stores keep envelopes). */
-export function envelopeShape(envelope: Envelope): EnvelopeShape {
+/**
+ * The frame of the JSON that JSON.stringify(envelope) gives (how stores keep
+ * envelopes). A caller that has serialised the envelope passes that text, so an
+ * envelope of up to MAX_STATEMENT_BYTES is serialised once, not again here.
+ */
+export function envelopeShape(envelope: Envelope, json: string = JSON.stringify(envelope)): EnvelopeShape {
   const frame = split(JSON.stringify({ ...envelope, payload: MARK }), 'envelope');
-  if (JSON.stringify(envelope) !== `${frame.head}${envelope.payload}${frame.tail}`)
-    throw new Error('envelope: its JSON does not have the payload in one place');
+  const whole =
+    json.length === frame.head.length + envelope.payload.length + frame.tail.length &&
+    json.startsWith(frame.head) &&
+    json.startsWith(envelope.payload, frame.head.length) &&
+    json.endsWith(frame.tail);
+  if (!whole) throw new Error('envelope: its JSON does not have the payload in one place');
   return { frame, bytes: Buffer.byteLength(frame.head) + envelope.payload.length + Buffer.byteLength(frame.tail) };
 }
 

@@ -12,7 +12,8 @@ import { envelopeToBundle } from '../../functions/provenance/bundle.js';
 import { parseEnvelopes } from '../../functions/provenance/dsse.js';
 import { provenanceApi } from '../../functions/api/provenance-api.js';
 import { fetchHeaders, responseBytes, type HttpResponse } from '../../functions/api/http.js';
-import { pageToken } from '../../functions/api/page-token.js';
+import { reportsPageToken, subjectPageToken } from '../../functions/api/page-token.js';
+import { envelopeShape } from '../../functions/ports/envelope-shape.js';
 import { localServer, listen } from '../../functions/local/server.js';
 import { ReadApiClient } from '../../functions/cli/read-client.js';
 
@@ -106,7 +107,7 @@ describe('paging the by-digest routes', () => {
   it('a page past the end is empty, not 404; a digest with nothing is still 404', async () => {
     const s = await setup({ pageSize: 2 });
     await s.task('t1');
-    const past = pageToken({ signedAt: new Date('2030-01-01T00:00:00Z'), taskKey: 'f'.repeat(40) });
+    const past = subjectPageToken({ signedAt: new Date('2030-01-01T00:00:00Z'), taskKey: 'f'.repeat(40) });
     const r = await s.get(`/v1/artifacts/sha256:${SHA}/provenance?pageToken=${past}`);
     assert.equal(r.res.status, 200);
     assert.equal(r.text, '');
@@ -128,6 +129,7 @@ describe('paging the by-digest routes', () => {
       b64(`v1.${'9'.repeat(16)}.${'a'.repeat(40)}`),
       b64(`v1.1.${'a'.repeat(40)}\n`),
       b64(`v1..${'a'.repeat(40)}`),
+      reportsPageToken({ receivedAt: new Date(1), id: 'a'.repeat(40) }), // another route's token
     ]) {
       for (const form of ['provenance', 'bundle']) {
         const { res, text } = await s.get(`/v1/artifacts/sha256:${SHA}/${form}?pageToken=${bad}`);
@@ -274,5 +276,29 @@ describe('HEAD sends the content-length a GET sends', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('an envelope shape from the JSON a store already made', () => {
+  const envelope = {
+    payloadType: 'application/vnd.in-toto+json',
+    payload: Buffer.from('{"a":"é"}').toString('base64'),
+    signatures: [{ keyid: 'k\u00e9y "1"', sig: 'c2ln' }],
+  };
+  it('is the same shape as from the envelope alone, and its parts rebuild the text', () => {
+    const json = JSON.stringify(envelope);
+    const shape = envelopeShape(envelope, json);
+    assert.deepEqual(shape, envelopeShape(envelope));
+    assert.equal(`${shape.frame.head}${envelope.payload}${shape.frame.tail}`, json);
+    assert.equal(shape.bytes, Buffer.byteLength(json));
+  });
+  it('refuses a text that is not this envelope serialised', () => {
+    for (const other of [
+      JSON.stringify({ ...envelope, payload: `${envelope.payload}AAAA` }),
+      JSON.stringify({ ...envelope, signatures: [] }),
+      `${JSON.stringify(envelope)} `,
+      JSON.stringify(envelope).replace('c2ln', 'c2lO'),
+    ])
+      assert.throws(() => envelopeShape(envelope, other), /payload in one place/);
   });
 });

@@ -12,6 +12,7 @@ import { OidcVerifier } from '../../functions/adapters/oidc-verifier.js';
 import type { Sha256Hex } from '../../functions/domain/report.js';
 import { getter, OWNER, readFixture, readerTokens } from '../helpers/read-api.js';
 import { provenanceApi } from '../../functions/api/provenance-api.js';
+import { subjectPageToken } from '../../functions/api/page-token.js';
 import { fetchHeaders, responseBytes, type HttpHandler } from '../../functions/api/http.js';
 import { CONTENT_SECURITY_POLICY, uiAssets, withUi } from '../../functions/api/ui-assets.js';
 
@@ -77,6 +78,15 @@ describe('/ui/ assets', () => {
       const r = await s.get(path);
       assert.equal(r.status, 404, path);
       assert.equal(r.headers['content-security-policy'], CONTENT_SECURITY_POLICY, `${path}: errors carry the CSP too`);
+    }
+    // HEAD answers what GET does without the body, errors included (the read API's rule).
+    for (const path of ['/ui/other', '/ui/assets/app.js', '/ui']) {
+      const get = await s.get(path);
+      const head = await s.get(path, { method: 'HEAD' });
+      assert.equal(head.status, get.status, path);
+      assert.equal(head.text, '', path);
+      assert.equal(head.headers['content-length'], String(Buffer.byteLength(get.text)), path);
+      assert.equal(head.headers['content-security-policy'], CONTENT_SECURITY_POLICY, path);
     }
     const post = await s.get('/ui/', { method: 'POST' });
     assert.equal(post.status, 405);
@@ -177,7 +187,15 @@ describe('GET /v1/tasks/<id>/reports', () => {
       assert.equal(r.status, 400, q);
       assert.match(r.json().message, /^pageSize:/);
     }
-    for (const t of ['nope', Buffer.from('1.zz').toString('base64url'), 'a'.repeat(300), '%00']) {
+    for (const t of [
+      '',
+      'nope',
+      Buffer.from('1.zz').toString('base64url'),
+      'a'.repeat(300),
+      '%00',
+      Buffer.from(`r1.1.${'A'.repeat(40)}`).toString('base64url'),
+      subjectPageToken({ signedAt: new Date(1), taskKey: 'a'.repeat(40) }), // another route's token
+    ]) {
       const r = await s.get(`/v1/tasks/t1/reports?reporter=${OWNER.email}&pageToken=${t}`);
       assert.equal(r.status, 400, t);
       assert.match(r.json().message, /^pageToken:/);
