@@ -3,6 +3,7 @@
 // configuration table in docs/configuration.md lists the same variables and defaults.
 import { DEV_DEFAULT_EMAIL } from './domain/dev-identity.js';
 import { OciNameError, parseOciRule, type OciRegistryRule } from './domain/oci-allowlist.js';
+import { canonicalCipdHost, isBucketName } from './domain/publish-names.js';
 import type { SinkName } from './ports/publisher.js';
 import { log } from './log.js';
 
@@ -184,8 +185,6 @@ function set(raw: string, norm: (s: string) => string): ReadonlySet<string> {
 }
 
 const SINKS = ['oci', 'gcs', 'cipd'] as const;
-const BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
-const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[1-9]\d{0,4})?$/;
 
 /** PUBLISH_TO and the sinks' allowlists: deny by default, every entry strictly parsed. */
 function publishing(
@@ -220,15 +219,18 @@ function publishing(
       throw err;
     }
   });
+  // The sinks' own name rules (domain/publish-names.ts): an entry they could never match is a typo, said at start.
   const gcsBuckets = list(env.GCS_BUCKETS).map((b) => {
-    if (!BUCKET.test(b) || b.includes('..') || (!b.includes('.') && b.length > 63) || b.startsWith('goog'))
+    if (!isBucketName(b))
       throw new ConfigError(`GCS_BUCKETS: "${b}" is not a bucket name (no gs:// and no object path)`);
     return b;
   });
   const cipdHosts = list(env.CIPD_HOSTS).map((h) => {
-    const host = h.toLowerCase();
-    if (host.length > 253 || !HOST.test(host))
-      throw new ConfigError(`CIPD_HOSTS: "${h}" is not a host name (host[:port], no scheme or path)`);
+    const host = canonicalCipdHost(h);
+    if (host === undefined)
+      throw new ConfigError(
+        `CIPD_HOSTS: "${h}" is not a host name (host[:port], a DNS name, 127.0.0.1 or [::1]; no scheme or path)`,
+      );
     return host;
   });
   for (const [sink, allowlist, n] of [

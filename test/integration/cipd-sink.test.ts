@@ -15,10 +15,10 @@ import {
   CIPD_METADATA_CONTENT_TYPE,
   CIPD_METADATA_KEY,
   CipdSink,
-  canonicalHost,
   parseCipdTarget,
 } from '../../functions/adapters/publish/cipd-sink.js';
 import { LocalSigner } from '../../functions/adapters/local-signer.js';
+import { canonicalCipdHost } from '../../functions/domain/publish-names.js';
 import type { HttpCall } from '../../functions/adapters/publish/http-call.js';
 import { HashAlgo } from '../../functions/gen/cipd/cipd_pb.js';
 import { AttachMetadataRequestSchema } from '../../functions/gen/cipd/repo_pb.js';
@@ -219,7 +219,7 @@ describe('CIPD sink (local pRPC stand-in from the same proto)', () => {
     const strict = new CipdSink({ hosts: [cipd.host], accessToken: async () => TOKEN });
     await assert.rejects(strict.publish(target, provenance, AbortSignal.timeout(5000)));
     assert.equal(cipd.requests.length, before, 'no request reached the server');
-    assert.equal(canonicalHost('Chrome-Infra-Packages.appspot.com:443'), 'chrome-infra-packages.appspot.com');
+    assert.equal(canonicalCipdHost('Chrome-Infra-Packages.appspot.com:443'), 'chrome-infra-packages.appspot.com');
     const parsed = parseCipdTarget(`cipd://${cipd.host.toUpperCase()}/${PKG}@${iid}`);
     assert.ok(typeof parsed !== 'string');
     assert.deepEqual(

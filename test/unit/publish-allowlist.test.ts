@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../functions/config.js';
 import { ociAllowed, parseOciRule, parseOciTarget } from '../../functions/domain/oci-allowlist.js';
+import { canonicalCipdHost, isBucketName } from '../../functions/domain/publish-names.js';
 import { OciSink } from '../../functions/adapters/publish/oci-sink.js';
 import { captureLogs } from '../helpers/capture-logs.js';
 
@@ -113,6 +114,14 @@ describe('publishing configuration', () => {
     assert.equal(c.publishDeadlineMs, 5000);
   });
 
+  it('stores CIPD hosts as the sink compares them: [::1] and 127.0.0.1 with a port, :443 dropped', () => {
+    const c = loadConfig({ CIPD_HOSTS: '[::1]:8443,127.0.0.1:9000,cipd.example:443,CIPD.example:8080' });
+    assert.deepEqual([...c.cipdHosts], ['[::1]:8443', '127.0.0.1:9000', 'cipd.example', 'cipd.example:8080']);
+    for (const host of c.cipdHosts) assert.equal(canonicalCipdHost(host), host);
+    const b = loadConfig({ GCS_BUCKETS: 'abc,a-b.c_d.example' });
+    for (const bucket of b.gcsBuckets) assert.ok(isBucketName(bucket), bucket);
+  });
+
   it('refuses bad entries, naming the variable', () => {
     for (const [name, value] of [
       ['PUBLISH_TO', 'oci,s3'],
@@ -127,6 +136,17 @@ describe('publishing configuration', () => {
       ['GCS_BUCKETS', 'goog-bucket'],
       ['CIPD_HOSTS', 'https://chrome-infra-packages.appspot.com'],
       ['CIPD_HOSTS', 'host/path'],
+      // Spellings the sinks' name rules never match: refused at start, not silently dead.
+      ['GCS_BUCKETS', 'my.-bucket'],
+      ['GCS_BUCKETS', `a.${'x'.repeat(64)}.example`],
+      ['GCS_BUCKETS', '192.168.5.4'],
+      ['GCS_BUCKETS', 'my-g00gle-bucket'],
+      ['CIPD_HOSTS', '127.1'],
+      ['CIPD_HOSTS', '2130706433:8080'],
+      ['CIPD_HOSTS', 'cipd.example:08080'],
+      ['CIPD_HOSTS', 'cipd.example:70000'],
+      ['CIPD_HOSTS', 'user@cipd.example'],
+      ['CIPD_HOSTS', '[::2]'],
       ['PUBLISH_CONCURRENCY', '0'],
       ['PUBLISH_DEADLINE_SECONDS', '1000'],
     ] as const) {

@@ -15,6 +15,7 @@
 // 127.0.0.1 and [::1], and gets no token: a credential never travels over
 // plain http (as an emulator gets none from the Google clients).
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { canonicalCipdHost, isLoopbackHost } from '../../domain/publish-names.js';
 import { cipdDigest } from '../../domain/report.js';
 import { HashAlgo, type ObjectRef, ObjectRefSchema } from '../../gen/cipd/cipd_pb.js';
 import {
@@ -65,7 +66,7 @@ export class CipdSink implements Sink {
 
   constructor(private readonly options: CipdSinkOptions) {
     this.http = options.http ?? new HttpCaller();
-    this.hosts = new Set([...options.hosts].map((h) => canonicalHost(h) ?? `invalid:${h}`));
+    this.hosts = new Set([...options.hosts].map((h) => canonicalCipdHost(h) ?? `invalid:${h}`));
   }
 
   refuses(target: string): string | undefined {
@@ -122,7 +123,7 @@ export class CipdSink implements Sink {
 
   /** One pRPC call (binary encoding); a non-OK gRPC code is an error naming it. */
   private async call(t: CipdTarget, method: string, body: Buffer, signal: AbortSignal): Promise<Buffer> {
-    const insecure = this.options.insecureLoopback === true && isLoopback(t.host);
+    const insecure = this.options.insecureLoopback === true && isLoopbackHost(t.host);
     const headers: Record<string, string> = { 'content-type': PRPC_BINARY, accept: PRPC_BINARY };
     if (!insecure) headers.authorization = `Bearer ${await untilAborted(this.options.accessToken(), signal)}`;
     const res = await this.http.call({
@@ -174,29 +175,6 @@ const GRPC_CODES = [
 ];
 
 const PACKAGE = /^[a-z0-9_\-.]+(\/[a-z0-9_\-.]+)*$/;
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
-/**
- * host[:port] lowercased, ":443" dropped; undefined unless it is a DNS name,
- * 127.0.0.1 or [::1] (no userinfo, no other IP spellings, port 1-65535).
- */
-export function canonicalHost(text: string): string | undefined {
-  const m = /^([A-Za-z0-9.-]+|\[::1\])(?::([0-9]{1,5}))?$/.exec(text);
-  if (!m) return undefined;
-  const name = (m[1] ?? '').toLowerCase();
-  const port = m[2];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535 || port.startsWith('0'))) return undefined;
-  if (name !== '[::1]' && name !== '127.0.0.1') {
-    if (!DNS_NAME.test(name)) return undefined;
-    if (/^[0-9.]+$/.test(name) || /\.[0-9]+$/.test(name)) return undefined; // other IPv4 spellings (127.1, 2130706433)
-  }
-  return port === undefined || port === '443' ? name : `${name}:${port}`;
-}
-
-function isLoopback(host: string): boolean {
-  return /^(127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
-}
-
 /** `cipd://<host>/<package name>@<instance id>`, with CIPD's package and instance id rules. */
 export function parseCipdTarget(target: string): CipdTarget | string {
   const shown = clip(target, SHOWN);
@@ -205,7 +183,7 @@ export function parseCipdTarget(target: string): CipdTarget | string {
   const slash = rest.indexOf('/');
   const at = rest.lastIndexOf('@');
   if (slash < 0 || at < slash) return `"${shown}" is not cipd://host/package@instance`;
-  const host = canonicalHost(rest.slice(0, slash));
+  const host = canonicalCipdHost(rest.slice(0, slash));
   if (host === undefined) return `"${clip(rest.slice(0, slash), SHOWN)}" is not a valid CIPD host`;
   const pkg = rest.slice(slash + 1, at);
   const instanceId = rest.slice(at + 1);

@@ -15,6 +15,7 @@
 // does (the socket is destroyed, whatever state the request is in).
 import { createHash } from 'node:crypto';
 import { crc32c } from '@aws-crypto/crc32c';
+import { isBucketName } from '../../domain/publish-names.js';
 import { PublishConflictError, type PublishOutcome, type SignedProvenance, type Sink } from '../../ports/publisher.js';
 import { clip, HttpCaller, type HttpResult, untilAborted } from './http-call.js';
 
@@ -227,7 +228,7 @@ export function parseGcsTarget(target: string): GcsTarget | string {
   if (slash < 0 || slash === rest.length - 1) return `"${shown}" names no object`;
   const bucket = rest.slice(0, slash);
   const object = rest.slice(slash + 1);
-  if (!validBucket(bucket)) return `"${clip(bucket, SHOWN)}" is not a valid bucket name`;
+  if (!isBucketName(bucket)) return `"${clip(bucket, SHOWN)}" is not a valid bucket name`;
   if (Buffer.from(object, 'utf8').toString('utf8') !== object) return 'the object name is not valid UTF-8';
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f]/.test(object)) return 'the object name holds control characters';
@@ -236,16 +237,6 @@ export function parseGcsTarget(target: string): GcsTarget | string {
   if (Buffer.byteLength(object) + LONGEST_SUFFIX > MAX_OBJECT_NAME)
     return `the object name is longer than ${MAX_OBJECT_NAME - LONGEST_SUFFIX} bytes (room for the provenance suffix)`;
   return { bucket, object };
-}
-
-/** Cloud Storage bucket naming rules (https://cloud.google.com/storage/docs/buckets#naming). */
-function validBucket(b: string): boolean {
-  if (!/^[a-z0-9][a-z0-9._-]*[a-z0-9]$/.test(b) || b.length < 3) return false;
-  if (b.includes('..') || b.includes('.-') || b.includes('-.')) return false;
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(b)) return false;
-  if (b.startsWith('goog') || /g[o0]{2}g[l1]e/.test(b)) return false;
-  if (!b.includes('.')) return b.length <= 63;
-  return b.length <= 222 && b.split('.').every((p) => p.length >= 1 && p.length <= 63);
 }
 
 function md5(bytes: Buffer): string {
