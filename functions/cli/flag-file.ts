@@ -1,7 +1,7 @@
-// A file named by a flag (--keys, --bundle, --provenance, --file), read whole,
-// or standard input for "-". One that cannot be read is wrong usage, named by
-// its flag.
-import { readFileSync } from 'node:fs';
+// A file named by a flag (--bundle, --provenance, --file), read whole, or up
+// to a bound (key and policy files), or standard input for "-". One that
+// cannot be read is wrong usage, named by its flag.
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { UsageError } from './exit-codes.js';
 
 export function readFlagFile(path: string, flag: string): string;
@@ -25,5 +25,23 @@ export async function readStandardInput(flag: string): Promise<Buffer> {
     return Buffer.concat(chunks);
   } catch (err) {
     throw new UsageError(`${flag}: standard input: ${(err as Error).message}`);
+  }
+}
+
+/** Up to `max` bytes of a file: a device or a huge file is cut, never read whole. */
+export function readAtMost(path: string, max: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(max);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, max - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n === max) break;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -4,6 +4,7 @@
 // for the next stage). The verdict itself is the engine's, as for the flags.
 import { defaultServiceUrl } from './options.js';
 import { type Command, Option } from 'commander';
+import { sha256Hex } from '../domain/digest.js';
 import { canonicalJson } from '../domain/report.js';
 import { printable } from '../verify/text.js';
 import type { ResourceDigest } from '../verify/vsa.js';
@@ -159,7 +160,7 @@ export async function writeGateVsa(
     throw new UsageError(
       `--resource-uri names sha256:${named}, but the artifact verified is sha256:${report.digest}: no VSA written`,
     );
-  const [{ signVsa, sha256Hex, vsaStatement }, { vsaSigner }, { writeVsa }] = await Promise.all([
+  const [{ signVsa, vsaStatement }, { vsaSigner }, { writeVsa }] = await Promise.all([
     import('../verify/vsa.js'),
     import('./vsa-key.js'),
     import('./vsa-output.js'),

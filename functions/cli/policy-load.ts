@@ -2,12 +2,9 @@
 // key-set files are relative to the policy file; a key-set URL is fetched with
 // a deadline and a size bound (https, or http to localhost). Problems are
 // UsageErrors (exit 2) naming the file, line and column.
-import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseStrictJson } from '../domain/strict-json-text.js';
-import { parseKeySet } from '../provenance/key-set.js';
-import { strictJsonError } from '../verify/entries.js';
-import { parsePublicKeys, printable, type TrustedKey } from '../provenance/verify.js';
+import type { TrustedKey } from '../verify/keys.js';
+import { printable } from '../verify/text.js';
 import {
   formatProblem,
   MAX_POLICY_BYTES,
@@ -15,11 +12,12 @@ import {
   type KeySource,
   type PolicyFile,
 } from '../verify/policy-file.js';
-import { sha256Hex } from '../verify/vsa.js';
+import { sha256Hex } from '../domain/digest.js';
 import { UsageError } from './exit-codes.js';
+import { readAtMost } from './flag-file.js';
+import { keySetFrom, MAX_KEY_FILE_BYTES, pemKeys, readKeyFile } from './trusted-keys.js';
 
 const KEY_FETCH_DEADLINE_MS = 10_000;
-const MAX_KEY_SET_BYTES = 1024 * 1024;
 
 export interface LoadedPolicy {
   /** The path as given (the VSA's policy.uri). */
@@ -73,7 +71,7 @@ async function keysOf(source: KeySource, base: string, where: string): Promise<T
       // One deadline for the whole exchange, body included; no redirects (the policy names the host it trusts).
       const res = await fetch(source.url, { signal: AbortSignal.timeout(KEY_FETCH_DEADLINE_MS), redirect: 'error' });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      text = await boundedText(res, MAX_KEY_SET_BYTES);
+      text = await boundedText(res, MAX_KEY_FILE_BYTES);
     } catch (err) {
       const e = err as Error & { cause?: Error };
       throw new UsageError(
@@ -83,39 +81,8 @@ async function keysOf(source: KeySource, base: string, where: string): Promise<T
     return keySetFrom(text, where);
   }
   const file = resolve(base, source.path);
-  let text: string;
-  try {
-    const bytes = readAtMost(file, MAX_KEY_SET_BYTES + 1);
-    if (bytes.length > MAX_KEY_SET_BYTES) throw new UsageError(`${where}: ${file} is larger than 1 MiB`);
-    text = bytes.toString('utf8');
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`${where}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  if (source.kind === 'keySet') return keySetFrom(text, where);
-  try {
-    return parsePublicKeys(text);
-  } catch (err) {
-    throw new UsageError(`${where}: ${file}: ${printable((err as Error).message)}`);
-  }
-}
-
-/** Up to `max` bytes of a file: a device or a huge file is cut, never read whole. */
-export function readAtMost(path: string, max: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(max);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, max - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n === max) break;
-    }
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
+  const text = readKeyFile(file, where);
+  return source.kind === 'keySet' ? keySetFrom(text, where) : pemKeys(text, `${where}: ${file}`);
 }
 
 /** The body as text, refused (and the stream cancelled) once it passes `max` bytes. */
@@ -136,19 +103,4 @@ async function boundedText(res: Response, max: number): Promise<string> {
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function keySetFrom(text: string, where: string): TrustedKey[] {
-  let json: unknown;
-  try {
-    // Strictly (no key twice): the same reader as --keys and the server.
-    json = parseStrictJson(text);
-  } catch (err) {
-    throw new UsageError(`${where}: the key set ${strictJsonError(err)}`);
-  }
-  try {
-    return parseKeySet(json);
-  } catch (err) {
-    throw new UsageError(`${where}: ${printable((err as Error).message)}`);
-  }
 }

@@ -7,13 +7,12 @@
 // entry is reported. Malformed entries are failures of their own; they never
 // stop the others from being checked.
 import { defaultServiceUrl } from './options.js';
-import { readFileSync } from 'node:fs';
 import { bundleToEnvelope } from '../provenance/bundle.js';
-import { keysFor, parseKeySet } from '../provenance/key-set.js';
+import { keysFor } from '../provenance/key-set.js';
 import { unreadableVerdict, verifyEnvelope } from '../verify/engine.js';
 import { parseStrictJson } from '../domain/strict-json-text.js';
 import { envelopeEntries, strictJsonError, type EnvelopeEntry } from '../verify/entries.js';
-import { parsePublicKeys, type TrustedKey } from '../verify/keys.js';
+import type { TrustedKey } from '../verify/keys.js';
 import type { EnvelopeVerdict, VerificationPolicy } from '../verify/policy.js';
 import { repositoryKey } from '../verify/repository.js';
 import { at, printable, safeJsonLine } from '../verify/text.js';
@@ -21,6 +20,7 @@ import { ReadApiClient, ReadApiError } from './read-client.js';
 import { parseDigest, sha256File } from './digest.js';
 import { UsageError } from './exit-codes.js';
 import { readFlagFile, readStandardInput } from './flag-file.js';
+import { keySetOrFailure, pemKeys, readKeyFile } from './trusted-keys.js';
 
 /** The policy flags (each repeatable one is a list). */
 export interface PolicyFlags {
@@ -222,43 +222,21 @@ function judge(e: EnvelopeEntry, trusted: Trusted, policy: VerificationPolicy, n
 
 /** The keys to verify with: --key's PEM, or a key set (--keys, else the service's /v1/keys) picked from by keyid. */
 async function trustedKeys(opts: VerifyOptions): Promise<Trusted | { failure: string }> {
-  if (opts.key !== undefined) {
-    let keys: TrustedKey[];
-    try {
-      keys = parsePublicKeys(readFileSync(opts.key, 'utf8'));
-    } catch (err) {
-      throw new UsageError(`--key: ${(err as Error).message}`);
-    }
-    if (keys.length === 0) throw new UsageError(`--key: ${opts.key} holds no PEM public key`);
-    return { keys, keySet: false };
-  }
+  if (opts.key !== undefined)
+    return { keys: pemKeys(readKeyFile(opts.key, '--key'), `--key: ${opts.key}`), keySet: false };
   let text: string;
   let from: string;
   if (opts.keys !== undefined) {
     from = opts.keys;
-    text = readFlagFile(opts.keys, '--keys');
+    text = readKeyFile(opts.keys, '--keys');
   } else {
     if (opts.url === undefined)
       throw new UsageError('give --key <pem>, --keys <key set>, or --url <service> to fetch its key set');
     from = `${opts.url}/v1/keys`;
     text = await new ReadApiClient(opts.url).keysText();
   }
-  return keySetOrFailure(text, from);
-}
-
-/** A key set from untrusted JSON text (read strictly: no key twice), or why it is not one, naming where it came from. */
-export function keySetOrFailure(text: string, from: string): Trusted | { failure: string } {
-  let json: unknown;
-  try {
-    json = text.trim() === '' ? [] : parseStrictJson(text);
-  } catch (err) {
-    return { failure: `${printable(from)}: the key set ${strictJsonError(err)}` };
-  }
-  try {
-    return { keys: parseKeySet(json), keySet: true };
-  } catch (err) {
-    return { failure: `${printable(from)}: ${printable((err as Error).message)}` };
-  }
+  const got = keySetOrFailure(text, from);
+  return 'keys' in got ? { keys: got.keys, keySet: true } : got;
 }
 
 /** What to check: a bundle file, an envelopes file, or the service's envelopes naming the digest. */

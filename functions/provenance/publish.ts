@@ -6,7 +6,7 @@
 // bundle are serialised once per task, before the loop; an outcome is always
 // recorded, never thrown, so publishing never blocks or fails signing.
 import { inParallel } from '../domain/in-parallel.js';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../domain/digest.js';
 import type { StoredReport } from '../domain/report.js';
 import type { TaskRecord } from '../domain/task.js';
 import {
@@ -60,7 +60,7 @@ export function signedProvenance(taskId: string, envelope: Envelope): SignedProv
     taskId,
     keyId: envelope.signatures[0]?.keyid ?? '',
     envelopeJson,
-    envelopeSha256: createHash('sha256').update(envelopeJson, 'utf8').digest('hex'),
+    envelopeSha256: sha256Hex(envelopeJson),
     bundleJson: JSON.stringify(envelopeToBundle(envelope)),
   };
 }

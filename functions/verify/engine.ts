@@ -2,7 +2,7 @@
 // in; a verdict out (ok, the key that verified, the subjects, every failure
 // with its code). No I/O: the CLI and policy files hand everything in. The
 // envelope is untrusted input of any shape: nothing in it can throw.
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../domain/digest.js';
 import { parseStrictJson } from '../domain/strict-json-text.js';
 import { checkAge } from './checks/age.js';
 import type { PolicyCheck } from './checks/check.js';
@@ -69,7 +69,12 @@ export function verifyEnvelopeText(
 
 /** The verdict on an entry that is not an envelope at all (not JSON, not a bundle): why, and the digest of its text. */
 export function unreadableVerdict(text: string, message: string): EnvelopeVerdict {
-  return { ok: false, envelopeSha256: sha256(text), subjects: [], failures: [{ code: 'MALFORMED_ENVELOPE', message }] };
+  return {
+    ok: false,
+    envelopeSha256: sha256Hex(text),
+    subjects: [],
+    failures: [{ code: 'MALFORMED_ENVELOPE', message }],
+  };
 }
 
 function verdict(
@@ -81,7 +86,7 @@ function verdict(
 ): EnvelopeVerdict {
   const opened = openEnvelope(envelope, keys);
   const base = {
-    envelopeSha256: sha256(text),
+    envelopeSha256: sha256Hex(text),
     ...(opened.verifiedKey ? { verifiedKey: opened.verifiedKey.name } : {}),
   };
   if (!opened.payload) return { ok: false, ...base, subjects: [], failures: opened.failures };
@@ -96,8 +101,4 @@ function verdict(
   // Never ok without a verified key, whatever else holds (openEnvelope also reports its absence).
   const ok = failures.length === 0 && opened.verifiedKey !== undefined;
   return { ok, ...base, subjects: subjectsOf(statement), failures, statement };
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }

@@ -1,15 +1,15 @@
 // Checking a VSA the way a deployer does (slsa-verifier's verify-vsa): the
-// DSSE signature with the gate's public key, then the statement against what
-// the deployer expects: the artifact's digest among the subjects, the verifier
-// id, the resource URI, PASSED, and every required level. The envelope is
+// DSSE signature with the gate's public key (the envelope read by the same
+// rules as `verify` reads provenance), then the statement against what the
+// deployer expects: the artifact's digest among the subjects, the verifier id,
+// the resource URI, PASSED, and every required level. The envelope is
 // untrusted input of any shape; nothing here throws or does I/O, and each
 // mismatch is one coded failure (strings from the envelope escaped).
-import { IN_TOTO_PAYLOAD_TYPE, pae } from '../provenance/dsse.js';
 import { STATEMENT_TYPE } from '../provenance/statement.js';
 import { parseStrictJson } from '../domain/strict-json-text.js';
 import { strictJsonError } from './entries.js';
-import { strictBase64 } from './envelope.js';
-import { signatureVerifies, type TrustedKey } from './keys.js';
+import { openEnvelope } from './envelope.js';
+import type { TrustedKey } from './keys.js';
 import { isObject, printable, quote } from './text.js';
 import { levelMet } from './levels.js';
 import { MAX_CLOCK_SKEW_SECONDS, rfc3339Time } from './checks/age.js';
@@ -62,27 +62,15 @@ export function verifyVsa(
   const fail = (code: VsaFailureCode, message: string, field?: string) =>
     failures.push({ code, message, ...(field ? { field } : {}) });
   const done = (): VsaVerdict => ({ ok: false, failures });
-  if (!isObject(envelope)) {
-    fail('VSA_MALFORMED', 'the VSA is not a DSSE envelope (payloadType, payload, signatures)');
+  // The same envelope rules as `verify` (envelope.ts): one reader for every DSSE envelope.
+  const opened = openEnvelope(envelope, keys);
+  const broken = opened.failures.find((f) => f.code === 'MALFORMED_ENVELOPE' || f.code === 'PAYLOAD_TYPE_MISMATCH');
+  if (broken) {
+    fail('VSA_MALFORMED', `the VSA: ${broken.message}`, broken.field);
     return done();
   }
-  const { payloadType, payload, signatures } = envelope;
-  if (payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    fail('VSA_MALFORMED', `payloadType is ${quote(payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}`, 'payloadType');
-    return done();
-  }
-  const body = typeof payload === 'string' ? strictBase64(payload) : undefined;
-  if (!body) {
-    fail('VSA_MALFORMED', 'payload is missing or not canonical base64', 'payload');
-    return done();
-  }
-  const message = pae(IN_TOTO_PAYLOAD_TYPE, body);
-  let verifiedKey: TrustedKey | undefined;
-  for (const s of Array.isArray(signatures) ? signatures : []) {
-    const sig = isObject(s) && typeof s.sig === 'string' ? strictBase64(s.sig) : undefined;
-    if (sig) verifiedKey ??= keys.find((k) => signatureVerifies(k.key, message, sig));
-  }
-  if (!verifiedKey) {
+  const { payload: body, verifiedKey } = opened;
+  if (!verifiedKey || !body) {
     // Nothing in an unsigned statement is worth reading further.
     fail('VSA_SIGNATURE_INVALID', 'no signature on the VSA verifies with the given public key(s)', 'signatures');
     return done();

@@ -3,7 +3,6 @@
 // the next stage, signed as a DSSE envelope with the gate's own key. The
 // statement is built here from typed inputs (no I/O); signing takes any Signer
 // (a local PEM key, Cloud KMS).
-import { createHash } from 'node:crypto';
 import { canonicalJson } from '../domain/report.js';
 import { signPayload, type SignedEnvelope } from '../provenance/dsse.js';
 import { STATEMENT_TYPE } from '../provenance/statement.js';
@@ -72,5 +71,3 @@ export function vsaStatement(input: VsaInput): VsaStatement {
 export function signVsa(statement: VsaStatement, signer: Signer): Promise<SignedEnvelope> {
   return signPayload(Buffer.from(canonicalJson(statement), 'utf8'), signer);
 }
-
-export const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');

@@ -27,6 +27,13 @@ it('refuses wrong usage with exit 2 and a message naming the option', async () =
     [['verify', '--key', key, '--digest', digest, '--artifact', key], /exactly one of --artifact/],
     [['verify', '--key', key, '--digest', 'sha256:xyz'], /--digest: "sha256:xyz" is not sha256:<64 hex/],
     [['verify', '--key', join(dir, 'nokey.pem'), '--digest', digest], /--key: .* holds no PEM public key/],
+    // Key files are read up to 1 MiB, whoever names them: a device is cut, not read forever.
+    [['verify', '--key', '/dev/zero', '--digest', digest], /--key: \/dev\/zero is larger than 1 MiB/],
+    [['verify', '--keys', '/dev/zero', '--digest', digest], /--keys: \/dev\/zero is larger than 1 MiB/],
+    [
+      ['verify', '--keys', join(dir, 'missing.json'), '--digest', digest],
+      /--keys: cannot read .*missing\.json: ENOENT/,
+    ],
     [['verify', '--key', key, '--digest', digest, '--provenance', join(dir, 'missing.jsonl')], /--provenance: ENOENT/],
     [
       ['verify', '--key', key, '--digest', digest, '--reporter', 'not-an-email'],

@@ -212,6 +212,35 @@ describe('verify-vsa checks', () => {
     assert.deepEqual(codes(prov, {}, parsePublicKeys((await signer.publicKey()).pem)), ['VSA_PREDICATE_TYPE_MISMATCH']);
   });
 
+  it('reads the envelope by the same rules as verify: a junk or non-canonical signature beside a good one is malformed', async () => {
+    const { envelope, keys } = await signed();
+    const good = envelope.signatures[0]!;
+    for (const extra of [
+      { sig: `${good.sig}\n` },
+      { sig: good.sig.replace(/=*$/, '') },
+      { keyid: 7, sig: good.sig },
+      'x',
+    ]) {
+      const v = verifyVsa({ ...envelope, signatures: [good, extra] }, keys, expect);
+      assert.deepEqual(
+        v.failures.map((f) => f.code),
+        ['VSA_MALFORMED'],
+        JSON.stringify(extra),
+      );
+      assert.match(v.failures[0]!.field ?? '', /^signatures\[1\]/);
+    }
+    // A payload in a non-canonical base64 spelling (the bytes decode the same) is malformed too.
+    assert.deepEqual(
+      verifyVsa({ ...envelope, payload: ` ${envelope.payload}` }, keys, expect).failures.map((f) => f.code),
+      ['VSA_MALFORMED'],
+    );
+    // Unsigned: nothing verifies, so nothing else is read.
+    assert.deepEqual(
+      verifyVsa({ ...envelope, signatures: [] }, keys, expect).failures.map((f) => f.code),
+      ['VSA_MALFORMED'],
+    );
+  });
+
   it('never throws on hostile input: one VSA_MALFORMED failure', () => {
     const keys = parsePublicKeys(
       generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString(),

@@ -4,6 +4,8 @@
 import type { Command } from 'commander';
 import type { PolicyProblem } from '../../verify/policy-file.js';
 import { CliError, EXIT, UsageError } from '../exit-codes.js';
+import { readAtMost } from '../flag-file.js';
+import { sha256Hex } from '../../domain/digest.js';
 
 export function registerPolicyCommand(program: Command): void {
   const policy = program.command('policy').description('deploy-gate policy files (docs/gating.md)');
@@ -18,12 +20,10 @@ export function registerPolicyCommand(program: Command): void {
     )
     .action(async (file: string, opts: { json?: boolean }) => {
       // Loaded on use: the YAML parser is not on every command's start-up path (build steps run this CLI often).
-      const [{ formatProblem, parsePolicyFile, MAX_POLICY_BYTES }, { policyKeys, readAtMost }, { sha256Hex }] =
-        await Promise.all([
-          import('../../verify/policy-file.js'),
-          import('../policy-load.js'),
-          import('../../verify/vsa.js'),
-        ]);
+      const [{ formatProblem, parsePolicyFile, MAX_POLICY_BYTES }, { policyKeys }] = await Promise.all([
+        import('../../verify/policy-file.js'),
+        import('../policy-load.js'),
+      ]);
       let bytes: Buffer;
       try {
         bytes = readAtMost(file, MAX_POLICY_BYTES + 1);

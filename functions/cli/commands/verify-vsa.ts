@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { bundleToEnvelope } from '../../provenance/bundle.js';
-import { parsePublicKeys, printable, type TrustedKey } from '../../provenance/verify.js';
 import { envelopeEntries } from '../../verify/entries.js';
-import { safeJsonLine } from '../../verify/text.js';
+import { printable, safeJsonLine } from '../../verify/text.js';
 import { verifyVsa, type VsaFailure, type VsaVerdict } from '../../verify/vsa-check.js';
 import { parseDigest } from '../digest.js';
 import { UsageError } from '../exit-codes.js';
 import { collectList } from '../options.js';
+import { pemKeys, readKeyFile } from '../trusted-keys.js';
 
 interface VerifyVsaOptions {
   vsa: string;
@@ -57,14 +57,7 @@ export function runVerifyVsa(opts: VerifyVsaOptions): VsaVerdict & { digest: str
   for (const l of opts.level ?? [])
     if (!/^[A-Z][A-Z0-9_]*$/.test(l))
       throw new UsageError(`--level: "${printable(l)}" is not a level (e.g. SLSA_BUILD_LEVEL_1)`);
-  let keys: TrustedKey[];
-  try {
-    keys = parsePublicKeys(readText(opts.key, '--key'));
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`--key: ${printable((err as Error).message)}`);
-  }
-  if (keys.length === 0) throw new UsageError(`--key: ${opts.key} holds no PEM public key`);
+  const keys = pemKeys(readKeyFile(opts.key, '--key'), `--key: ${opts.key}`);
   const expect = {
     expectedDigest: digest,
     expectedVerifierId: opts.verifierId,
