@@ -1,7 +1,7 @@
 // What the pages show of a statement (docs/buildtype-v1.md), read defensively:
 // the payload is JSON of any shape, so every field is checked before use and
 // missing ones are left out rather than thrown on.
-import { base64ToBytes } from './verify';
+import { strictBase64 } from './verify';
 
 export interface Dependency {
   kind: 'git' | 'cipd' | 'gcs' | 'other';
@@ -60,9 +60,10 @@ function kindOf(uri: string): Dependency['kind'] {
 function inlineJson(byproducts: unknown[], name: string): Obj {
   const b = byproducts.map(obj).find((x) => x.name === name);
   const content = str(b?.content);
-  if (!content) return {};
+  const bytes = content ? strictBase64(content) : undefined;
+  if (!bytes) return {};
   try {
-    return obj(JSON.parse(new TextDecoder().decode(base64ToBytes(content))));
+    return obj(JSON.parse(new TextDecoder().decode(bytes)));
   } catch {
     return {};
   }

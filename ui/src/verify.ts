@@ -84,14 +84,9 @@ export function parseKeySet(json: unknown): KeyEntry[] {
 function spki(pem: string): Uint8Array<ArrayBuffer> {
   const m = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----/.exec(pem);
   if (!m?.[1]) throw new Error('pem holds no PUBLIC KEY block');
-  return base64ToBytes(m[1].replace(/\s+/g, ''));
-}
-
-export function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  const der = strictBase64(m[1].replace(/\s+/g, ''));
+  if (!der) throw new Error('pem holds a PUBLIC KEY block that is not base64');
+  return der;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
