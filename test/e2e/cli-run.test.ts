@@ -128,7 +128,7 @@ describe('provenance run against the local server', () => {
     assert.equal(task?.state, 'COMPLETE');
     assert.ok(task?.stageTimes.UPLOAD_COMPLETE);
     let record = await provenance.get(task!.key);
-    for (let i = 0; record?.state !== 'signed' && i < 100; i++) {
+    for (const until = Date.now() + 30_000; record?.state !== 'signed' && Date.now() < until; ) {
       await sleep(50);
       record = await provenance.get(task!.key);
     }

@@ -446,6 +446,14 @@ describe('the pages in a real browser (chromium), on npm start', () => {
     require('node:fs').writeFileSync(file, hostile.artifact);
     await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
     await page.waitForFunction((hex: string) => location.hash === `#/artifacts/sha256:${hex}`, {}, hostile.hex);
+    // Let that page finish (its title names the new digest once its route began, and data-state
+    // is set when it is drawn) before typing, so a late render cannot take the keystrokes.
+    await page.waitForFunction(
+      (hex: string) =>
+        document.title.includes(hex.slice(0, 12)) && document.getElementById('main')?.hasAttribute('data-state'),
+      {},
+      hostile.hex,
+    );
     await page.$eval('#q', (e) => {
       (e as HTMLInputElement).value = '';
     });

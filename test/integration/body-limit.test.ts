@@ -167,6 +167,9 @@ describe('body limit: npm start', () => {
     try {
       const head = `POST /provenance.snooperpb.SelfReport/ReportGit HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${token}\r\nx-task-id: gone\r\ncontent-length: 1000\r\n\r\n{"gitReport":`;
       await rawRequest(head, { destroyAfterMs: 100 });
+      // Wait for the server's line (an event), then a little more for any second line it should not write.
+      for (const until = Date.now() + 5_000; logs.lines().length === 0 && Date.now() < until; )
+        await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 200));
     } finally {
       logs.restore();

@@ -241,7 +241,7 @@ describe('CIPD sink (local pRPC stand-in from the same proto)', () => {
     const host = `127.0.0.1:${(silent.address() as { port: number }).port}`;
     try {
       const hung = new CipdSink({ hosts: [host], accessToken: async () => TOKEN, insecureLoopback: true });
-      await assert.rejects(hung.publish(`cipd://${host}/${PKG}@${iid}`, provenance, AbortSignal.timeout(300)), {
+      await assert.rejects(hung.publish(`cipd://${host}/${PKG}@${iid}`, provenance, AbortSignal.timeout(2000)), {
         name: 'TimeoutError',
       });
       assert.ok(sockets.length >= 1);

@@ -91,13 +91,15 @@ describe('the function source, built as the buildpack builds it', () => {
         child.stdout!.on('data', (b: Buffer) => (log += b));
         child.stderr!.on('data', (b: Buffer) => (log += b));
         const url = `http://127.0.0.1:${port}`;
-        for (let i = 0; ; i++) {
+        // A time budget, not a count of tries: four cold processes start at once on two cores.
+        const until = Date.now() + 60_000;
+        for (;;) {
           if (child.exitCode !== null) throw new Error(`${target} exited: ${log}`);
           try {
             await fetch(url, { signal: AbortSignal.timeout(500) });
             break;
           } catch {
-            if (i > 100) throw new Error(`${target} did not listen: ${log}`);
+            if (Date.now() > until) throw new Error(`${target} did not listen: ${log}`);
             await new Promise((r) => setTimeout(r, 100));
           }
         }

@@ -239,7 +239,7 @@ describe('GCS sink (local stand-in for the Cloud Storage JSON API)', () => {
     const port = (silent.address() as { port: number }).port;
     try {
       const hung = new GcsSink([BUCKET], new Storage({ apiEndpoint: `http://127.0.0.1:${port}`, projectId: 'p' }));
-      await assert.rejects(hung.publish(`gs://${BUCKET}/hang/app.tgz`, provenance, AbortSignal.timeout(300)), {
+      await assert.rejects(hung.publish(`gs://${BUCKET}/hang/app.tgz`, provenance, AbortSignal.timeout(2000)), {
         name: 'TimeoutError',
       });
       assert.ok(sockets.length >= 1, 'the request reached the server');

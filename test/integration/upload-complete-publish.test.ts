@@ -27,7 +27,7 @@ describe('UPLOAD_COMPLETE publish (Pub/Sub emulator)', () => {
   async function pull(n: number): Promise<string[]> {
     const got: string[] = [];
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${got.length} of ${n} messages arrived`)), 10_000);
+      const timer = setTimeout(() => reject(new Error(`only ${got.length} of ${n} messages arrived`)), 60_000);
       sub.on('message', (m) => {
         m.ack();
         // Read back by the assembler's own reader, as a push subscription delivers it.
