@@ -13,8 +13,11 @@
 //   - a \u escape that is a lone surrogate;
 //   - nesting deeper than MAX_JSON_DEPTH;
 //   - anything that is not JSON (trailing text, control characters in strings).
-// The text is checked by a small scanner and then parsed by JSON.parse, so the
-// values are exactly JSON.parse's.
+// The values are exactly JSON.parse's. The checks run on what JSON.parse made
+// (well-formed strings and keys, safe numbers, depth) plus one count over the
+// text: a key given twice leaves fewer keys in the parsed objects than there
+// are members (":" outside strings) in the text. Only text that fails a check
+// is read again by a small scanner, which names the first problem and where.
 
 export const MAX_JSON_DEPTH = 64;
 
@@ -55,12 +58,89 @@ export function parseStrictJson(input: string | Uint8Array): unknown {
   const text = typeof input === 'string' ? input : decodeUtf8(input);
   if (text.charCodeAt(0) === 0xfeff)
     throw new JsonTextError('bom', '', 'starts with a byte order mark (U+FEFF): send UTF-8 without one');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    scanStrictJson(text); // throws the scanner's precise error
+    throw new JsonTextError('syntax', '', `not JSON: ${(err as Error).message}`);
+  }
+  const keys = keysIfStrict(value);
+  if (keys === undefined || keys !== members(text)) {
+    scanStrictJson(text);
+    // Unreachable while the two readings agree (test/unit/strict-json-text.test.ts checks they do).
+    throw new JsonTextError('syntax', '', 'not JSON as this reader accepts it');
+  }
+  return value;
+}
+
+/** The scanner alone: throws the first problem of the text (with its path), or returns. */
+export function scanStrictJson(text: string): void {
   new Scanner(text).document();
-  return JSON.parse(text);
+}
+
+/**
+ * The number of keys in every object of a parsed value, or undefined if a
+ * string or key is not well-formed UTF-16, a number is beyond ±(2^53 − 1), or
+ * containers nest deeper than MAX_JSON_DEPTH (so the walk never recurses deeper).
+ */
+function keysIfStrict(value: unknown): number | undefined {
+  let keys = 0;
+  const visit = (v: unknown, depth: number): boolean => {
+    if (typeof v === 'string') return v.isWellFormed();
+    if (typeof v === 'number') return Math.abs(v) <= MAX_SAFE;
+    if (v === null || typeof v !== 'object') return true;
+    if (depth >= MAX_JSON_DEPTH) return false;
+    if (Array.isArray(v)) {
+      for (const x of v) if (!visit(x, depth + 1)) return false;
+      return true;
+    }
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      keys++;
+      if (!k.isWellFormed() || !visit(o[k], depth + 1)) return false;
+    }
+    return true;
+  };
+  return visit(value, 0) ? keys : undefined;
+}
+
+/**
+ * Object members in JSON text that JSON.parse accepted: the ":" outside
+ * strings. Linear: each indexOf starts past where the one before it ended.
+ */
+function members(text: string): number {
+  let count = 0;
+  let colon = text.indexOf(':');
+  let i = 0;
+  while (colon >= 0) {
+    const open = text.indexOf('"', i);
+    const end = open < 0 ? text.length : open;
+    while (colon >= 0 && colon < end) {
+      count++;
+      colon = text.indexOf(':', colon + 1);
+    }
+    if (open < 0) break;
+    // The string's closing quote: the next one not escaped (preceded by an even run of backslashes).
+    let close = text.indexOf('"', open + 1);
+    for (;;) {
+      if (close < 0) return -1; // not JSON after all: let the scanner say why (and never loop)
+      let b = close - 1;
+      while (text.charCodeAt(b) === 0x5c /* \ */) b--;
+      if ((close - 1 - b) % 2 === 0) break;
+      close = text.indexOf('"', close + 1);
+    }
+    i = close + 1;
+    if (colon >= 0 && colon < i) colon = text.indexOf(':', i);
+  }
+  return count;
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const LITERALS = ['true', 'false', 'null'] as const;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters end a plain run so they can be refused
+const PLAIN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y;
 
 class Scanner {
   private i = 0;
@@ -85,11 +165,10 @@ class Scanner {
   }
 
   private literal(): void {
-    for (const word of ['true', 'false', 'null']) {
-      if (this.s.startsWith(word, this.i)) {
-        this.i += word.length;
-        return;
-      }
+    const word = LITERALS.find((w) => this.s.startsWith(w, this.i));
+    if (word) {
+      this.i += word.length;
+      return;
     }
     this.syntax(this.i >= this.s.length ? 'unexpected end of the text' : 'expected a JSON value');
   }
@@ -102,13 +181,16 @@ class Scanner {
       this.i++;
       return;
     }
-    const keys = new Set<string>();
+    // Most objects have a few keys: a list is cheaper to make and search than a Set until it grows.
+    const keys: string[] = [];
+    let many: Set<string> | undefined;
     for (;;) {
       if (this.s.charCodeAt(this.i) !== 0x22) this.syntax('expected a key (a string)');
       const key = this.string();
       this.path.push(key);
-      if (keys.has(key)) this.fail('duplicate_key', 'the key appears twice in one object');
-      keys.add(key);
+      if (many ? many.has(key) : keys.includes(key)) this.fail('duplicate_key', 'the key appears twice in one object');
+      if (many) many.add(key);
+      else if (keys.push(key) > 16) many = new Set(keys);
       this.ws();
       if (this.s.charCodeAt(this.i) !== 0x3a /* : */) this.syntax('expected ":"');
       this.i++;
@@ -148,6 +230,10 @@ class Scanner {
     const start = this.i++;
     let escaped = false;
     for (;;) {
+      // Skip a run of plain characters at the regex engine's speed; stop at what needs a look.
+      PLAIN.lastIndex = this.i;
+      PLAIN.test(this.s);
+      this.i = PLAIN.lastIndex;
       const c = this.s.charCodeAt(this.i);
       if (Number.isNaN(c)) this.syntax('unterminated string');
       if (c === 0x22) break;

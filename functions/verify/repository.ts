@@ -117,10 +117,10 @@ export function mayNameRepository(uri: string): (other: string) => boolean {
   const host = key.slice(0, key.indexOf('/'));
   const last = key.slice(key.lastIndexOf('/') + 1);
   return (other) => {
-    if (repositoryKey(other) !== undefined) return false;
     const text = other
       .toLowerCase()
       .replace(/%([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
-    return text.includes(host) && text.includes(last);
+    // The text test first: it is cheap, and most dependencies fail it.
+    return text.includes(host) && text.includes(last) && repositoryKey(other) === undefined;
   };
 }

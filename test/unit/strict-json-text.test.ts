@@ -3,7 +3,12 @@
 // it accepts is exactly JSON.parse's value.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { JsonTextError, MAX_JSON_DEPTH, parseStrictJson } from '../../functions/domain/strict-json-text.js';
+import {
+  JsonTextError,
+  MAX_JSON_DEPTH,
+  parseStrictJson,
+  scanStrictJson,
+} from '../../functions/domain/strict-json-text.js';
 
 const bytes = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
@@ -94,4 +99,88 @@ it('does not pollute prototypes', () => {
   const v = parseStrictJson('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.equal(Object.getPrototypeOf(v), Object.prototype);
+});
+
+// The reader takes JSON.parse's value and checks it (keys against the text's members, strings,
+// numbers, depth); the scanner reads the text itself. They must accept exactly the same texts.
+const accepts = (f: () => unknown) => {
+  try {
+    f();
+    return true;
+  } catch (err) {
+    if (!(err instanceof JsonTextError)) throw err;
+    return false;
+  }
+};
+
+it('accepts exactly what the scanner accepts: crafted texts', () => {
+  const texts = [
+    ...REFUSED.flatMap(([, input]) => (typeof input === 'string' ? [input] : [])),
+    ...ACCEPTED.map(([, text]) => text),
+    '{"a:b": 1, "c": "d:e"}',
+    '{"a": "x\\":y"}',
+    '{"a": "x\\\\\\":y", "b": 1}',
+    '{"a\\"": 1, "a\\"": 2}',
+    '{"a\\\\": 1, "a\\\\": 2}',
+    '{"a\\\\\\"": ":", "b": "\\\\"}',
+    '{"k": "\\\\", "k": 1}',
+    '{"1": 1, "\\u0031": 2}',
+    '{"1": 1, "01": 2}',
+    '{"2": {"x": 1}, "1": {"x": 1, "x": 2}}',
+    '{"__proto__": 1, "__proto__": 2}',
+    '{"a": {"b": 1, "b": {"c": 1, "d": 2}}}',
+    '{"a": {"b": {"c": 1, "d": 2}, "b": 1}}',
+    '{"a": [1, 2, {"x": ":::"}], "b": "\\":"}',
+    '{"": 1, "": 2}',
+    '{"": {"": {"": 1}}}',
+    '[":", ":", {":": ":"}]',
+    '{"s": "\\ud800\\udc00", "\\udbff\\udfff": 1}',
+    '{"s": "\\udbff"}',
+    '{"n": 9007199254740991.4}',
+    '{"n": 9007199254740991.6}',
+    '{"n": 0.1e17}',
+    '{"n": 1e16}',
+    `{"a": ${'{"b": '.repeat(MAX_JSON_DEPTH - 1)}1${'}'.repeat(MAX_JSON_DEPTH - 1)}}`,
+    `{"a": ${'{"b": '.repeat(MAX_JSON_DEPTH)}1${'}'.repeat(MAX_JSON_DEPTH)}}`,
+  ];
+  for (const text of texts)
+    assert.equal(
+      accepts(() => parseStrictJson(text)),
+      accepts(() => scanStrictJson(text)),
+      JSON.stringify(text),
+    );
+});
+
+it('accepts exactly what the scanner accepts: 5,000 generated texts', () => {
+  // A small deterministic generator of JSON-ish texts rich in the cases that matter:
+  // repeated and escaped keys, colons and quotes in strings, backslash runs, surrogates, big numbers, depth.
+  let seed = 42;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const pieces = ['a', 'b', ':', '\\"', '\\\\', '\\u0061', '\\ud800', '\\udc00', '\ud83d\ude00', '1', ' '];
+  const str = () => `"${Array.from({ length: rnd(4) }, () => pieces[rnd(pieces.length)]).join('')}"`;
+  const nums = ['0', '-1', '9007199254740991', '9007199254740992', '1e300', '0.5', '-0'];
+  const value = (depth: number): string => {
+    const k = rnd(depth > 6 ? 3 : 6);
+    if (k === 0) return str();
+    if (k === 1) return nums[rnd(nums.length)] ?? '0';
+    if (k === 2) return ['true', 'false', 'null'][rnd(3)] ?? 'null';
+    if (k === 3) return `[${Array.from({ length: rnd(4) }, () => value(depth + 1)).join(',')}]`;
+    return `{${Array.from({ length: rnd(5) }, () => `${str()}:${value(depth + 1)}`).join(',')}}`;
+  };
+  let accepted = 0;
+  for (let n = 0; n < 5000; n++) {
+    const text = value(0);
+    const fast = accepts(() => parseStrictJson(text));
+    assert.equal(
+      fast,
+      accepts(() => scanStrictJson(text)),
+      text,
+    );
+    if (fast) accepted++;
+  }
+  // The corpus holds both kinds in number, or it would test nothing.
+  assert.ok(accepted > 500 && accepted < 4500, `${accepted} of 5000 accepted`);
 });

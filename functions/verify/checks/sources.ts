@@ -29,7 +29,15 @@ export function checkSources(statement: UntrustedStatement, policy: Verification
 
 function checkRule(rule: SourceRule, deps: Record<string, unknown>[]): VerificationFailure[] {
   const same = repositoryMatcher(rule.uri);
-  const from = deps.filter((d) => typeof d.uri === 'string' && same(d.uri));
+  // A dependency whose URI no parser reads surely but which names this repository is held to the refs too.
+  const doubtful = mayNameRepository(rule.uri);
+  const from: Record<string, unknown>[] = [];
+  const alike: Record<string, unknown>[] = [];
+  for (const d of deps) {
+    if (typeof d.uri !== 'string') continue;
+    if (same(d.uri)) from.push(d);
+    else if (doubtful(d.uri)) alike.push(d);
+  }
   if (from.length === 0)
     return [
       {
@@ -40,10 +48,7 @@ function checkRule(rule: SourceRule, deps: Record<string, unknown>[]): Verificat
     ];
   const allowed = rule.refs;
   if (allowed === undefined) return [];
-  // A dependency whose URI no parser reads surely but which names this repository is held to the refs too.
-  const doubtful = mayNameRepository(rule.uri);
-  const held = [...from, ...deps.filter((d) => typeof d.uri === 'string' && !same(d.uri) && doubtful(d.uri))];
-  return held.flatMap((d): VerificationFailure[] => {
+  return [...from, ...alike].flatMap((d): VerificationFailure[] => {
     const annotated = at(d, 'annotations', 'refs');
     const refs = Array.isArray(annotated) ? annotated.filter((r): r is string => typeof r === 'string') : [];
     if (refs.some((r) => allowed.includes(r))) return [];
