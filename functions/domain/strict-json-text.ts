@@ -13,11 +13,17 @@
 //   - a \u escape that is a lone surrogate;
 //   - nesting deeper than MAX_JSON_DEPTH;
 //   - anything that is not JSON (trailing text, control characters in strings).
-// The values are exactly JSON.parse's. The checks run on what JSON.parse made
-// (well-formed strings and keys, safe numbers, depth) plus one count over the
-// text: a key given twice leaves fewer keys in the parsed objects than there
-// are members (":" outside strings) in the text. Only text that fails a check
-// is read again by a small scanner, which names the first problem and where.
+// Two readings, one answer. A text with no backslash (no escapes: the usual
+// case) is read by JSON.parse, and what it made is checked (well-formed
+// strings and keys, safe numbers) against one pass over the text (nesting
+// depth, and the members, ":" outside strings: a key given twice leaves fewer
+// keys in the parsed objects than there are members). A text with a backslash
+// is read by the scanner below, which builds the value itself and decodes
+// escapes itself: V8's JSON.parse (Node 24, nodejs/node#63785) can read an
+// escaped key as another key seen before (`{"x":{"b":0,"\\":0},"y":{"b":1,
+// "\u0063":2}}` gives y a key "\\", not "c"), so it is never trusted with an
+// escape. Any text the first reading refuses goes to the scanner, which names
+// the first problem and where; a test checks the readings agree.
 
 export const MAX_JSON_DEPTH = 64;
 
@@ -58,15 +64,19 @@ export function parseStrictJson(input: string | Uint8Array): unknown {
   const text = typeof input === 'string' ? input : decodeUtf8(input);
   if (text.charCodeAt(0) === 0xfeff)
     throw new JsonTextError('bom', '', 'starts with a byte order mark (U+FEFF): send UTF-8 without one');
+  if (text.includes('\\')) return scanStrictJson(text);
+  // Depth first, from the text: JSON.parse would build any nesting before a check of its value could refuse it.
+  const members = outline(text);
   let value: unknown;
   try {
+    if (members === undefined) return scanStrictJson(text);
     value = JSON.parse(text);
   } catch (err) {
+    if (err instanceof JsonTextError) throw err;
     scanStrictJson(text); // throws the scanner's precise error
     throw new JsonTextError('syntax', '', `not JSON: ${(err as Error).message}`);
   }
-  const keys = keysIfStrict(value);
-  if (keys === undefined || keys !== members(text)) {
+  if (keysIfStrict(value) !== members) {
     scanStrictJson(text);
     // Unreachable while the two readings agree (test/unit/strict-json-text.test.ts checks they do).
     throw new JsonTextError('syntax', '', 'not JSON as this reader accepts it');
@@ -74,9 +84,9 @@ export function parseStrictJson(input: string | Uint8Array): unknown {
   return value;
 }
 
-/** The scanner alone: throws the first problem of the text (with its path), or returns. */
-export function scanStrictJson(text: string): void {
-  new Scanner(text).document();
+/** The scanner alone: the value, built and checked from the text itself; or the first problem, with its path. */
+export function scanStrictJson(text: string): unknown {
+  return new Scanner(text).document();
 }
 
 /**
@@ -106,38 +116,45 @@ function keysIfStrict(value: unknown): number | undefined {
 }
 
 /**
- * Object members in JSON text that JSON.parse accepted: the ":" outside
- * strings. Linear: each indexOf starts past where the one before it ended.
+ * For a text without backslashes: its members (":" outside strings), or
+ * undefined when containers nest deeper than MAX_JSON_DEPTH or a string is
+ * not closed. Strings are jumped over with indexOf (no escapes: the next quote
+ * closes); only the text between strings is read character by character.
  */
-function members(text: string): number {
+function outline(text: string): number | undefined {
   let count = 0;
-  let colon = text.indexOf(':');
+  let depth = 0;
   let i = 0;
-  while (colon >= 0) {
+  for (;;) {
     const open = text.indexOf('"', i);
     const end = open < 0 ? text.length : open;
-    while (colon >= 0 && colon < end) {
-      count++;
-      colon = text.indexOf(':', colon + 1);
+    for (; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x3a /* : */) count++;
+      else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+        if (++depth > MAX_JSON_DEPTH) return undefined;
+      } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
     }
-    if (open < 0) break;
-    // The string's closing quote: the next one not escaped (preceded by an even run of backslashes).
-    let close = text.indexOf('"', open + 1);
-    for (;;) {
-      if (close < 0) return -1; // not JSON after all: let the scanner say why (and never loop)
-      let b = close - 1;
-      while (text.charCodeAt(b) === 0x5c /* \ */) b--;
-      if ((close - 1 - b) % 2 === 0) break;
-      close = text.indexOf('"', close + 1);
-    }
+    if (open < 0) return count;
+    const close = text.indexOf('"', open + 1);
+    if (close < 0) return undefined;
     i = close + 1;
-    if (colon >= 0 && colon < i) colon = text.indexOf(':', i);
   }
-  return count;
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const LITERALS = ['true', 'false', 'null'] as const;
+/** \" \\ \/ \b \f \n \r \t, by the character after the backslash. */
+const ESCAPES = new Map<number, string>([
+  [0x22, '"'],
+  [0x5c, '\\'],
+  [0x2f, '/'],
+  [0x62, '\b'],
+  [0x66, '\f'],
+  [0x6e, '\n'],
+  [0x72, '\r'],
+  [0x74, '\t'],
+]);
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters end a plain run so they can be refused
 const PLAIN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y;
@@ -148,38 +165,40 @@ class Scanner {
 
   constructor(private readonly s: string) {}
 
-  document(): void {
+  document(): unknown {
     this.ws();
-    this.value(0);
+    const value = this.value(0);
     this.ws();
     if (this.i < this.s.length) this.syntax('unexpected text after the JSON value');
+    return value;
   }
 
-  private value(depth: number): void {
+  private value(depth: number): unknown {
     const c = this.s.charCodeAt(this.i);
-    if (c === 0x7b /* { */) this.object(depth + 1);
-    else if (c === 0x5b /* [ */) this.array(depth + 1);
-    else if (c === 0x22 /* " */) this.string();
-    else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) this.number();
-    else this.literal();
+    if (c === 0x7b /* { */) return this.object(depth + 1);
+    if (c === 0x5b /* [ */) return this.array(depth + 1);
+    if (c === 0x22 /* " */) return this.string();
+    if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) return this.number();
+    return this.literal();
   }
 
-  private literal(): void {
+  private literal(): boolean | null {
     const word = LITERALS.find((w) => this.s.startsWith(w, this.i));
     if (word) {
       this.i += word.length;
-      return;
+      return word === 'null' ? null : word === 'true';
     }
-    this.syntax(this.i >= this.s.length ? 'unexpected end of the text' : 'expected a JSON value');
+    return this.syntax(this.i >= this.s.length ? 'unexpected end of the text' : 'expected a JSON value');
   }
 
-  private object(depth: number): void {
+  private object(depth: number): Record<string, unknown> {
     if (depth > MAX_JSON_DEPTH) this.fail('too_deep', `nested deeper than ${MAX_JSON_DEPTH} levels`);
+    const out: Record<string, unknown> = {};
     this.i++;
     this.ws();
     if (this.s.charCodeAt(this.i) === 0x7d /* } */) {
       this.i++;
-      return;
+      return out;
     }
     // Most objects have a few keys: a list is cheaper to make and search than a Set until it grows.
     const keys: string[] = [];
@@ -195,40 +214,45 @@ class Scanner {
       if (this.s.charCodeAt(this.i) !== 0x3a /* : */) this.syntax('expected ":"');
       this.i++;
       this.ws();
-      this.value(depth);
+      const value = this.value(depth);
+      // An own data property, as JSON.parse makes it: "__proto__" stays a key, never a prototype.
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+      else out[key] = value;
       this.path.pop();
       this.ws();
       const c = this.s.charCodeAt(this.i++);
-      if (c === 0x7d) return;
+      if (c === 0x7d) return out;
       if (c !== 0x2c /* , */) this.syntax('expected "," or "}"', -1);
       this.ws();
     }
   }
 
-  private array(depth: number): void {
+  private array(depth: number): unknown[] {
     if (depth > MAX_JSON_DEPTH) this.fail('too_deep', `nested deeper than ${MAX_JSON_DEPTH} levels`);
+    const out: unknown[] = [];
     this.i++;
     this.ws();
     if (this.s.charCodeAt(this.i) === 0x5d /* ] */) {
       this.i++;
-      return;
+      return out;
     }
     for (let n = 0; ; n++) {
       this.path.push(n);
-      this.value(depth);
+      out.push(this.value(depth));
       this.path.pop();
       this.ws();
       const c = this.s.charCodeAt(this.i++);
-      if (c === 0x5d) return;
+      if (c === 0x5d) return out;
       if (c !== 0x2c) this.syntax('expected "," or "]"', -1);
       this.ws();
     }
   }
 
-  /** A string at this.i (its opening quote); returns its value (needed for keys). */
+  /** A string at this.i (its opening quote): its value, escapes decoded here (never by JSON.parse). */
   private string(): string {
-    const start = this.i++;
-    let escaped = false;
+    let segment = ++this.i;
+    let out = '';
     for (;;) {
       // Skip a run of plain characters at the regex engine's speed; stop at what needs a look.
       PLAIN.lastIndex = this.i;
@@ -239,8 +263,8 @@ class Scanner {
       if (c === 0x22) break;
       if (c < 0x20) this.syntax('control character in a string (escape it)');
       if (c === 0x5c /* \ */) {
-        escaped = true;
-        this.escape();
+        out += this.s.slice(segment, this.i) + this.escape();
+        segment = this.i;
         continue;
       }
       if (c >= 0xd800 && c <= 0xdfff) {
@@ -253,20 +277,19 @@ class Scanner {
       }
       this.i++;
     }
+    out += this.s.slice(segment, this.i);
     this.i++;
-    const raw = this.s.slice(start + 1, this.i - 1);
-    return escaped ? (JSON.parse(this.s.slice(start, this.i)) as string) : raw;
+    return out;
   }
 
-  private escape(): void {
+  /** The escape at this.i, checked and decoded; this.i moves past it. */
+  private escape(): string {
     const e = this.s.charCodeAt(this.i + 1);
     if (e !== 0x75 /* u */) {
-      // " \ / b f n r t
-      if ([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74].includes(e)) {
-        this.i += 2;
-        return;
-      }
-      this.syntax('invalid escape in a string');
+      const decoded = ESCAPES.get(e);
+      if (decoded === undefined) this.syntax('invalid escape in a string');
+      this.i += 2;
+      return decoded;
     }
     const unit = this.hex4(this.i + 2);
     this.i += 6;
@@ -275,7 +298,9 @@ class Scanner {
       const low = this.s.startsWith('\\u', this.i) ? this.hex4(this.i + 2) : -1;
       if (!(low >= 0xdc00 && low <= 0xdfff)) this.fail('lone_surrogate', 'a \\u escape is a lone UTF-16 surrogate');
       this.i += 6;
+      return String.fromCharCode(unit, low);
     }
+    return String.fromCharCode(unit);
   }
 
   private hex4(at: number): number {
@@ -284,7 +309,7 @@ class Scanner {
     return Number.parseInt(h, 16);
   }
 
-  private number(): void {
+  private number(): number {
     const start = this.i;
     NUMBER.lastIndex = start;
     const found = NUMBER.exec(this.s);
@@ -298,6 +323,7 @@ class Scanner {
         'number_out_of_range',
         `${clip(literal)} is beyond ±(2^53 − 1) and cannot be read exactly: send it as a decimal string`,
       );
+    return value;
   }
 
   private ws(): void {

@@ -215,12 +215,7 @@ describe('verify-vsa checks', () => {
   it('reads the envelope by the same rules as verify: a junk or non-canonical signature beside a good one is malformed', async () => {
     const { envelope, keys } = await signed();
     const good = envelope.signatures[0]!;
-    for (const extra of [
-      { sig: `${good.sig}\n` },
-      { sig: good.sig.replace(/=*$/, '') },
-      { keyid: 7, sig: good.sig },
-      'x',
-    ]) {
+    for (const extra of [{ sig: `${good.sig}\n` }, { sig: ` ${good.sig}` }, { keyid: 7, sig: good.sig }, 'x']) {
       const v = verifyVsa({ ...envelope, signatures: [good, extra] }, keys, expect);
       assert.deepEqual(
         v.failures.map((f) => f.code),
