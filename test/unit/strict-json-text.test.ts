@@ -9,6 +9,7 @@ import {
   parseStrictJson,
   scanStrictJson,
 } from '../../functions/domain/strict-json-text.js';
+import { readStatement } from '../../functions/verify/statement.js';
 
 const bytes = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
@@ -218,4 +219,15 @@ it('refuses deep nesting before JSON.parse builds it', () => {
     () => parseStrictJson(deep),
     (err: unknown) => err instanceof JsonTextError && err.problem === 'too_deep',
   );
+});
+
+it('a statement whose second predicateType JSON.parse would misread is refused by the verifier', () => {
+  const payload = String.raw`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"app","digest":{"sha256":"${'a'.repeat(64)}"},"annotations":{"_type":0,"subject":0,"predicate":0,"predicateType":0,"predicat\\u006":0}}],"predicate":{},"predicateType":"https://slsa.dev/provenance/v1","predicat\u0065Type":"https://evil.example/v9"}`;
+  const { statement, failures } = readStatement(Buffer.from(payload));
+  assert.equal(statement, undefined);
+  assert.deepEqual(
+    failures.map((f) => f.code),
+    ['MALFORMED_STATEMENT'],
+  );
+  assert.match(failures[0]?.message ?? '', /predicateType: the key appears twice/);
 });
