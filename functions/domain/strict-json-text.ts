@@ -12,6 +12,7 @@
 //     JSON sends 64-bit integers as decimal strings;
 //   - a \u escape that is a lone surrogate;
 //   - nesting deeper than MAX_JSON_DEPTH;
+//   - a key longer than MAX_JSON_KEY_CHARS (keys are names; see there);
 //   - anything that is not JSON (trailing text, control characters in strings).
 // Two readings, one answer. A text with no backslash (no escapes: the usual
 // case) is read by JSON.parse, and what it made is checked (well-formed
@@ -26,6 +27,13 @@
 // the first problem and where; a test checks the readings agree.
 
 export const MAX_JSON_DEPTH = 64;
+/**
+ * Keys are names (field names, digest algorithms), never data. A longer one is
+ * refused before anything hashes it: V8 hashes strings over 16,383 characters
+ * by their length alone, so many long keys of one length make every object's
+ * key table (JSON.parse's and the duplicate check's) quadratic.
+ */
+export const MAX_JSON_KEY_CHARS = 1024;
 
 export type JsonTextProblem =
   | 'not_utf8'
@@ -34,7 +42,8 @@ export type JsonTextProblem =
   | 'duplicate_key'
   | 'number_out_of_range'
   | 'lone_surrogate'
-  | 'too_deep';
+  | 'too_deep'
+  | 'key_too_long';
 
 export class JsonTextError extends Error {
   constructor(
@@ -139,6 +148,12 @@ function outline(text: string): number | undefined {
     const close = text.indexOf('"', open + 1);
     if (close < 0) return undefined;
     i = close + 1;
+    if (close - open - 1 > MAX_JSON_KEY_CHARS) {
+      // A long string that is a key (":" next, after any whitespace): the scanner refuses it.
+      let j = i;
+      for (let c = text.charCodeAt(j); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++j));
+      if (text.charCodeAt(j) === 0x3a) return undefined;
+    }
   }
 }
 
@@ -206,6 +221,8 @@ class Scanner {
     for (;;) {
       if (this.s.charCodeAt(this.i) !== 0x22) this.syntax('expected a key (a string)');
       const key = this.string();
+      if (key.length > MAX_JSON_KEY_CHARS)
+        this.fail('key_too_long', `a key is longer than ${MAX_JSON_KEY_CHARS} characters`);
       this.path.push(key);
       if (many ? many.has(key) : keys.includes(key)) this.fail('duplicate_key', 'the key appears twice in one object');
       if (many) many.add(key);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {
   JsonTextError,
   MAX_JSON_DEPTH,
+  MAX_JSON_KEY_CHARS,
   parseStrictJson,
   scanStrictJson,
 } from '../../functions/domain/strict-json-text.js';
@@ -56,6 +57,14 @@ const REFUSED: [name: string, input: string | Buffer, problem: string, path: str
   ['empty', '', 'syntax', ''],
   ['a comment', '{"a": 1 /* no */}', 'syntax', ''],
   ['a non-breaking space as whitespace', '{\u00a0"a": 1}', 'syntax', ''],
+  ['a key over the limit', `{"a": {"${'k'.repeat(MAX_JSON_KEY_CHARS + 1)}": 1}}`, 'key_too_long', 'a'],
+  ['a key over the limit, spelled with an escape', `{"\\n${'k'.repeat(MAX_JSON_KEY_CHARS)}": 1}`, 'key_too_long', ''],
+  [
+    'a key over the limit, far from its colon',
+    `{"${'k'.repeat(MAX_JSON_KEY_CHARS + 1)}"${' '.repeat(500)}: 1}`,
+    'key_too_long',
+    '',
+  ],
 ];
 
 for (const [name, input, problem, path] of REFUSED) {
@@ -87,6 +96,8 @@ const ACCEPTED: [string, string][] = [
   ['whitespace around', ' \t\r\n{"a": [ ]}\r\n '],
   ['nesting at the limit', `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`],
   ['scalars at the top', '"x"'],
+  ['a key at the limit', `{"${'k'.repeat(MAX_JSON_KEY_CHARS)}": 1}`],
+  ['long strings that are values, not keys', `{"k": "${'v'.repeat(20_000)}", "l": ["${'w'.repeat(20_000)}"]}`],
 ];
 
 for (const [name, text] of ACCEPTED) {
@@ -230,4 +241,13 @@ it('a statement whose second predicateType JSON.parse would misread is refused b
     ['MALFORMED_STATEMENT'],
   );
   assert.match(failures[0]?.message ?? '', /predicateType: the key appears twice/);
+});
+
+it('refuses many long keys of one length before hashing them (V8 hashes such strings by length alone)', () => {
+  const keys = Array.from({ length: 64 }, (_, i) => `"${'a'.repeat(16_400)}${String(i).padStart(4, '0')}":0`);
+  for (const text of [`{${keys.join(',')}}`, `{"\\n":0,${keys.join(',')}}`])
+    assert.throws(
+      () => parseStrictJson(text),
+      (err: unknown) => err instanceof JsonTextError && err.problem === 'key_too_long',
+    );
 });
