@@ -28,8 +28,21 @@ export async function readStandardInput(flag: string): Promise<Buffer> {
   }
 }
 
-/** Up to `max` bytes of a file: a device or a huge file is cut, never read whole. */
-export function readAtMost(path: string, max: number): Buffer {
+/**
+ * Up to `max` bytes of a file: a device or a huge file is cut, never read
+ * whole. One that cannot be read is wrong usage, named by `where` (a flag or a
+ * policy entry; '' for none).
+ */
+export function readAtMost(path: string, max: number, where: string): Buffer {
+  try {
+    return readUpTo(path, max);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(`${where ? `${where}: ` : ''}cannot read ${path}: ${code}`);
+  }
+}
+
+function readUpTo(path: string, max: number): Buffer {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(max);

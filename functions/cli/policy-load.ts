@@ -29,13 +29,8 @@ export interface LoadedPolicy {
 
 /** Reads and parses the file; every problem at once, as one UsageError. */
 export function readPolicy(path: string): LoadedPolicy {
-  let bytes: Buffer;
-  try {
-    // One byte past the limit is enough to refuse it (parsePolicyFile says so); /dev/zero cannot fill memory.
-    bytes = readAtMost(path, MAX_POLICY_BYTES + 1);
-  } catch (err) {
-    throw new UsageError(`--policy: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  // One byte past the limit is enough to refuse it (parsePolicyFile says so); /dev/zero cannot fill memory.
+  const bytes = readAtMost(path, MAX_POLICY_BYTES + 1, '--policy');
   const parsed = parsePolicyFile(bytes.toString('utf8'));
   if ('problems' in parsed)
     throw new UsageError(

@@ -15,12 +15,7 @@ export const MAX_KEY_FILE_BYTES = 1024 * 1024;
 
 /** A key file's text; UsageError naming `where` when it cannot be read or is over 1 MiB. */
 export function readKeyFile(path: string, where: string): string {
-  let bytes: Buffer;
-  try {
-    bytes = readAtMost(path, MAX_KEY_FILE_BYTES + 1);
-  } catch (err) {
-    throw new UsageError(`${where}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const bytes = readAtMost(path, MAX_KEY_FILE_BYTES + 1, where);
   if (bytes.length > MAX_KEY_FILE_BYTES) throw new UsageError(`${where}: ${path} is larger than 1 MiB`);
   return bytes.toString('utf8');
 }

@@ -3,7 +3,7 @@
 // are read and parsed too; key-set URLs are checked for form only (no fetch).
 import type { Command } from 'commander';
 import type { PolicyProblem } from '../../verify/policy-file.js';
-import { CliError, EXIT, UsageError } from '../exit-codes.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import { readAtMost } from '../flag-file.js';
 import { sha256Hex } from '../../domain/digest.js';
 
@@ -24,12 +24,7 @@ export function registerPolicyCommand(program: Command): void {
         import('../../verify/policy-file.js'),
         import('../policy-load.js'),
       ]);
-      let bytes: Buffer;
-      try {
-        bytes = readAtMost(file, MAX_POLICY_BYTES + 1);
-      } catch (err) {
-        throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-      }
+      const bytes = readAtMost(file, MAX_POLICY_BYTES + 1, '');
       const parsed = parsePolicyFile(bytes.toString('utf8'));
       const problems: PolicyProblem[] = 'problems' in parsed ? parsed.problems : [];
       if ('policy' in parsed) {
