@@ -76,12 +76,11 @@ export function parseStrictJson(input: string | Uint8Array): unknown {
   if (text.includes('\\')) return scanStrictJson(text);
   // Depth first, from the text: JSON.parse would build any nesting before a check of its value could refuse it.
   const members = outline(text);
+  if (members === undefined) return scanStrictJson(text);
   let value: unknown;
   try {
-    if (members === undefined) return scanStrictJson(text);
     value = JSON.parse(text);
   } catch (err) {
-    if (err instanceof JsonTextError) throw err;
     scanStrictJson(text); // throws the scanner's precise error
     throw new JsonTextError('syntax', '', `not JSON: ${(err as Error).message}`);
   }
