@@ -4,10 +4,11 @@
 // same run, and what each part of the engine costs: the signature alone, the
 // statement read, every policy check on its own. One core, ECDSA P-256.
 // Prints figures; never passes or fails on time.
-import { createHash, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { LocalSigner } from '../functions/adapters/local-signer.js';
+import { sha256Hex } from '../functions/domain/digest.js';
 import type { Sha256Hex, StoredReport } from '../functions/domain/report.js';
 import { envelopeToBundle } from '../functions/provenance/bundle.js';
 import { signStatement, type Envelope } from '../functions/provenance/dsse.js';
@@ -164,10 +165,7 @@ export async function verifyBench(): Promise<void> {
   const parts = interleaved(
     {
       'statement read (UTF-8, JSON.parse, types)': () => readStatement(payload),
-      'envelopeSha256 (sha256 of the text as read)': () =>
-        createHash('sha256')
-          .update(texts[0] ?? '')
-          .digest('hex'),
+      'envelopeSha256 (sha256 of the text as read)': () => sha256Hex(texts[0] ?? ''),
       ...Object.fromEntries(
         Object.entries(POLICY_CHECKS).map(([name, check]) => [`check ${name}`, () => check(statement, GATE, now)]),
       ),
